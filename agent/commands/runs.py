@@ -1,0 +1,49 @@
+"""Commands over existing runs: resume, rollback, list."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from agent.commands.notbuilt import not_built
+from agent.runs.console import make_console, terminal
+from agent.runs.driver import Paused
+from agent.runs.files import find_run
+from agent.runs.files import list_runs as runs_in
+
+
+def resume(
+    run: str = typer.Argument(..., help="Run id (see 'agent runs')."),
+    repo: Path = typer.Option(None, "--repo", help="The run's repository (default: from the run index)."),
+    no_color: bool = typer.Option(False, "--no-color"),
+) -> None:
+    """Continue a run that was paused at the approval gate or killed."""
+    from agent.runs.session import resume as resume_run
+
+    console = make_console(no_color)
+    files = find_run(run, repo)
+    try:
+        state = resume_run(files, terminal(console))
+    except (Paused, KeyboardInterrupt):
+        console.print(f"\nPaused with its state kept; continue with: agent resume {run}")
+        raise typer.Exit(130) from None
+    console.print(state.get("report", ""), markup=False)
+
+
+def rollback(
+    run: str = typer.Argument(..., help="Run id."),
+    to_stage: int = typer.Option(None, "--to-stage", help="Keep stages up to N."),
+) -> None:
+    """Move a run's branch back to a checkpoint."""
+    raise not_built("rollback")
+
+
+def list_runs(repo: Path = typer.Option(Path("."), "--repo", help="Repository.")) -> None:
+    """List the runs of a repository, newest last."""
+    for files in runs_in(repo.resolve()):
+        meta = files.meta()
+        status = "finished" if (files.dir / "report.json").is_file() else (
+            "waiting for approval" if files.pending_path.is_file() else "stopped")
+        print(f"{files.run_id}  {status:22} {json.dumps(meta['goal'])}")

@@ -1,0 +1,1 @@
+"""Whole-repository context: scan, parse, rank and pack under a token budget."""

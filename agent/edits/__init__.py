@@ -1,0 +1,1 @@
+"""Edits the model writes: search/replace pairs in JSON, applied exactly or tolerantly."""

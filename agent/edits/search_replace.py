@@ -1,0 +1,143 @@
+"""Search/replace edits: parsing the model's JSON reply and applying it all-or-nothing.
+
+A reply is ``{"edits": [{"file": ..., "search": ..., "replace": ...}]}``. Every edit must find
+its search text exactly once (after a tolerant whitespace match if the exact one fails); if any
+edit fails, nothing is written and the error says which edit and why, so it can go back to the
+model verbatim. See adr/0002-edit-format.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from agent.errors import ModelReplyError
+
+EDIT_SCHEMA: dict = {
+    "type": "object",
+    "properties": {
+        "edits": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string"},
+                    "search": {"type": "string"},
+                    "replace": {"type": "string"},
+                },
+                "required": ["file", "search", "replace"],
+            },
+        }
+    },
+    "required": ["edits"],
+}
+
+
+@dataclass(frozen=True)
+class Edit:
+    file: str
+    search: str
+    replace: str
+
+
+def parse_edits(reply: str) -> list[Edit]:
+    """Turn a model reply into edits, or raise ``ModelReplyError`` saying what is wrong."""
+    text = reply.strip()
+    if text.startswith("```"):
+        text = text.strip("`").split("\n", 1)[-1] if "\n" in text else ""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ModelReplyError(f"the reply is not valid JSON ({err.msg} at char {err.pos})") from None
+    edits = data.get("edits") if isinstance(data, dict) else None
+    if not isinstance(edits, list) or not edits:
+        raise ModelReplyError('the reply must be an object with a non-empty "edits" list')
+    out = []
+    for i, item in enumerate(edits, 1):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("file", "search", "replace")
+        ):
+            raise ModelReplyError(f'edit {i} needs string fields "file", "search" and "replace"')
+        out.append(Edit(item["file"].strip(), item["search"], item["replace"]))
+    return out
+
+
+def _safe_relpath(name: str) -> str:
+    path = PurePosixPath(name.removeprefix("./"))
+    if not name or path.is_absolute() or ".." in path.parts or path.parts[0] == ".git":
+        raise ModelReplyError(f"edit names file '{name}', which is not a path inside the repository")
+    return str(path)
+
+
+def _tolerant_find(content: str, search: str) -> tuple[int, int] | None:
+    """Find ``search`` ignoring trailing spaces and a uniform indent change; unique match only."""
+    lines = content.splitlines(keepends=True)
+    want = [s.strip() for s in search.strip("\n").splitlines()]
+    if not want or not any(want):
+        return None
+    hits = []
+    for start in range(len(lines) - len(want) + 1):
+        if all(lines[start + j].strip() == want[j] for j in range(len(want))):
+            hits.append(start)
+    if len(hits) != 1:
+        return None
+    begin = sum(len(x) for x in lines[: hits[0]])
+    end = begin + sum(len(x) for x in lines[hits[0] : hits[0] + len(want)])
+    return begin, end
+
+
+def _apply_one(content: str, edit: Edit, index: int) -> str:
+    count = content.count(edit.search)
+    if count == 1:
+        return content.replace(edit.search, edit.replace, 1)
+    if count > 1:
+        raise ModelReplyError(
+            f"edit {index}: the search text occurs {count} times in {edit.file}; "
+            "include more surrounding lines so it matches exactly once"
+        )
+    span = _tolerant_find(content, edit.search)
+    if span is None:
+        first = edit.search.strip().splitlines()[0] if edit.search.strip() else ""
+        raise ModelReplyError(
+            f"edit {index}: the search text was not found in {edit.file} "
+            f"(first line: {first!r}); copy the lines exactly from the file as shown"
+        )
+    begin, end = span
+    replace = edit.replace if edit.replace.endswith("\n") or not edit.replace else edit.replace + "\n"
+    return content[:begin] + replace + content[end:]
+
+
+def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
+    """Compute the new text of every touched file; raise before anything is written."""
+    new: dict[str, str] = {}
+    for i, edit in enumerate(edits, 1):
+        rel = _safe_relpath(edit.file)
+        path = root / rel
+        if rel in new:
+            content: str | None = new[rel]
+        elif path.is_file():
+            content = path.read_text(encoding="utf-8", errors="surrogateescape")
+        else:
+            content = None
+        if content is None:
+            if edit.search.strip():
+                raise ModelReplyError(
+                    f"edit {i}: file {rel} does not exist; to create it, leave \"search\" empty"
+                )
+            new[rel] = edit.replace
+        elif not edit.search.strip():
+            raise ModelReplyError(
+                f"edit {i}: file {rel} exists, so \"search\" must quote the lines to replace"
+            )
+        else:
+            new[rel] = _apply_one(content, Edit(rel, edit.search, edit.replace), i)
+    return new
+
+
+def write_files(root: Path, contents: dict[str, str]) -> None:
+    for rel, text in contents.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", errors="surrogateescape")

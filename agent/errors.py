@@ -1,0 +1,28 @@
+"""User-facing errors: one line that names the problem and the fix.
+
+Every error a user can cause is raised as an ``AgentError``; the CLI prints its
+message on one line and exits with its status, never with a traceback.
+"""
+
+from __future__ import annotations
+
+
+class AgentError(Exception):
+    """A problem the user can fix; ``str(err)`` is the one-line message."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class NotBuiltYet(AgentError):
+    """A command the product will have, not built in this version."""
+
+    exit_code = 2
+
+
+class ModelReplyError(AgentError):
+    """A model reply that did not parse or did not match the repository."""

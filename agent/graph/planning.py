@@ -1,0 +1,128 @@
+"""Asking the model for a plan and for a stage's edits, with bounded re-asks on bad replies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
+from agent.errors import ModelReplyError
+from agent.graph.services import Services
+from agent.graph.state import RunState, Stage
+from agent.llm.base import ChatModel, Message
+from agent.prompts import render, template
+
+
+def plan_schema(max_stages: int) -> dict[str, Any]:
+    stage = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "intent": {"type": "string"},
+            "files": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        },
+        "required": ["title", "intent", "files"],
+    }
+    return {
+        "type": "object",
+        "properties": {"stages": {"type": "array", "items": stage, "minItems": 1, "maxItems": max_stages}},
+        "required": ["stages"],
+    }
+
+
+def system_message(context: str) -> Message:
+    """The shared prefix of every call in a run: instructions, then the packed repository."""
+    return {"role": "system", "content": template("system") + context}
+
+
+def parse_plan(reply: str, max_stages: int) -> list[Stage]:
+    try:
+        data = json.loads(reply)
+    except json.JSONDecodeError as err:
+        raise ModelReplyError(f"the plan is not valid JSON ({err.msg} at char {err.pos})") from None
+    raw = data.get("stages") if isinstance(data, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise ModelReplyError('the plan must be an object with a non-empty "stages" list')
+    stages: list[Stage] = []
+    for i, item in enumerate(raw[:max_stages], 1):
+        if not isinstance(item, dict):
+            raise ModelReplyError(f"stage {i} of the plan is not an object")
+        files = item.get("files")
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
+            raise ModelReplyError(f'stage {i} of the plan needs a non-empty "files" list of paths')
+        title, intent = str(item.get("title", "")).strip(), str(item.get("intent", "")).strip()
+        if not intent:
+            raise ModelReplyError(f'stage {i} of the plan needs an "intent"')
+        stages.append(Stage(id=i, title=title or intent[:60], intent=intent,
+                            files=[f.strip().removeprefix("./") for f in files]))
+    return stages
+
+
+def ask(
+    model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any
+) -> tuple[Any, int]:
+    """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks)."""
+    convo = list(messages)
+    last: ModelReplyError | None = None
+    for attempt in range(1, tries + 1):
+        reply = model.complete(convo, schema=schema, max_tokens=1024)
+        try:
+            return parse(reply), attempt
+        except ModelReplyError as err:
+            last = err
+            convo += [
+                {"role": "assistant", "content": reply},
+                {"role": "user", "content": f"That reply could not be used: {err}. Reply again with corrected JSON only."},
+            ]
+    assert last is not None
+    raise ModelReplyError(f"{last} (after {tries} replies)")
+
+
+def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
+    settings = svc.settings
+    user = render("plan", goal=state["goal"], max_stages=str(settings.max_stages))
+    with svc.busy(f"Planning with {settings.model}"):
+        stages, _ = ask(
+            svc.model(), [system_message(context), {"role": "user", "content": user}],
+            plan_schema(settings.max_stages), settings.edit_retries + 1,
+            lambda r: parse_plan(r, settings.max_stages),
+        )
+    return stages
+
+
+def _files_block(svc: Services, stage: Stage) -> str:
+    parts = []
+    for rel in stage["files"]:
+        text = svc.worktree.read(rel)
+        if text is None:
+            parts.append(f"=== {rel} === (does not exist yet)\n")
+        else:
+            parts.append(f"=== {rel} ===\n{text}{'' if text.endswith(chr(10)) else chr(10)}")
+    return "".join(parts)
+
+
+def propose_patch(state: RunState, svc: Services, context: str) -> str:
+    """Ask for the current stage's edits and turn them into a patch against the checkpoint."""
+    stage = state["stages"][state["current"]]
+    feedback = state.get("feedback", "")
+    user = render(
+        "edit", goal=state["goal"], stage_number=str(state["current"] + 1),
+        stage_count=str(len(state["stages"])), title=stage["title"], intent=stage["intent"],
+        files=_files_block(svc, stage),
+        feedback=f"\nYour previous attempt at this stage was not accepted:\n{feedback}\n" if feedback else "",
+    )
+    root = svc.worktree.path
+
+    def to_patch(reply: str) -> str:
+        contents = apply_edits(root, parse_edits(reply))
+        patch = svc.worktree.diff_for(contents)
+        if not patch.strip():
+            raise ModelReplyError("the edits change nothing; replace the lines that need changing")
+        return patch
+
+    with svc.busy(f"Stage {stage['id']}: writing edits with {svc.settings.model}"):
+        patch, _ = ask(
+            svc.model(), [system_message(context), {"role": "user", "content": user}],
+            EDIT_SCHEMA, svc.settings.edit_retries + 1, to_patch,
+        )
+    return str(patch)

@@ -1,0 +1,29 @@
+"""The side effects a node may use, behind small interfaces that tests drive for real."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.config import Settings
+from agent.llm.base import ChatModel
+from agent.runs.files import RunFiles
+from agent.sandbox.base import Limits, Runner
+from agent.vcs.worktree import RunWorktree
+
+
+@dataclass
+class Services:
+    settings: Settings
+    files: RunFiles
+    worktree: RunWorktree
+    model: Callable[[], ChatModel]  # loaded on first use, so resuming at the gate loads nothing
+    runner: Runner
+    limits: Limits
+    busy: Callable[[str], AbstractContextManager[object]]  # shows a live status while a step runs
+
+    @property
+    def repo(self) -> Path:
+        return self.worktree.repo

@@ -1,0 +1,91 @@
+"""Where a run's files live: ``REPO/.agent/runs/RUN/`` (excluded from git), and the
+per-user index that maps a run id to its repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from agent.errors import AgentError
+from agent.home import run_index_dir
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class RunFiles:
+    def __init__(self, repo: Path, run_id: str) -> None:
+        self.repo = repo
+        self.run_id = run_id
+        self.dir = repo / ".agent" / "runs" / run_id
+
+    @property
+    def worktree(self) -> Path:
+        return self.dir / "worktree"
+
+    @property
+    def checkpoints_db(self) -> Path:
+        return self.dir / "checkpoints.sqlite"
+
+    @property
+    def meta_path(self) -> Path:
+        return self.dir / "meta.json"
+
+    @property
+    def pending_path(self) -> Path:
+        return self.dir / "pending.json"
+
+    def stage_dir(self, number: int) -> Path:
+        return self.dir / "stages" / f"{number:02d}"
+
+    def write_json(self, name: str, data: Any) -> Path:
+        path = self.dir / name
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        return path
+
+    def meta(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.meta_path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise AgentError(f"run {self.run_id}: cannot read {self.meta_path} ({err})") from None
+        return data
+
+    def register(self) -> None:
+        """Record run id -> repository so ``agent resume RUN`` works from any directory."""
+        write_atomic(run_index_dir() / self.run_id, str(self.repo) + "\n")
+
+
+def find_run(run_id: str, repo: Path | None = None) -> RunFiles:
+    """Locate a run by id: in ``repo`` if given, else through the per-user index."""
+    if repo is None:
+        entry = run_index_dir() / run_id
+        if not entry.is_file():
+            raise AgentError(f"no run '{run_id}' is known here: pass --repo PATH of its repository")
+        repo = Path(entry.read_text().strip())
+    files = RunFiles(repo.resolve(), run_id)
+    if not files.meta_path.is_file():
+        raise AgentError(f"no run '{run_id}' in {repo}: 'agent runs --repo {repo}' lists its runs")
+    return files
+
+
+def list_runs(repo: Path) -> list[RunFiles]:
+    root = repo / ".agent" / "runs"
+    if not root.is_dir():
+        return []
+    return [RunFiles(repo, p.name) for p in sorted(root.iterdir()) if (p / "meta.json").is_file()]

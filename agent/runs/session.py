@@ -1,0 +1,118 @@
+"""Starting and resuming a run: check the input, take the repository lock, assemble the
+services the graph's nodes use, and drive the graph."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.config import Settings, load_settings
+from agent.errors import AgentError
+from agent.graph.services import Services
+from agent.llm.base import ChatModel
+from agent.runs.driver import Reviewer, drive
+from agent.runs.files import RunFiles, new_run_id
+from agent.sandbox.base import Limits, Runner
+from agent.sandbox.checks import check_command_exists, detect_test_command
+from agent.vcs.lock import RepoLock
+from agent.vcs.target import resolve_target
+from agent.vcs.worktree import RunWorktree
+
+
+@dataclass
+class Terminal:
+    """What the run needs from whoever watches it: lines, a live status, a reviewer."""
+
+    show: Callable[[str], None]
+    busy: Callable[[str], AbstractContextManager[object]]
+    reviewer: Reviewer
+
+
+def open_model(settings: Settings, busy: Callable[[str], AbstractContextManager[object]]) -> ChatModel:
+    """The model named in settings: ``scripted:FILE`` replays, anything else goes to the registry."""
+    if settings.model.startswith("scripted:"):
+        from agent.llm.scripted import ScriptedModel
+
+        return ScriptedModel.from_file(Path(settings.model.split(":", 1)[1]))
+    from agent.llm.registry import load_model
+
+    with busy(f"Loading model {settings.model}"):
+        return load_model(settings.model, n_ctx=settings.ctx)
+
+
+def open_runner(settings: Settings, repo: Path) -> Runner:
+    if settings.sandbox == "none":
+        from agent.sandbox.local import LocalRunner
+
+        return LocalRunner()
+    from agent.sandbox.factory import open_runner as sandbox_runner
+
+    return sandbox_runner(settings.sandbox, repo=repo)
+
+
+def lazy(factory: Callable[[], ChatModel]) -> Callable[[], ChatModel]:
+    cache: list[ChatModel] = []
+
+    def get() -> ChatModel:
+        if not cache:
+            cache.append(factory())
+        return cache[0]
+
+    return get
+
+
+def services(files: RunFiles, settings: Settings, term: Terminal,
+             model: ChatModel | None = None, runner: Runner | None = None) -> Services:
+    return Services(
+        settings=settings, files=files,
+        worktree=RunWorktree(files.repo, files.run_id, files.worktree),
+        model=(lambda: model) if model is not None else lazy(lambda: open_model(settings, term.busy)),
+        runner=runner or open_runner(settings, files.repo),
+        limits=Limits(timeout_s=settings.test_timeout),
+        busy=term.busy,
+    )
+
+
+def start(path: Path, goal: str, term: Terminal, overrides: dict[str, Any] | None = None,
+          allow_dirty: bool = False, model: ChatModel | None = None,
+          runner: Runner | None = None) -> tuple[RunFiles, dict[str, Any]]:
+    """Validate everything, then run the graph from the top; returns the final state."""
+    if not goal.strip():
+        raise AgentError('the goal is empty: say what to change, e.g. --goal "add input validation to parse()"')
+    repo = resolve_target(path, allow_dirty=allow_dirty, say=term.show)
+    settings = load_settings(repo, overrides)
+    command = settings.test_command or detect_test_command(repo)
+    if settings.sandbox == "none":
+        check_command_exists(command)
+    run_id = new_run_id()
+    files = RunFiles(repo, run_id)
+    with RepoLock(repo, run_id):
+        import git
+
+        base = git.Repo(repo).head.commit.hexsha
+        files.dir.mkdir(parents=True, exist_ok=True)
+        files.write_json("meta.json", {
+            "run_id": run_id, "repo": str(repo), "base_commit": base, "goal": goal,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "settings": settings.model_dump(),
+            "test_command": command,
+        })
+        files.register()
+        term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
+        svc = services(files, settings, term, model, runner)
+        first = {"run_id": run_id, "goal": goal, "repo": str(repo), "base_commit": base,
+                 "test_command": command, "outcomes": [], "events": []}
+        return files, drive(svc, first, term.reviewer, term.show)
+
+
+def resume(files: RunFiles, term: Terminal, model: ChatModel | None = None,
+           runner: Runner | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Continue a run from its last checkpoint (a pause at the gate, or a killed process)."""
+    meta = files.meta()
+    settings = Settings(**{**meta["settings"], **{k: v for k, v in (overrides or {}).items() if v is not None}})
+    with RepoLock(files.repo, files.run_id):
+        term.show(f"Resuming run {files.run_id} on {files.repo}")
+        return drive(services(files, settings, term, model, runner), None, term.reviewer, term.show)

@@ -1,0 +1,47 @@
+"""Fixtures shared by every room's tests: an isolated agent home and real git repositories."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent.home import models_dir
+
+REAL_MODELS_DIR = models_dir()  # read before any test moves AGENT_HOME, so models are assembled once
+ROOT = Path(__file__).resolve().parent.parent
+WORKSPACES = ROOT / "workspaces"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def make_repo(src: Path, dest: Path) -> Path:
+    """A real git repository holding a copy of ``src``, one commit on ``main``."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "build"))
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "initial")
+    return dest
+
+
+@pytest.fixture(autouse=True)
+def agent_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep every test's run index, keys and scratch workspaces out of the real home."""
+    home = tmp_path_factory.mktemp("agent-home")
+    monkeypatch.setenv("AGENT_HOME", str(home))
+    monkeypatch.setenv("AGENT_MODELS_DIR", str(REAL_MODELS_DIR))
+    return home
+
+
+@pytest.fixture
+def py_repo(tmp_path: Path) -> Path:
+    return make_repo(WORKSPACES / "py-inventory", tmp_path / "py-inventory")
+
+
+@pytest.fixture
+def c_repo(tmp_path: Path) -> Path:
+    return make_repo(WORKSPACES / "c-mathlib", tmp_path / "c-mathlib")

@@ -1,0 +1,129 @@
+"""The whole graph on a real git repository, with recorded model replies and real tests."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.errors import AgentError
+from agent.llm.scripted import ScriptedModel
+from agent.runs.driver import Paused
+from agent.runs.files import RunFiles
+from agent.runs.session import Terminal, resume, start
+from agent.sandbox.local import LocalRunner
+from tests.conftest import git
+
+PLAN = json.dumps({"stages": [{"title": "Validate quantity", "intent": "add_item raises ValueError for a negative quantity.",
+                               "files": ["inventory/stock.py"]}]})
+SEARCH = '        """Add quantity units of name at a unit price (the latest price wins)."""\n'
+GOOD_EDIT = json.dumps({"edits": [{"file": "inventory/stock.py", "search": SEARCH,
+                                   "replace": SEARCH + '        if quantity < 0:\n            raise ValueError("negative quantity")\n'}]})
+BREAKING_EDIT = json.dumps({"edits": [{"file": "inventory/stock.py", "search": "            total += quantity * price\n",
+                                       "replace": "            total += quantity\n"}]})
+
+
+def term(decisions: list[dict[str, Any]], seen: list[dict[str, Any]] | None = None) -> Terminal:
+    def reviewer(payload: dict[str, Any]) -> dict[str, Any]:
+        if seen is not None:
+            seen.append(payload)
+        return decisions.pop(0)
+
+    return Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=reviewer)
+
+
+APPROVE = {"decision": "approve", "approver": "tester", "reason": ""}
+
+
+def run(repo: Path, replies: list[str], decisions: list[dict[str, Any]], **kw: Any) -> tuple[RunFiles, dict[str, Any]]:
+    return start(repo, "validate quantities", term(decisions, kw.pop("seen", None)),
+                 {"sandbox": "none", "model": "scripted"}, model=ScriptedModel(replies), runner=LocalRunner(), **kw)
+
+
+def test_approved_stage_is_committed_on_the_run_branch(py_repo: Path) -> None:
+    seen: list[dict[str, Any]] = []
+    files, state = run(py_repo, [PLAN, GOOD_EDIT], [APPROVE], seen=seen)
+    assert seen[0]["verify"]["ok"] and seen[0]["verify"]["passed"] == 3
+    assert "+        if quantity < 0:" in seen[0]["patch"]
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "applied"
+    branch = f"agent/{files.run_id}"
+    assert "raise ValueError(\"negative quantity\")" in git(py_repo, "show", f"{branch}:inventory/stock.py")
+    assert git(py_repo, "rev-parse", f"refs/agent/{files.run_id}/stage-1") == git(py_repo, "rev-parse", branch)
+    # the user's own branch and working tree are untouched, and run files stay out of git status
+    assert "negative" not in (py_repo / "inventory/stock.py").read_text()
+    assert git(py_repo, "rev-parse", "main") == state["base_commit"]
+    assert git(py_repo, "status", "--porcelain") == ""
+    assert "applied" in (files.dir / "report.md").read_text()
+
+
+def test_rejected_stage_leaves_the_branch_at_base(py_repo: Path) -> None:
+    files, state = run(py_repo, [PLAN, GOOD_EDIT], [{"decision": "reject", "approver": "tester", "reason": ""}])
+    assert [o["status"] for o in state["outcomes"]] == ["rejected"]
+    assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == state["base_commit"]
+
+
+def test_rejection_reason_goes_back_to_the_model(py_repo: Path) -> None:
+    model_replies = [PLAN, GOOD_EDIT, GOOD_EDIT]
+    reject = {"decision": "reject", "approver": "tester", "reason": "use a clearer message"}
+    model = ScriptedModel(model_replies)
+    files, state = start(py_repo, "validate", term([reject, APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner())
+    assert "use a clearer message" in model.calls[2][-1]["content"]
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+
+
+def test_malformed_reply_is_sent_back_with_the_error(py_repo: Path) -> None:
+    model = ScriptedModel([PLAN, "this is not json", GOOD_EDIT])
+    files, state = start(py_repo, "validate", term([APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner())
+    assert "not valid JSON" in model.calls[2][-1]["content"]
+    assert state["outcomes"][0]["status"] == "applied"
+
+
+def test_unmatched_search_fails_the_stage_without_touching_files(py_repo: Path) -> None:
+    bad = json.dumps({"edits": [{"file": "inventory/stock.py", "search": "no such line\n", "replace": "x\n"}]})
+    files, state = run(py_repo, [PLAN, bad, bad, bad], [])
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "failed" and "not found in inventory/stock.py" in outcome["reason"]
+    assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == state["base_commit"]
+
+
+def test_failed_check_after_apply_rolls_back(py_repo: Path) -> None:
+    # the breaking edit fails verification, a repair attempt breaks it again, the person approves
+    # anyway: the check after apply fails and the branch returns to the last good checkpoint
+    seen: list[dict[str, Any]] = []
+    files, state = run(py_repo, [PLAN, BREAKING_EDIT, BREAKING_EDIT], [APPROVE], seen=seen)
+    assert seen[0]["verify"]["ok"] is False
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "rolled_back"
+    assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == state["base_commit"]
+    assert git(py_repo, "for-each-ref", f"refs/agent/{files.run_id}/") == ""
+
+
+def test_quit_at_the_gate_pauses_and_resume_finishes(py_repo: Path) -> None:
+    with pytest.raises(Paused):
+        run(py_repo, [PLAN, GOOD_EDIT], [{"decision": "quit"}])
+    [run_dir] = (py_repo / ".agent" / "runs").iterdir()
+    files = RunFiles(py_repo, run_dir.name)
+    assert json.loads(files.pending_path.read_text())["stage"]["title"] == "Validate quantity"
+    state = resume(files, term([APPROVE]), model=ScriptedModel([]), runner=LocalRunner())
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+    assert not files.pending_path.exists()
+
+
+def test_bad_input_is_refused_before_anything_changes(tmp_path: Path, py_repo: Path) -> None:
+    with pytest.raises(AgentError, match="does not exist"):
+        run(tmp_path / "missing", [], [])
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(AgentError, match="not a git repository"):
+        run(plain, [], [])
+    with pytest.raises(AgentError, match="goal is empty"):
+        start(py_repo, "  ", term([]), {"sandbox": "none"}, model=ScriptedModel([]), runner=LocalRunner())
+    (py_repo / "inventory/stock.py").write_text("# my unsaved work\n")
+    with pytest.raises(AgentError, match="uncommitted changes"):
+        run(py_repo, [], [])
+    assert (py_repo / "inventory/stock.py").read_text() == "# my unsaved work\n"
+    assert not (py_repo / ".agent" / "runs").exists()
