@@ -7,6 +7,7 @@ Validated with pydantic so a typo stops the run with the file and the field, not
 from __future__ import annotations
 
 import os
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -67,7 +68,7 @@ def load_settings(repo: Path, overrides: dict[str, Any] | None = None) -> Settin
         if os.environ.get(env):
             merged[field] = os.environ[env]
     if isinstance(merged.get("test_command"), str):
-        merged["test_command"] = merged["test_command"].split()
+        merged["test_command"] = shlex.split(merged["test_command"])
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return Settings(**merged)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import typer
@@ -14,18 +15,29 @@ from agent.runs.session import start
 def refine(
     path: Path = typer.Argument(..., help="The git repository to work on (or a bundled example under workspaces/)."),
     goal: str = typer.Option(..., "--goal", "-g", help="What to change, in plain words."),
-    model: str = typer.Option(None, "--model", "-m", help="Bundled model name, GGUF path, hf:REPO/FILE or scripted:FILE."),
+    model: str = typer.Option(
+        None, "--model", "-m", help="Bundled model name, GGUF path, hf:REPO/FILE or scripted:FILE."
+    ),
     ctx: int = typer.Option(None, "--ctx", help="Model context length in tokens."),
     max_stages: int = typer.Option(None, "--max-stages", help="Most stages the plan may have."),
-    sandbox: str = typer.Option(None, "--sandbox", help="docker (default), bwrap, or none (runs tests unsandboxed on this machine)."),
+    sandbox: str = typer.Option(
+        None, "--sandbox", help="docker (default), bwrap, or none (runs tests unsandboxed on this machine)."
+    ),
     test_command: str = typer.Option(None, "--test-command", help="Command that runs the tests (default: detected)."),
-    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Start from HEAD even with uncommitted changes (they stay untouched)."),
+    allow_dirty: bool = typer.Option(
+        False, "--allow-dirty", help="Start from HEAD even with uncommitted changes (they stay untouched)."
+    ),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text output."),
 ) -> None:
     """Plan GOAL as staged rewrites of PATH; each stage is tested, shown, and applied only if approved."""
     console = make_console(no_color)
-    overrides = {"model": model, "ctx": ctx, "max_stages": max_stages, "sandbox": sandbox,
-                 "test_command": test_command.split() if test_command else None}
+    overrides = {
+        "model": model,
+        "ctx": ctx,
+        "max_stages": max_stages,
+        "sandbox": sandbox,
+        "test_command": shlex.split(test_command) if test_command else None,
+    }
     files = None
     try:
         files, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty)

@@ -44,6 +44,9 @@ def list_runs(repo: Path = typer.Option(Path("."), "--repo", help="Repository.")
     """List the runs of a repository, newest last."""
     for files in runs_in(repo.resolve()):
         meta = files.meta()
-        status = "finished" if (files.dir / "report.json").is_file() else (
-            "waiting for approval" if files.pending_path.is_file() else "stopped")
+        status = (
+            "finished"
+            if (files.dir / "report.json").is_file()
+            else ("waiting for approval" if files.pending_path.is_file() else "stopped")
+        )
         print(f"{files.run_id}  {status:22} {json.dumps(meta['goal'])}")

@@ -56,9 +56,7 @@ def parse_edits(reply: str) -> list[Edit]:
         raise ModelReplyError('the reply must be an object with a non-empty "edits" list')
     out = []
     for i, item in enumerate(edits, 1):
-        if not isinstance(item, dict) or not all(
-            isinstance(item.get(k), str) for k in ("file", "search", "replace")
-        ):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("file", "search", "replace")):
             raise ModelReplyError(f'edit {i} needs string fields "file", "search" and "replace"')
         out.append(Edit(item["file"].strip(), item["search"], item["replace"]))
     return out
@@ -123,14 +121,10 @@ def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
             content = None
         if content is None:
             if edit.search.strip():
-                raise ModelReplyError(
-                    f"edit {i}: file {rel} does not exist; to create it, leave \"search\" empty"
-                )
+                raise ModelReplyError(f'edit {i}: file {rel} does not exist; to create it, leave "search" empty')
             new[rel] = edit.replace
         elif not edit.search.strip():
-            raise ModelReplyError(
-                f"edit {i}: file {rel} exists, so \"search\" must quote the lines to replace"
-            )
+            raise ModelReplyError(f'edit {i}: file {rel} exists, so "search" must quote the lines to replace')
         else:
             new[rel] = _apply_one(content, Edit(rel, edit.search, edit.replace), i)
     return new

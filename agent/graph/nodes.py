@@ -12,11 +12,14 @@ from typing import Any
 
 from langgraph.types import interrupt
 
+from agent.approval import hunks
+from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
 from agent.errors import AgentError, ModelReplyError
 from agent.graph.planning import make_plan, propose_patch
 from agent.graph.services import Services
 from agent.graph.state import Outcome, RunState
+from agent.policy.evaluate import evaluate_stage
 from agent.runs.files import write_atomic
 from agent.sandbox.checks import run_checks
 
@@ -35,10 +38,21 @@ def _tests(svc: Services, state: RunState, what: str) -> dict[str, Any]:
     return data
 
 
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _outcome(state: RunState, status: str, reason: str, commit: str = "", tests: str = "") -> Outcome:
     stage = state["stages"][state["current"]]
-    return Outcome(stage=stage["id"], title=stage["title"], status=status, reason=reason,  # type: ignore[typeddict-item]
-                   commit=commit, tests=tests, attempts=state.get("attempts", 0))
+    return Outcome(
+        stage=stage["id"],
+        title=stage["title"],
+        status=status,
+        reason=reason,  # type: ignore[typeddict-item]
+        commit=commit,
+        tests=tests,
+        attempts=state.get("attempts", 0),
+    )
 
 
 def snapshot(state: RunState, svc: Services) -> Update:
@@ -68,12 +82,20 @@ def snapshot(state: RunState, svc: Services) -> Update:
 def plan(state: RunState, svc: Services) -> Update:
     stages = make_plan(state, svc, _context(svc))
     svc.files.write_json("plan.json", stages)
+    svc.log("plan", {"stages": [{"id": s["id"], "title": s["title"], "files": s["files"]} for s in stages]})
     lines = [f"Plan: {len(stages)} stage(s)"] + [
         f"  {s['id']}. {s['title']}: {s['intent']} [{', '.join(s['files'])}]" for s in stages
     ]
-    return {"stages": stages, "current": 0, "attempts": 0, "feedback": "", "patch": "",
-            "repairs_left": svc.settings.repairs, "revisions_left": svc.settings.revisions,
-            "events": ["\n".join(lines)]}
+    return {
+        "stages": stages,
+        "current": 0,
+        "attempts": 0,
+        "feedback": "",
+        "patch": "",
+        "repairs_left": svc.settings.repairs,
+        "revisions_left": svc.settings.revisions,
+        "events": ["\n".join(lines)],
+    }
 
 
 def propose(state: RunState, svc: Services) -> Update:
@@ -82,13 +104,20 @@ def propose(state: RunState, svc: Services) -> Update:
     try:
         patch = propose_patch(state, svc, _context(svc))
     except ModelReplyError as err:
-        return {"patch": "", "attempts": attempts,
-                "outcomes": [_outcome({**state, "attempts": attempts}, "failed", f"model reply unusable: {err}")],
-                "events": [f"Stage {state['current'] + 1} failed: the model's reply was unusable: {err}"]}
+        return {
+            "patch": "",
+            "attempts": attempts,
+            "outcomes": [_outcome({**state, "attempts": attempts}, "failed", f"model reply unusable: {err}")],
+            "events": [f"Stage {state['current'] + 1} failed: the model's reply was unusable: {err}"],
+        }
     n = state["current"] + 1
     write_atomic(svc.files.stage_dir(n) / f"proposal-{attempts}.diff", patch)
-    return {"patch": patch, "attempts": attempts,
-            "events": [f"Stage {n}: proposed a patch of {patch.count(chr(10))} lines (attempt {attempts})"]}
+    svc.log("stage_proposed", {"stage": n, "attempt": attempts, "patch_sha256": _sha(patch)})
+    return {
+        "patch": patch,
+        "attempts": attempts,
+        "events": [f"Stage {n}: proposed a patch of {patch.count(chr(10))} lines (attempt {attempts})"],
+    }
 
 
 def verify(state: RunState, svc: Services) -> Update:
@@ -97,13 +126,35 @@ def verify(state: RunState, svc: Services) -> Update:
     try:
         svc.worktree.apply(state["patch"])
     except AgentError as err:
-        result: dict[str, Any] = {"ok": False, "summary": str(err), "output_tail": "", "passed": 0,
-                                  "failed": 0, "errors": 1, "skipped": 0, "flaky": []}
+        result: dict[str, Any] = {
+            "ok": False,
+            "summary": str(err),
+            "output_tail": "",
+            "passed": 0,
+            "failed": 0,
+            "errors": 1,
+            "skipped": 0,
+            "flaky": [],
+        }
     else:
         result = _tests(svc, state, f"Stage {state['current'] + 1}: verifying")
     svc.worktree.reset(state["checkpoint"])
-    update: Update = {"verify": result, "retry": False,
-                      "events": [f"Stage {state['current'] + 1}: tests {'passed' if result['ok'] else 'FAILED'}: {result['summary']}"]}
+    svc.log(
+        "verified",
+        {
+            "stage": state["current"] + 1,
+            "ok": result["ok"],
+            "summary": result["summary"],
+            "patch_sha256": _sha(state["patch"]),
+        },
+    )
+    update: Update = {
+        "verify": result,
+        "retry": False,
+        "events": [
+            f"Stage {state['current'] + 1}: tests {'passed' if result['ok'] else 'FAILED'}: {result['summary']}"
+        ],
+    }
     if not result["ok"] and state.get("repairs_left", 0) > 0:
         update["repairs_left"] = state["repairs_left"] - 1
         update["retry"] = True
@@ -111,37 +162,73 @@ def verify(state: RunState, svc: Services) -> Update:
     return update
 
 
+def findings(state: RunState, svc: Services) -> list[str]:
+    """What the policy in force says of the current patch, before anyone approves it."""
+    patch = state["patch"]
+    try:
+        paths, size = hunks.changed_paths(patch), hunks.diff_lines(patch)
+    except AgentError as err:
+        return [f"the patch cannot be read: {err}"]
+    return evaluate_stage(svc.policy.policy, paths, size, bool(state["verify"].get("ok")), []).findings
+
+
+def check_signatures(state: RunState, svc: Services) -> list[str]:
+    """Reasons the approval of the current patch does not hold (signature, trust, policy)."""
+    verdict = verify_stage(
+        svc.files.dir,
+        state["current"] + 1,
+        svc.files.meta(),
+        svc.policy.policy,
+        svc.policy.sha256,
+        applied_sha=_sha(state["patch"]),
+    )
+    return verdict.reasons
+
+
 def gate(state: RunState, svc: Services) -> Update:
-    """The approval gate: pause the run for a person (or a verified signature) to decide."""
+    """The approval gate: pause the run for a person (or a verified signature) to decide.
+
+    An approval counts only if its signature verifies against the patch, the run and the
+    policy in force; otherwise the stage is treated as rejected, with the reasons.
+    """
     stage = state["stages"][state["current"]]
-    decision = interrupt({
-        "kind": "approval",
-        "run_id": state["run_id"],
-        "stage_index": state["current"],
-        "stage": dict(stage),
-        "stage_count": len(state["stages"]),
-        "patch": state["patch"],
-        "patch_sha256": hashlib.sha256(state["patch"].encode()).hexdigest(),
-        "base_commit": state["base_commit"],
-        "verify": state["verify"],
-        "findings": [],
-        "worktree": state["worktree"],
-    })
+    decision = interrupt(
+        {
+            "kind": "approval",
+            "run_id": state["run_id"],
+            "stage_index": state["current"],
+            "stage": dict(stage),
+            "stage_count": len(state["stages"]),
+            "patch": state["patch"],
+            "patch_sha256": _sha(state["patch"]),
+            "base_commit": state["base_commit"],
+            "verify": state["verify"],
+            "findings": findings(state, svc),
+            "worktree": state["worktree"],
+        }
+    )
     kind = decision.get("decision")
     update: Update = {"decision": decision, "retry": False}
     who = decision.get("approver", "someone")
     if kind == "approve":
-        update["events"] = [f"Stage {stage['id']}: approved by {who}"]
-    elif kind == "edited":
+        problems = check_signatures(state, svc)
+        if not problems:
+            update["events"] = [f"Stage {stage['id']}: approved by {who} (signature verified)"]
+            return update
+        kind = "reject"
+        decision = {**decision, "decision": "reject", "reason": "approval does not hold: " + "; ".join(problems)}
+        update["decision"] = decision
+    if kind == "edited":
         update.update(patch=decision["patch"], events=[f"Stage {stage['id']}: patch edited by {who}; verifying again"])
+        return update
+    reason = decision.get("reason", "").strip()
+    update["events"] = [f"Stage {stage['id']}: rejected by {who}" + (f": {reason}" if reason else "")]
+    if reason and state.get("revisions_left", 0) > 0 and not reason.startswith("approval does not hold"):
+        update.update(
+            feedback=f"A reviewer rejected it: {reason}", revisions_left=state["revisions_left"] - 1, retry=True
+        )
     else:
-        reason = decision.get("reason", "").strip()
-        update["events"] = [f"Stage {stage['id']}: rejected by {who}" + (f": {reason}" if reason else "")]
-        if reason and state.get("revisions_left", 0) > 0:
-            update.update(feedback=f"A reviewer rejected it: {reason}",
-                          revisions_left=state["revisions_left"] - 1, retry=True)
-        else:
-            update["outcomes"] = [_outcome(state, "rejected", reason or "rejected by the reviewer")]
+        update["outcomes"] = [_outcome(state, "rejected", reason or "rejected by the reviewer")]
     return update
 
 
@@ -158,6 +245,7 @@ def apply(state: RunState, svc: Services) -> Update:
     svc.files.write_json(f"stages/{n:02d}/decision.json", state["decision"])
     commit = svc.worktree.commit(f"agent: stage {n}: {stage['title']}\n\n{stage['intent']}\n\nRun: {state['run_id']}")
     svc.worktree.set_checkpoint(n, commit)
+    svc.log("applied", {"stage": n, "patch_sha256": _sha(state["patch"]), "commit": commit})
     return {"events": [f"Stage {n}: applied as {commit[:10]} on {svc.worktree.branch}"]}
 
 
@@ -168,9 +256,12 @@ def check(state: RunState, svc: Services) -> Update:
     head = svc.worktree.head()
     svc.worktree.reset(head)
     if result["ok"]:
-        return {"checkpoint": head, "verify": result,
-                "outcomes": [_outcome(state, "applied", "", head, result["summary"])],
-                "events": [f"Stage {n}: checked: {result['summary']}"]}
+        return {
+            "checkpoint": head,
+            "verify": result,
+            "outcomes": [_outcome(state, "applied", "", head, result["summary"])],
+            "events": [f"Stage {n}: checked: {result['summary']}"],
+        }
     return {"verify": result, "events": [f"Stage {n}: check FAILED after apply: {result['summary']}"]}
 
 
@@ -181,17 +272,29 @@ def rollback(state: RunState, svc: Services) -> Update:
     if n in svc.worktree.checkpoints():
         svc.worktree.delete_checkpoint(n)
     reason = f"tests failed after apply: {state['verify']['summary']}"
-    return {"outcomes": [_outcome(state, "rolled_back", reason, tests=state["verify"]["summary"])],
-            "events": [f"Stage {n}: rolled back to {state['checkpoint'][:10]}"]}
+    svc.log("rolled_back", {"stage": n, "to": state["checkpoint"], "reason": reason})
+    return {
+        "outcomes": [_outcome(state, "rolled_back", reason, tests=state["verify"]["summary"])],
+        "events": [f"Stage {n}: rolled back to {state['checkpoint'][:10]}"],
+    }
 
 
 def advance(state: RunState, svc: Services) -> Update:
-    return {"current": state["current"] + 1, "attempts": 0, "feedback": "", "patch": "",
-            "repairs_left": svc.settings.repairs, "revisions_left": svc.settings.revisions}
+    return {
+        "current": state["current"] + 1,
+        "attempts": 0,
+        "feedback": "",
+        "patch": "",
+        "repairs_left": svc.settings.repairs,
+        "revisions_left": svc.settings.revisions,
+    }
 
 
 def report(state: RunState, svc: Services) -> Update:
     from agent.runs.report import write_report
 
     text = write_report(state, svc.files, svc.worktree.branch)
+    svc.log(
+        "run_ended", {"outcomes": [{"stage": o["stage"], "status": o["status"]} for o in state.get("outcomes", [])]}
+    )
     return {"report": text}

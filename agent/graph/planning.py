@@ -53,14 +53,13 @@ def parse_plan(reply: str, max_stages: int) -> list[Stage]:
         title, intent = str(item.get("title", "")).strip(), str(item.get("intent", "")).strip()
         if not intent:
             raise ModelReplyError(f'stage {i} of the plan needs an "intent"')
-        stages.append(Stage(id=i, title=title or intent[:60], intent=intent,
-                            files=[f.strip().removeprefix("./") for f in files]))
+        stages.append(
+            Stage(id=i, title=title or intent[:60], intent=intent, files=[f.strip().removeprefix("./") for f in files])
+        )
     return stages
 
 
-def ask(
-    model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any
-) -> tuple[Any, int]:
+def ask(model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any) -> tuple[Any, int]:
     """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks)."""
     convo = list(messages)
     last: ModelReplyError | None = None
@@ -72,7 +71,10 @@ def ask(
             last = err
             convo += [
                 {"role": "assistant", "content": reply},
-                {"role": "user", "content": f"That reply could not be used: {err}. Reply again with corrected JSON only."},
+                {
+                    "role": "user",
+                    "content": f"That reply could not be used: {err}. Reply again with corrected JSON only.",
+                },
             ]
     assert last is not None
     raise ModelReplyError(f"{last} (after {tries} replies)")
@@ -83,8 +85,10 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
     user = render("plan", goal=state["goal"], max_stages=str(settings.max_stages))
     with svc.busy(f"Planning with {settings.model}"):
         stages, _ = ask(
-            svc.model(), [system_message(context), {"role": "user", "content": user}],
-            plan_schema(settings.max_stages), settings.edit_retries + 1,
+            svc.model(),
+            [system_message(context), {"role": "user", "content": user}],
+            plan_schema(settings.max_stages),
+            settings.edit_retries + 1,
             lambda r: parse_plan(r, settings.max_stages),
         )
     return stages
@@ -106,8 +110,12 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     stage = state["stages"][state["current"]]
     feedback = state.get("feedback", "")
     user = render(
-        "edit", goal=state["goal"], stage_number=str(state["current"] + 1),
-        stage_count=str(len(state["stages"])), title=stage["title"], intent=stage["intent"],
+        "edit",
+        goal=state["goal"],
+        stage_number=str(state["current"] + 1),
+        stage_count=str(len(state["stages"])),
+        title=stage["title"],
+        intent=stage["intent"],
         files=_files_block(svc, stage),
         feedback=f"\nYour previous attempt at this stage was not accepted:\n{feedback}\n" if feedback else "",
     )
@@ -122,7 +130,10 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
 
     with svc.busy(f"Stage {stage['id']}: writing edits with {svc.settings.model}"):
         patch, _ = ask(
-            svc.model(), [system_message(context), {"role": "user", "content": user}],
-            EDIT_SCHEMA, svc.settings.edit_retries + 1, to_patch,
+            svc.model(),
+            [system_message(context), {"role": "user", "content": user}],
+            EDIT_SCHEMA,
+            svc.settings.edit_retries + 1,
+            to_patch,
         )
     return str(patch)

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from agent.approval.audit import append_event
 from agent.config import Settings
 from agent.llm.base import ChatModel
+from agent.policy.load import LoadedPolicy
 from agent.runs.files import RunFiles
 from agent.sandbox.base import Limits, Runner
 from agent.vcs.worktree import RunWorktree
@@ -23,6 +26,11 @@ class Services:
     runner: Runner
     limits: Limits
     busy: Callable[[str], AbstractContextManager[object]]  # shows a live status while a step runs
+    policy: LoadedPolicy  # the policy in force, fixed at run start
+
+    def log(self, event: str, data: dict[str, Any]) -> None:
+        """Append to the run's hash-chained audit log."""
+        append_event(self.files.dir / "audit.jsonl", self.files.run_id, event, data)
 
     @property
     def repo(self) -> Path:

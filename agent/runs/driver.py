@@ -12,8 +12,10 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
+from agent.approval.approve import approve_stage
 from agent.graph.services import Services
 from agent.graph.wiring import build_graph
+from agent.runs.files import write_atomic
 
 Reviewer = Callable[[dict[str, Any]], dict[str, Any]]
 """Takes the gate's payload, returns a decision; returns {"decision": "quit"} to pause."""
@@ -23,8 +25,9 @@ class Paused(Exception):
     """The run stopped at the approval gate with its state kept; ``agent resume`` continues it."""
 
 
-def drive(svc: Services, first_input: dict[str, Any] | None, reviewer: Reviewer,
-          show: Callable[[str], None]) -> dict[str, Any]:
+def drive(
+    svc: Services, first_input: dict[str, Any] | None, reviewer: Reviewer, show: Callable[[str], None]
+) -> dict[str, Any]:
     """Run (or continue) the graph to its end; returns the final state, raises ``Paused``."""
     svc.files.dir.mkdir(parents=True, exist_ok=True)
     config = {"configurable": {"thread_id": svc.files.run_id}, "recursion_limit": 500}
@@ -51,9 +54,23 @@ def drive(svc: Services, first_input: dict[str, Any] | None, reviewer: Reviewer,
 
 
 def _ask(svc: Services, reviewer: Reviewer, payload: dict[str, Any]) -> dict[str, Any]:
+    """Put the stage to the reviewer; an approval is signed here, by the person's key, before
+    the graph sees it (the graph then verifies the signature against the policy in force)."""
+    n = payload["stage"]["id"]
+    write_atomic(svc.files.stage_dir(n) / "patch.diff", payload["patch"])
+    svc.files.write_json(f"stages/{n:02d}/verify.json", payload["verify"])
     svc.files.write_json("pending.json", payload)
     decision = reviewer(payload)
-    if decision.get("decision") == "quit":
+    kind = decision.get("decision")
+    if kind == "quit":
         raise Paused(svc.files.run_id)
+    if kind == "approve":
+        signature, signer = approve_stage(svc.files.dir, n, None, reviewed_sha=payload["patch_sha256"])
+        decision = {**decision, "approver": signer, "signature": str(signature)}
+    else:
+        svc.log(
+            "edited" if kind == "edited" else "rejected",
+            {"stage": n, "by": decision.get("approver", ""), "reason": decision.get("reason", "")},
+        )
     svc.files.pending_path.unlink(missing_ok=True)
     return decision

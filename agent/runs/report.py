@@ -35,16 +35,24 @@ def write_report(state: RunState, files: RunFiles, branch: str) -> str:
     ]
     for o in outcomes:
         reason = f": {o['reason']}" if o["reason"] and o["status"] != "applied" else ""
-        lines.append(f"| {o['stage']} | {o['title']} | {MARK[o['status']]}{reason} | {o['tests'] or '-'} "
-                     f"| {o['attempts']} | {o['commit'][:10] or '-'} |")
+        lines.append(
+            f"| {o['stage']} | {o['title']} | {MARK[o['status']]}{reason} | {o['tests'] or '-'} "
+            f"| {o['attempts']} | {o['commit'][:10] or '-'} |"
+        )
     if counts["applied"]:
         lines += ["", f"To take the applied stages: `git -C {state['repo']} merge {branch}`"]
     text = "\n".join(lines) + "\n"
     write_atomic(files.dir / "report.md", text)
     data: dict[str, Any] = {
-        "run_id": state["run_id"], "goal": state["goal"], "repo": state["repo"], "branch": branch,
-        "base_commit": state["base_commit"], "baseline": state.get("baseline", {}).get("summary"),
-        "stages": state.get("stages", []), "outcomes": outcomes, "counts": counts,
+        "run_id": state["run_id"],
+        "goal": state["goal"],
+        "repo": state["repo"],
+        "branch": branch,
+        "base_commit": state["base_commit"],
+        "baseline": state.get("baseline", {}).get("summary"),
+        "stages": state.get("stages", []),
+        "outcomes": outcomes,
+        "counts": counts,
     }
     files.write_json("report.json", data)
     return text

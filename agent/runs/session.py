@@ -14,9 +14,11 @@ from agent.config import Settings, load_settings
 from agent.errors import AgentError
 from agent.graph.services import Services
 from agent.llm.base import ChatModel
+from agent.policy.load import LoadedPolicy, load_policy
+from agent.policy.local import policy_for_run
 from agent.runs.driver import Reviewer, drive
 from agent.runs.files import RunFiles, new_run_id
-from agent.sandbox.base import Limits, Runner
+from agent.sandbox.base import Runner
 from agent.sandbox.checks import check_command_exists, detect_test_command
 from agent.vcs.lock import RepoLock
 from agent.vcs.target import resolve_target
@@ -38,7 +40,7 @@ def open_model(settings: Settings, busy: Callable[[str], AbstractContextManager[
         from agent.llm.scripted import ScriptedModel
 
         return ScriptedModel.from_file(Path(settings.model.split(":", 1)[1]))
-    from agent.llm.registry import load_model
+    from agent.llm.llama import load_model
 
     with busy(f"Loading model {settings.model}"):
         return load_model(settings.model, n_ctx=settings.ctx)
@@ -65,21 +67,35 @@ def lazy(factory: Callable[[], ChatModel]) -> Callable[[], ChatModel]:
     return get
 
 
-def services(files: RunFiles, settings: Settings, term: Terminal,
-             model: ChatModel | None = None, runner: Runner | None = None) -> Services:
+def services(
+    files: RunFiles,
+    settings: Settings,
+    term: Terminal,
+    policy: LoadedPolicy,
+    model: ChatModel | None = None,
+    runner: Runner | None = None,
+) -> Services:
     return Services(
-        settings=settings, files=files,
+        settings=settings,
+        files=files,
         worktree=RunWorktree(files.repo, files.run_id, files.worktree),
         model=(lambda: model) if model is not None else lazy(lambda: open_model(settings, term.busy)),
         runner=runner or open_runner(settings, files.repo),
-        limits=Limits(timeout_s=settings.test_timeout),
+        limits=policy.policy.sandbox.limits(),
         busy=term.busy,
+        policy=policy,
     )
 
 
-def start(path: Path, goal: str, term: Terminal, overrides: dict[str, Any] | None = None,
-          allow_dirty: bool = False, model: ChatModel | None = None,
-          runner: Runner | None = None) -> tuple[RunFiles, dict[str, Any]]:
+def start(
+    path: Path,
+    goal: str,
+    term: Terminal,
+    overrides: dict[str, Any] | None = None,
+    allow_dirty: bool = False,
+    model: ChatModel | None = None,
+    runner: Runner | None = None,
+) -> tuple[RunFiles, dict[str, Any]]:
     """Validate everything, then run the graph from the top; returns the final state."""
     if not goal.strip():
         raise AgentError('the goal is empty: say what to change, e.g. --goal "add input validation to parse()"')
@@ -95,24 +111,53 @@ def start(path: Path, goal: str, term: Terminal, overrides: dict[str, Any] | Non
 
         base = git.Repo(repo).head.commit.hexsha
         files.dir.mkdir(parents=True, exist_ok=True)
-        files.write_json("meta.json", {
-            "run_id": run_id, "repo": str(repo), "base_commit": base, "goal": goal,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "settings": settings.model_dump(),
-            "test_command": command,
-        })
+        policy = policy_for_run(repo, files.dir, trust_local_user=True, say=term.show)
+        files.write_json(
+            "meta.json",
+            {
+                "run_id": run_id,
+                "repo": str(repo),
+                "base_commit": base,
+                "goal": goal,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "settings": settings.model_dump(),
+                "test_command": command,
+                "policy_path": str(policy.path),
+                "policy_sha256": policy.sha256,
+            },
+        )
         files.register()
         term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
-        svc = services(files, settings, term, model, runner)
-        first = {"run_id": run_id, "goal": goal, "repo": str(repo), "base_commit": base,
-                 "test_command": command, "outcomes": [], "events": []}
+        svc = services(files, settings, term, policy, model, runner)
+        svc.log(
+            "run_started", {"goal": goal, "base_commit": base, "model": settings.model, "policy_sha256": policy.sha256}
+        )
+        first = {
+            "run_id": run_id,
+            "goal": goal,
+            "repo": str(repo),
+            "base_commit": base,
+            "test_command": command,
+            "outcomes": [],
+            "events": [],
+        }
         return files, drive(svc, first, term.reviewer, term.show)
 
 
-def resume(files: RunFiles, term: Terminal, model: ChatModel | None = None,
-           runner: Runner | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def resume(
+    files: RunFiles,
+    term: Terminal,
+    model: ChatModel | None = None,
+    runner: Runner | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Continue a run from its last checkpoint (a pause at the gate, or a killed process)."""
     meta = files.meta()
     settings = Settings(**{**meta["settings"], **{k: v for k, v in (overrides or {}).items() if v is not None}})
+    policy = load_policy(files.dir / "policy.yaml")
+    if policy.sha256 != meta["policy_sha256"]:
+        raise AgentError(f"run {files.run_id}: its policy snapshot was changed; the run cannot continue")
     with RepoLock(files.repo, files.run_id):
         term.show(f"Resuming run {files.run_id} on {files.repo}")
-        return drive(services(files, settings, term, model, runner), None, term.reviewer, term.show)
+        svc = services(files, settings, term, policy, model, runner)
+        return drive(svc, None, term.reviewer, term.show)

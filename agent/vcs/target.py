@@ -25,9 +25,7 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def _toplevel(path: Path) -> Path | None:
-    out = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True
-    )
+    out = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True)
     return Path(out.stdout.strip()).resolve() if out.returncode == 0 else None
 
 
@@ -48,7 +46,16 @@ def materialise_bundled(path: Path, say: callable = print) -> Path:  # type: ign
     for args in (
         ("init", "-q", "-b", "main"),
         ("add", "-A"),
-        ("-c", "user.name=agent", "-c", "user.email=agent@localhost", "commit", "-q", "-m", f"{path.name}: bundled example"),
+        (
+            "-c",
+            "user.name=agent",
+            "-c",
+            "user.email=agent@localhost",
+            "commit",
+            "-q",
+            "-m",
+            f"{path.name}: bundled example",
+        ),
     ):
         _git(tmp, *args)
     tmp.rename(dest)

@@ -78,7 +78,9 @@ class RunWorktree:
         """Apply ``patch`` to the worktree and index, or raise without changing anything."""
         proc = subprocess.run(
             ["git", "apply", "--index", "--whitespace=nowarn", "-"],
-            cwd=self.path, input=patch.encode(), capture_output=True,
+            cwd=self.path,
+            input=patch.encode(),
+            capture_output=True,
         )
         if proc.returncode:
             raise AgentError(f"the patch does not apply: {proc.stderr.decode(errors='replace').strip()}")

@@ -17,13 +17,40 @@ from agent.runs.session import Terminal, resume, start
 from agent.sandbox.local import LocalRunner
 from tests.conftest import git
 
-PLAN = json.dumps({"stages": [{"title": "Validate quantity", "intent": "add_item raises ValueError for a negative quantity.",
-                               "files": ["inventory/stock.py"]}]})
+PLAN = json.dumps(
+    {
+        "stages": [
+            {
+                "title": "Validate quantity",
+                "intent": "add_item raises ValueError for a negative quantity.",
+                "files": ["inventory/stock.py"],
+            }
+        ]
+    }
+)
 SEARCH = '        """Add quantity units of name at a unit price (the latest price wins)."""\n'
-GOOD_EDIT = json.dumps({"edits": [{"file": "inventory/stock.py", "search": SEARCH,
-                                   "replace": SEARCH + '        if quantity < 0:\n            raise ValueError("negative quantity")\n'}]})
-BREAKING_EDIT = json.dumps({"edits": [{"file": "inventory/stock.py", "search": "            total += quantity * price\n",
-                                       "replace": "            total += quantity\n"}]})
+GOOD_EDIT = json.dumps(
+    {
+        "edits": [
+            {
+                "file": "inventory/stock.py",
+                "search": SEARCH,
+                "replace": SEARCH + '        if quantity < 0:\n            raise ValueError("negative quantity")\n',
+            }
+        ]
+    }
+)
+BREAKING_EDIT = json.dumps(
+    {
+        "edits": [
+            {
+                "file": "inventory/stock.py",
+                "search": "            total += quantity * price\n",
+                "replace": "            total += quantity\n",
+            }
+        ]
+    }
+)
 
 
 def term(decisions: list[dict[str, Any]], seen: list[dict[str, Any]] | None = None) -> Terminal:
@@ -39,8 +66,15 @@ APPROVE = {"decision": "approve", "approver": "tester", "reason": ""}
 
 
 def run(repo: Path, replies: list[str], decisions: list[dict[str, Any]], **kw: Any) -> tuple[RunFiles, dict[str, Any]]:
-    return start(repo, "validate quantities", term(decisions, kw.pop("seen", None)),
-                 {"sandbox": "none", "model": "scripted"}, model=ScriptedModel(replies), runner=LocalRunner(), **kw)
+    return start(
+        repo,
+        "validate quantities",
+        term(decisions, kw.pop("seen", None)),
+        {"sandbox": "none", "model": "scripted"},
+        model=ScriptedModel(replies),
+        runner=LocalRunner(),
+        **kw,
+    )
 
 
 def test_approved_stage_is_committed_on_the_run_branch(py_repo: Path) -> None:
@@ -51,7 +85,7 @@ def test_approved_stage_is_committed_on_the_run_branch(py_repo: Path) -> None:
     [outcome] = state["outcomes"]
     assert outcome["status"] == "applied"
     branch = f"agent/{files.run_id}"
-    assert "raise ValueError(\"negative quantity\")" in git(py_repo, "show", f"{branch}:inventory/stock.py")
+    assert 'raise ValueError("negative quantity")' in git(py_repo, "show", f"{branch}:inventory/stock.py")
     assert git(py_repo, "rev-parse", f"refs/agent/{files.run_id}/stage-1") == git(py_repo, "rev-parse", branch)
     # the user's own branch and working tree are untouched, and run files stay out of git status
     assert "negative" not in (py_repo / "inventory/stock.py").read_text()
@@ -70,7 +104,9 @@ def test_rejection_reason_goes_back_to_the_model(py_repo: Path) -> None:
     model_replies = [PLAN, GOOD_EDIT, GOOD_EDIT]
     reject = {"decision": "reject", "approver": "tester", "reason": "use a clearer message"}
     model = ScriptedModel(model_replies)
-    files, state = start(py_repo, "validate", term([reject, APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner())
+    files, state = start(
+        py_repo, "validate", term([reject, APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner()
+    )
     assert "use a clearer message" in model.calls[2][-1]["content"]
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
 

@@ -1,0 +1,151 @@
+"""The run's audit log: JSON lines, each carrying the hash of the one before.
+
+Appends are locked and fsynced. ``audit.head`` records the last entry's number and hash
+so that cutting entries off the end is caught too. ``verify_log`` names the first
+edited, deleted, reordered or inserted entry by line number.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agent.approval.redact import redact
+
+GENESIS = "0" * 64
+EVENTS = frozenset({
+    "run_started", "plan", "stage_proposed", "verified", "approved", "rejected",
+    "edited", "applied", "rolled_back", "run_ended",
+})
+_FIELDS = {"seq", "time", "run_id", "event", "data", "prev", "hash"}
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """SHA-256 over the entry without its own hash, in canonical JSON."""
+    return hashlib.sha256(_canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
+
+
+def head_path(log: Path) -> Path:
+    return log.with_name(log.stem + ".head")
+
+
+def _last_entry(fh: Any) -> dict[str, Any] | None:
+    fh.seek(0)
+    last = None
+    for line in fh:
+        if line.strip():
+            last = line
+    return json.loads(last) if last else None
+
+
+def append_event(
+    log: Path, run_id: str, event: str, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Append one event (payload redacted of secrets) and fsync; returns the entry written."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}; one of {sorted(EVENTS)}")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        last = _last_entry(fh)
+        entry: dict[str, Any] = {
+            "seq": (last["seq"] + 1) if last else 1,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "run_id": run_id,
+            "event": event,
+            "data": redact(data or {}),
+            "prev": last["hash"] if last else GENESIS,
+        }
+        entry["hash"] = entry_hash(entry)
+        fh.write(_canonical(entry).decode() + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+        head = head_path(log)
+        tmp = head.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"seq": entry["seq"], "hash": entry["hash"]}) + "\n")
+        with open(tmp, "rb") as th:
+            os.fsync(th.fileno())
+        os.replace(tmp, head)
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Outcome of checking a log: entries read and the first problem, if any."""
+
+    entries: list[dict[str, Any]]
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _chain_break(ln: int, entries: list[dict[str, Any]], hashes: list[str]) -> str:
+    """Explain why the entry on line ``ln`` is out of place in the chain."""
+    entry, expected_prev = entries[ln - 1], hashes[ln - 2] if ln > 1 else GENESIS
+    seq = entry["seq"]
+    seqs = [e["seq"] for e in entries]
+    if seq != ln and sorted(seqs, key=str) == sorted(range(1, len(entries) + 1), key=str):
+        return f"line {ln}: entries reordered (holds entry #{seq})"
+    if ln < len(entries) and entries[ln]["prev"] == expected_prev:
+        return f"line {ln}: inserted entry (the next line links past it)"
+    if ln > 1 and entry["prev"] == (hashes[ln - 3] if ln > 2 else GENESIS):
+        return f"line {ln - 1}: inserted entry (line {ln} links past it)"
+    if entry["prev"] == expected_prev:
+        return f"line {ln}: sequence number edited (says #{seq})"
+    if isinstance(seq, int) and seq > ln:
+        gone = f"#{ln}" if seq == ln + 1 else f"#{ln}-#{seq - 1}"
+        return f"line {ln}: entry {gone} deleted before this line"
+    if seq != ln:
+        return f"line {ln}: entry #{seq} repeated or inserted out of place"
+    return f"line {ln - 1}: entry edited (line {ln} no longer links to it)"
+
+
+def verify_log(log: Path) -> AuditReport:
+    """Check the hash chain, sequence numbers and head record; stop at the first problem."""
+    try:
+        lines = log.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return AuditReport([], f"no audit log at {log}")
+    entries: list[dict[str, Any]] = []
+    for ln, raw in enumerate(lines, 1):
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            return AuditReport(entries, f"line {ln}: not valid JSON (garbled, cut or blank)")
+        if not isinstance(entry, dict) or set(entry) != _FIELDS:
+            return AuditReport(entries, f"line {ln}: not an audit entry (fields edited)")
+        if entry_hash(entry) != entry["hash"]:
+            return AuditReport(entries, f"line {ln}: entry edited (its hash does not match it)")
+        entries.append(entry)
+    hashes = [e["hash"] for e in entries]
+    for ln, entry in enumerate(entries, 1):
+        if entry["prev"] != (hashes[ln - 2] if ln > 1 else GENESIS) or entry["seq"] != ln:
+            return AuditReport(entries, _chain_break(ln, entries, hashes))
+    return AuditReport(entries, _check_head(log, entries))
+
+
+def _check_head(log: Path, entries: list[dict[str, Any]]) -> str | None:
+    try:
+        head = json.loads(head_path(log).read_text())
+        seq, last_hash = int(head["seq"]), str(head["hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{head_path(log).name} is missing or garbled; cannot tell if entries were cut off"
+    if seq > len(entries):
+        return f"line {len(entries) + 1}: entries #{len(entries) + 1}-#{seq} deleted from the end"
+    if seq < len(entries):
+        return f"line {seq + 1}: entries after #{seq} were appended without the log's writer"
+    if entries and entries[-1]["hash"] != last_hash:
+        return f"line {len(entries)}: entry edited (does not match the recorded head)"
+    return None

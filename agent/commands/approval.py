@@ -1,0 +1,136 @@
+"""Commands of the approval room: review, approve, verify, audit, keys.
+
+Exit status: 0 done; 1 a user error (no run, broken policy, no key); 3 a verification
+failed (a stage not properly approved, or the audit log was tampered with).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from agent.approval import audit
+from agent.approval.approve import approve_stage
+from agent.approval.keys import NAMESPACE, init_key
+from agent.approval.review import review_stage
+from agent.approval.runs import read_json, read_meta, run_dir, run_policy
+from agent.approval.sshsig import public_line
+from agent.approval.verify import allowed_signers_text, applied_stages, verify_stage
+from agent.errors import AgentError
+
+FAILED = 3
+audit_app = typer.Typer(help="Check the run's hash-chained audit log.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage approval signing keys.", no_args_is_help=True)
+
+RepoOpt = typer.Option(None, "--repo", help="Repository of the run (default: from the run index).")
+KeyOpt = typer.Option(None, "--key", help="ed25519 private key (default: agent's, then git's).")
+
+
+def review(
+    run: str = typer.Argument(..., help="Run id."),
+    repo: Path | None = RepoOpt,
+    key: Path | None = KeyOpt,
+    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+) -> None:
+    """Reopen a run's review screen; an approval is signed at once, other decisions are saved."""
+    run_path = run_dir(run, repo)
+    pending = run_path / "pending.json"
+    if not pending.is_file():
+        print(f"nothing pending for run {run}: no stage is waiting for review")
+        return
+    payload = read_json(pending, "pending review")
+    if payload.get("kind") != "approval":
+        print(f"nothing pending for run {run}: the pending step is not an approval")
+        return
+    console = Console(no_color=no_color or "NO_COLOR" in os.environ, highlight=False)
+    decision = review_stage(payload, console)
+    if decision["decision"] == "quit":
+        print(f"review kept; run 'agent review {run}' to come back to it")
+        return
+    stage = int(payload["stage"]["id"])
+    if decision["decision"] == "approve":
+        sig, signer = approve_stage(run_path, stage, key, payload.get("patch_sha256"))
+        print(f"stage {stage} approved by {signer}; signature {sig}")
+    else:
+        event = "edited" if decision["decision"] == "edited" else "rejected"
+        audit.append_event(run_path / "audit.jsonl", run, event, {
+            "stage": stage, "by": decision["approver"], "reason": decision["reason"],
+        })
+        print(f"stage {stage} {decision['decision']}; 'agent resume {run}' continues the run")
+    (run_path / "decision.json").write_text(json.dumps({"stage": stage, **decision}, indent=2))
+
+
+def approve(
+    run: str = typer.Argument(..., help="Run id."),
+    stage: int = typer.Option(..., "--stage", help="Stage number (stages/NN)."),
+    key: Path | None = KeyOpt,
+    repo: Path | None = RepoOpt,
+) -> None:
+    """Sign a stage's approval without the interactive screen."""
+    sig, signer = approve_stage(run_dir(run, repo), stage, key)
+    print(f"stage {stage} approved by {signer}; signature {sig}")
+
+
+def verify(
+    run: str = typer.Argument(..., help="Run id."),
+    repo: Path | None = RepoOpt,
+) -> None:
+    """Check every applied stage's signatures against policy (exit 3 if any fails)."""
+    run_path = run_dir(run, repo)
+    meta = read_meta(run_path)
+    loaded = run_policy(run_path, meta)
+    (run_path / "allowed_signers").write_text(allowed_signers_text(loaded.policy))
+    log = run_path / "audit.jsonl"
+    problems = []
+    if log.exists() and not (report := audit.verify_log(log)).ok:
+        problems.append(f"audit log: {report.problem}")
+        print(f"audit log: TAMPERED: {report.problem}")
+    applied = applied_stages(run_path)
+    for stage, sha in sorted(applied.items()):
+        verdict = verify_stage(run_path, stage, meta, loaded.policy, loaded.sha256, sha)
+        if verdict.ok:
+            print(f"stage {stage:02d}: ok, approved by {', '.join(verdict.signers)}")
+        else:
+            problems.append(f"stage {stage}")
+            for reason in verdict.reasons:
+                print(f"stage {stage:02d}: REJECTED: {reason}")
+    if problems:
+        raise AgentError(f"run {run} failed verification ({len(problems)} problem(s) above); "
+                         "do not trust its applied stages", exit_code=FAILED)
+    if not applied:
+        print(f"run {run} has no applied stages; nothing to verify")
+        return
+    print(f"all {len(applied)} applied stage(s) verified; plain check: ssh-keygen -Y verify "
+          f"-f {run_path / 'allowed_signers'} -I NAME -n {NAMESPACE} -s FILE.sig < FILE.json")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    run: str = typer.Argument(..., help="Run id."),
+    repo: Path | None = RepoOpt,
+) -> None:
+    """Detect edited, deleted, reordered or inserted audit entries (exit 3 if any)."""
+    log = run_dir(run, repo) / "audit.jsonl"
+    report = audit.verify_log(log)
+    if not report.ok:
+        raise AgentError(f"audit log {log}: {report.problem}", exit_code=FAILED)
+    head = report.entries[-1]["hash"][:12] if report.entries else "-"
+    print(f"audit log ok: {len(report.entries)} entries, chain intact (head {head})")
+
+
+@keys_app.command("init")
+def keys_init(
+    name: str = typer.Option("", "--name", help="Your identity, e.g. an email (key comment)."),
+) -> None:
+    """Make an ed25519 signing key for approvals (kept if one exists)."""
+    key, created = init_key(name or None)
+    state = "created" if created else "you already have"
+    print(f"{state} key {key.path} (fingerprint {key.fingerprint})")
+    ident = name or "you@example.com"
+    print("Add yourself to the policy (policies/default.yaml), under signers:")
+    print(f"  - name: {ident}\n    key: {public_line(key.public_key)}\n    paths: [\"**\"]")
+    print(f"allowed_signers line: {ident} namespaces=\"{NAMESPACE}\" {public_line(key.public_key)}")
