@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
 
 from agent.commands import approval, ci, context, doctor, evaluate, models, refine, runs, sandbox
@@ -45,16 +44,11 @@ app.command("runs")(runs.list_runs)
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors end in one line and an exit status, never a traceback."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        app(args=argv)  # standalone: usage errors print usage and exit 2
     except AgentError as err:
         print(f"agent: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
-    except click.exceptions.Exit as ex:
-        sys.exit(ex.exit_code)
-    except click.ClickException as ex:
-        ex.show()
-        sys.exit(ex.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         print("agent: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as ex:  # a bug, not a user error: keep the details, show one line
@@ -67,4 +61,3 @@ def main(argv: list[str] | None = None) -> None:
             where = ""
         print(f"agent: internal error: {type(ex).__name__}: {ex}{where}", file=sys.stderr)
         sys.exit(70)
-    sys.exit(result if isinstance(result, int) else 0)

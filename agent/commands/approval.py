@@ -6,18 +6,14 @@ failed (a stage not properly approved, or the audit log was tampered with).
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from agent.approval import audit
 from agent.approval.approve import approve_stage
 from agent.approval.keys import NAMESPACE, init_key
-from agent.approval.review import review_stage
-from agent.approval.runs import read_json, read_meta, run_dir, run_policy
+from agent.approval.runs import read_meta, run_dir, run_policy
 from agent.approval.sshsig import public_line
 from agent.approval.verify import allowed_signers_text, applied_stages, verify_stage
 from agent.errors import AgentError
@@ -33,35 +29,16 @@ KeyOpt = typer.Option(None, "--key", help="ed25519 private key (default: agent's
 def review(
     run: str = typer.Argument(..., help="Run id."),
     repo: Path | None = RepoOpt,
-    key: Path | None = KeyOpt,
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
 ) -> None:
-    """Reopen a run's review screen; an approval is signed at once, other decisions are saved."""
+    """Reopen a run's review screen for the stage waiting at the gate, and carry the run on."""
+    from agent.commands.runs import resume
+
     run_path = run_dir(run, repo)
-    pending = run_path / "pending.json"
-    if not pending.is_file():
+    if not (run_path / "pending.json").is_file():
         print(f"nothing pending for run {run}: no stage is waiting for review")
         return
-    payload = read_json(pending, "pending review")
-    if payload.get("kind") != "approval":
-        print(f"nothing pending for run {run}: the pending step is not an approval")
-        return
-    console = Console(no_color=no_color or "NO_COLOR" in os.environ, highlight=False)
-    decision = review_stage(payload, console)
-    if decision["decision"] == "quit":
-        print(f"review kept; run 'agent review {run}' to come back to it")
-        return
-    stage = int(payload["stage"]["id"])
-    if decision["decision"] == "approve":
-        sig, signer = approve_stage(run_path, stage, key, payload.get("patch_sha256"))
-        print(f"stage {stage} approved by {signer}; signature {sig}")
-    else:
-        event = "edited" if decision["decision"] == "edited" else "rejected"
-        audit.append_event(run_path / "audit.jsonl", run, event, {
-            "stage": stage, "by": decision["approver"], "reason": decision["reason"],
-        })
-        print(f"stage {stage} {decision['decision']}; 'agent resume {run}' continues the run")
-    (run_path / "decision.json").write_text(json.dumps({"stage": stage, **decision}, indent=2))
+    resume(run, run_path.parents[2], no_color)
 
 
 def approve(

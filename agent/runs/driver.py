@@ -13,6 +13,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from agent.approval.approve import approve_stage
+from agent.approval.verify import verify_stage
 from agent.graph.services import Services
 from agent.graph.wiring import build_graph
 from agent.runs.files import write_atomic
@@ -60,6 +61,11 @@ def _ask(svc: Services, reviewer: Reviewer, payload: dict[str, Any]) -> dict[str
     write_atomic(svc.files.stage_dir(n) / "patch.diff", payload["patch"])
     svc.files.write_json(f"stages/{n:02d}/verify.json", payload["verify"])
     svc.files.write_json("pending.json", payload)
+    signed = verify_stage(svc.files.dir, n, svc.files.meta(), svc.policy.policy, svc.policy.sha256,
+                          applied_sha=payload["patch_sha256"])
+    if signed.ok:  # signed already, e.g. with 'agent approve RUN --stage N' while the run waited
+        svc.files.pending_path.unlink(missing_ok=True)
+        return {"decision": "approve", "approver": ", ".join(signed.signers), "reason": "", "presigned": True}
     decision = reviewer(payload)
     kind = decision.get("decision")
     if kind == "quit":

@@ -232,14 +232,31 @@ def run_with_pending(tmp_path: Path) -> tuple[Run, Path]:
     return run, key
 
 
-def test_agent_review_command_signs_an_approval(run_with_pending: tuple[Run, Path]) -> None:
-    run, key = run_with_pending
-    env = {**os.environ, "TERM": "xterm", "USER": "tester", "NO_COLOR": "1"}
-    s = Screen([sys.executable, "-m", "agent", "review", "run-1", "--repo", str(run.repo),
-                "--key", str(key)], env)
+def test_agent_review_reopens_a_paused_run_and_applies_the_signed_stage(tmp_path: Path) -> None:
+    """A run paused at the gate; ``agent review RUN`` on a real pty shows it, 'a' signs and applies."""
+    from contextlib import nullcontext
+
+    from agent.llm.scripted import ScriptedModel
+    from agent.runs.driver import Paused
+    from agent.runs.session import Terminal, start
+    from agent.sandbox.local import LocalRunner
+    from tests.conftest import WORKSPACES, git, make_repo
+    from tests.graph.test_run_scripted import GOOD_EDIT, PLAN
+
+    repo = make_repo(WORKSPACES / "py-inventory", tmp_path / "repo")
+    quit_term = Terminal(show=lambda line: None, busy=lambda what: nullcontext(),
+                         reviewer=lambda payload: {"decision": "quit"})
+    with pytest.raises(Paused):
+        start(repo, "validate", quit_term, {"sandbox": "none", "model": "scripted"},
+              model=ScriptedModel([PLAN, GOOD_EDIT]), runner=LocalRunner())
+    [run_path] = (repo / ".agent" / "runs").iterdir()
+    env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1"}
+    s = Screen([sys.executable, "-m", "agent", "review", run_path.name, "--repo", str(repo)], env)
     s.expect("[q]uit")
     s.send("a")
-    s.expect("stage 1 approved by alice@example.com")
-    assert s.proc.wait(timeout=60) == 0
-    assert len(list((run.stage(1) / "approvals").glob("*.sig"))) == 1
-    assert json.loads((run.path / "decision.json").read_text())["decision"] == "approve"
+    s.expect("applied as")
+    assert s.proc.wait(timeout=120) == 0
+    assert len(list((run_path / "stages" / "01" / "approvals").glob("*.sig"))) == 1
+    assert "negative quantity" in git(repo, "show", f"agent/{run_path.name}:inventory/stock.py")
+
+
