@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from agent.commands.notbuilt import not_built
 from agent.runs.console import make_console, terminal
 from agent.runs.driver import Paused
 from agent.runs.files import find_run
@@ -34,10 +33,15 @@ def resume(
 
 def rollback(
     run: str = typer.Argument(..., help="Run id."),
-    to_stage: int = typer.Option(None, "--to-stage", help="Keep stages up to N."),
+    to_stage: int = typer.Option(None, "--to-stage", help="Keep stages up to N (0: back to the base)."),
+    repo: Path = typer.Option(None, "--repo", help="The run's repository (default: from the run index)."),
 ) -> None:
-    """Move a run's branch back to a checkpoint."""
-    raise not_built("rollback")
+    """Move a finished run's branch back to a checkpoint (default: undo its newest stage)."""
+    from agent.runs.rollback import rollback_run
+
+    files = find_run(run, repo)
+    undone = rollback_run(files, to_stage)
+    print(f"Rolled back agent/{run}: undid {', '.join(undone)}")
 
 
 def list_runs(repo: Path = typer.Option(Path("."), "--repo", help="Repository.")) -> None:

@@ -163,3 +163,25 @@ def test_bad_input_is_refused_before_anything_changes(tmp_path: Path, py_repo: P
         run(py_repo, [], [])
     assert (py_repo / "inventory/stock.py").read_text() == "# my unsaved work\n"
     assert not (py_repo / ".agent" / "runs").exists()
+
+
+def test_rollback_command_undoes_the_newest_stage(py_repo: Path) -> None:
+    from agent.runs.rollback import rollback_run
+
+    two = json.dumps({"stages": [
+        {"title": "Validate quantity", "intent": "raise on negative quantity", "files": ["inventory/stock.py"]},
+        {"title": "Document", "intent": "add a NOTES file", "files": ["NOTES.md"]},
+    ]})
+    notes = json.dumps({"edits": [{"file": "NOTES.md", "search": "", "replace": "Quantities are validated.\n"}]})
+    files, state = run(py_repo, [two, GOOD_EDIT, notes], [APPROVE, APPROVE])
+    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
+    undone = rollback_run(files, None)
+    assert undone[0].startswith("stage 2")
+    branch = f"agent/{files.run_id}"
+    assert git(py_repo, "rev-parse", branch) == state["outcomes"][0]["commit"]
+    assert git(py_repo, "for-each-ref", "--format=%(refname)", f"refs/agent/{files.run_id}/") == (
+        f"refs/agent/{files.run_id}/stage-1")
+    with pytest.raises(AgentError, match="--to-stage must be between 0 and 0"):
+        rollback_run(files, 3)
+    rollback_run(files, 0)
+    assert git(py_repo, "rev-parse", branch) == state["base_commit"]
