@@ -31,6 +31,7 @@ class Settings(BaseModel):
     test_timeout: float = Field(300, gt=0)
     sandbox: Literal["docker", "bwrap", "none"] = "docker"
     seed: int = 0
+    strategy: str = Field("general", description="how the goal becomes stages: general, c2rust, self")
 
     @property
     def context_budget(self) -> int:

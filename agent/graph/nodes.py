@@ -16,7 +16,6 @@ from agent.approval import hunks
 from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
 from agent.errors import AgentError, ModelReplyError
-from agent.graph.planning import make_plan, propose_patch
 from agent.graph.services import Services
 from agent.graph.state import Outcome, RunState
 from agent.policy.evaluate import evaluate_stage
@@ -80,7 +79,7 @@ def snapshot(state: RunState, svc: Services) -> Update:
 
 
 def plan(state: RunState, svc: Services) -> Update:
-    stages = make_plan(state, svc, _context(svc))
+    stages = svc.strategy.plan(state, svc, _context(svc))
     svc.files.write_json("plan.json", stages)
     svc.log("plan", {"stages": [{"id": s["id"], "title": s["title"], "files": s["files"]} for s in stages]})
     lines = [f"Plan: {len(stages)} stage(s)"] + [
@@ -102,7 +101,7 @@ def propose(state: RunState, svc: Services) -> Update:
     svc.worktree.reset(state["checkpoint"])
     attempts = state.get("attempts", 0) + 1
     try:
-        patch = propose_patch(state, svc, _context(svc))
+        patch = svc.strategy.propose(state, svc, _context(svc))
     except ModelReplyError as err:
         return {
             "patch": "",
@@ -210,6 +209,11 @@ def gate(state: RunState, svc: Services) -> Update:
     kind = decision.get("decision")
     update: Update = {"decision": decision, "retry": False}
     who = decision.get("approver", "someone")
+    if kind == "approve" and decision.get("provisional"):
+        if svc.mode == "ci-propose":  # kept on the proposal branch; 'agent ci apply' checks signatures
+            update["events"] = [f"Stage {stage['id']}: proposed on the run branch, awaiting signatures"]
+            return update
+        kind, decision = "reject", {**decision, "reason": "a provisional approval counts only in CI propose mode"}
     if kind == "approve":
         problems = check_signatures(state, svc)
         if not problems:
@@ -256,10 +260,13 @@ def check(state: RunState, svc: Services) -> Update:
     head = svc.worktree.head()
     svc.worktree.reset(head)
     if result["ok"]:
+        outcome = _outcome(state, "applied", "", head, result["summary"])
+        outcome["metrics"] = svc.strategy.metrics(state, svc)
+        svc.worktree.reset(head)
         return {
             "checkpoint": head,
             "verify": result,
-            "outcomes": [_outcome(state, "applied", "", head, result["summary"])],
+            "outcomes": [outcome],
             "events": [f"Stage {n}: checked: {result['summary']}"],
         }
     return {"verify": result, "events": [f"Stage {n}: check FAILED after apply: {result['summary']}"]}

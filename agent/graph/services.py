@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from agent.approval.audit import append_event
 from agent.config import Settings
@@ -15,6 +15,9 @@ from agent.policy.load import LoadedPolicy
 from agent.runs.files import RunFiles
 from agent.sandbox.base import Limits, Runner
 from agent.vcs.worktree import RunWorktree
+
+if TYPE_CHECKING:
+    from agent.rewrites import Strategy
 
 
 @dataclass
@@ -27,6 +30,8 @@ class Services:
     limits: Limits
     busy: Callable[[str], AbstractContextManager[object]]  # shows a live status while a step runs
     policy: LoadedPolicy  # the policy in force, fixed at run start
+    strategy: Strategy  # how the goal becomes stages and each stage a patch
+    mode: Literal["interactive", "ci-propose"] = "interactive"  # fixed at run start, in meta.json
 
     def log(self, event: str, data: dict[str, Any]) -> None:
         """Append to the run's hash-chained audit log."""

@@ -7,7 +7,7 @@ resumed run sees exactly what the killed one had.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 
 class Stage(TypedDict):
@@ -15,6 +15,8 @@ class Stage(TypedDict):
     title: str
     intent: str
     files: list[str]
+    kind: NotRequired[str]  # a strategy's own label, e.g. "scaffold" or "translate"
+    symbols: NotRequired[list[str]]  # functions or types the stage is about, when the strategy knows
 
 
 class Outcome(TypedDict):
@@ -25,6 +27,7 @@ class Outcome(TypedDict):
     commit: str
     tests: str
     attempts: int
+    metrics: NotRequired[dict[str, Any]]  # the strategy's figures after a stage passed its check
 
 
 class RunState(TypedDict, total=False):

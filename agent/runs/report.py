@@ -39,6 +39,10 @@ def write_report(state: RunState, files: RunFiles, branch: str) -> str:
             f"| {o['stage']} | {o['title']} | {MARK[o['status']]}{reason} | {o['tests'] or '-'} "
             f"| {o['attempts']} | {o['commit'][:10] or '-'} |"
         )
+    figures = [o for o in outcomes if o.get("metrics")]
+    if figures:
+        lines += ["", "Figures after each applied stage:"]
+        lines += [f"- stage {o['stage']}: " + ", ".join(f"{k} {v}" for k, v in o["metrics"].items()) for o in figures]
     if counts["applied"]:
         lines += ["", f"To take the applied stages: `git -C {state['repo']} merge {branch}`"]
     text = "\n".join(lines) + "\n"

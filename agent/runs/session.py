@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agent.config import Settings, load_settings
 from agent.errors import AgentError
@@ -16,6 +16,7 @@ from agent.graph.services import Services
 from agent.llm.base import ChatModel
 from agent.policy.load import LoadedPolicy, load_policy
 from agent.policy.local import policy_for_run
+from agent.rewrites import strategy_for
 from agent.runs.driver import Reviewer, drive
 from agent.runs.files import RunFiles, new_run_id
 from agent.sandbox.base import Runner
@@ -23,6 +24,8 @@ from agent.sandbox.checks import check_command_exists, detect_test_command
 from agent.vcs.lock import RepoLock
 from agent.vcs.target import resolve_target
 from agent.vcs.worktree import RunWorktree
+
+Mode = Literal["interactive", "ci-propose"]
 
 
 @dataclass
@@ -74,6 +77,7 @@ def services(
     policy: LoadedPolicy,
     model: ChatModel | None = None,
     runner: Runner | None = None,
+    mode: Mode = "interactive",
 ) -> Services:
     return Services(
         settings=settings,
@@ -84,6 +88,8 @@ def services(
         limits=policy.policy.sandbox.limits(),
         busy=term.busy,
         policy=policy,
+        strategy=strategy_for(settings.strategy),
+        mode=mode,
     )
 
 
@@ -95,12 +101,18 @@ def start(
     allow_dirty: bool = False,
     model: ChatModel | None = None,
     runner: Runner | None = None,
+    mode: Mode = "interactive",
 ) -> tuple[RunFiles, dict[str, Any]]:
-    """Validate everything, then run the graph from the top; returns the final state."""
+    """Validate everything, then run the graph from the top; returns the final state.
+
+    ``mode`` is fixed for the run's life (kept in meta.json): in "ci-propose" stages are kept on
+    the run branch without signatures, for 'agent ci apply' to check before anything lands.
+    """
     if not goal.strip():
         raise AgentError('the goal is empty: say what to change, e.g. --goal "add input validation to parse()"')
     repo = resolve_target(path, allow_dirty=allow_dirty, say=term.show)
     settings = load_settings(repo, overrides)
+    strategy_for(settings.strategy)  # an unknown strategy stops here, before anything is written
     command = settings.test_command or detect_test_command(repo)
     if settings.sandbox == "none":
         check_command_exists(command)
@@ -111,7 +123,7 @@ def start(
 
         base = git.Repo(repo).head.commit.hexsha
         files.dir.mkdir(parents=True, exist_ok=True)
-        policy = policy_for_run(repo, files.dir, trust_local_user=True, say=term.show)
+        policy = policy_for_run(repo, files.dir, trust_local_user=(mode == "interactive"), say=term.show)
         files.write_json(
             "meta.json",
             {
@@ -124,11 +136,12 @@ def start(
                 "test_command": command,
                 "policy_path": str(policy.path),
                 "policy_sha256": policy.sha256,
+                "mode": mode,
             },
         )
         files.register()
         term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
-        svc = services(files, settings, term, policy, model, runner)
+        svc = services(files, settings, term, policy, model, runner, mode)
         svc.log(
             "run_started", {"goal": goal, "base_commit": base, "model": settings.model, "policy_sha256": policy.sha256}
         )
@@ -159,5 +172,5 @@ def resume(
         raise AgentError(f"run {files.run_id}: its policy snapshot was changed; the run cannot continue")
     with RepoLock(files.repo, files.run_id):
         term.show(f"Resuming run {files.run_id} on {files.repo}")
-        svc = services(files, settings, term, policy, model, runner)
+        svc = services(files, settings, term, policy, model, runner, meta.get("mode", "interactive"))
         return drive(svc, None, term.reviewer, term.show)
