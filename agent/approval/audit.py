@@ -21,7 +21,7 @@ from agent.approval.redact import redact
 GENESIS = "0" * 64
 EVENTS = frozenset({
     "run_started", "plan", "stage_proposed", "verified", "approved", "rejected",
-    "edited", "applied", "rolled_back", "run_ended",
+    "edited", "applied", "rolled_back", "stage_failed", "run_ended",
 })
 _FIELDS = {"seq", "time", "run_id", "event", "data", "prev", "hash"}
 

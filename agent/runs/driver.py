@@ -4,7 +4,9 @@ checkpoint through the same loop."""
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+import traceback
 from collections.abc import Callable
 from contextlib import closing
 from typing import Any
@@ -14,6 +16,7 @@ from langgraph.types import Command
 
 from agent.approval.approve import approve_stage
 from agent.approval.verify import verify_stage
+from agent.errors import AgentError
 from agent.graph.services import Services
 from agent.graph.wiring import build_graph
 from agent.runs.files import write_atomic
@@ -26,6 +29,16 @@ class Paused(Exception):
     """The run stopped at the approval gate with its state kept; ``agent resume`` continues it."""
 
 
+class StageFailed(AgentError):
+    """Something outside the graph's logic broke mid-stage (disk full, Docker gone, model died).
+
+    The run stops with the branch at its last good checkpoint and its state kept, so
+    ``agent resume`` carries on once the cause is fixed.
+    """
+
+    exit_code = 75
+
+
 def drive(
     svc: Services, first_input: dict[str, Any] | None, reviewer: Reviewer, show: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -35,23 +48,60 @@ def drive(
     with closing(sqlite3.connect(svc.files.checkpoints_db, check_same_thread=False)) as conn:
         graph = build_graph(svc, SqliteSaver(conn))
         pending = graph.get_state(config)
-        inp: Any = first_input
-        if pending.interrupts:
-            inp = Command(resume=_ask(svc, reviewer, pending.interrupts[0].value))
-        elif pending.values and not pending.next:
+        if pending.values and not pending.next:
             return dict(pending.values)  # finished already
+        inp: Any = first_input
+        payload = pending.interrupts[0].value if pending.interrupts else None
         while True:
-            payload = None
-            for chunk in graph.stream(inp, config, stream_mode="updates", durability="sync"):
-                for node, update in chunk.items():
-                    if node == "__interrupt__":
-                        payload = update[0].value
-                    elif isinstance(update, dict):
-                        for event in update.get("events", []):
-                            show(event)
+            try:
+                if payload is not None:
+                    inp = Command(resume=_ask(svc, reviewer, payload))
+                payload = None
+                for chunk in graph.stream(inp, config, stream_mode="updates", durability="sync"):
+                    for node, update in chunk.items():
+                        if node == "__interrupt__":
+                            payload = update[0].value
+                        elif isinstance(update, dict):
+                            for event in update.get("events", []):
+                                show(event)
+            except (Paused, KeyboardInterrupt):
+                raise
+            except Exception as err:
+                raise stage_failed(svc, graph.get_state(config), err) from err
             if payload is None:
                 return dict(graph.get_state(config).values)
-            inp = Command(resume=_ask(svc, reviewer, payload))
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+        return f"the disk is full ({err.filename or 'writing run files'}); free some space"
+    if isinstance(err, AgentError):
+        return str(err)
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else 'no details'}"
+
+
+def stage_failed(svc: Services, snapshot: Any, err: BaseException) -> StageFailed:
+    """Roll the worktree back to the last good checkpoint and record why the run stopped."""
+    values = snapshot.values or {}
+    node = snapshot.next[0] if snapshot.next else "start"
+    stage = values["current"] + 1 if "stages" in values and "current" in values else 0
+    good = values.get("checkpoint") or values.get("base_commit", "")
+    where = f"stage {stage} failed in {node}" if stage else f"the run failed in {node}"
+    reason = _reason(err)
+    try:
+        if good and svc.worktree.path.is_dir():
+            svc.worktree.reset(good)
+    except Exception:  # the cause may stop git too; resume resets again before it goes on
+        good = ""
+    try:
+        write_atomic(svc.files.dir / "failure.log", traceback.format_exc())
+        svc.files.write_json("failure.json", {"stage": stage, "node": node, "reason": reason, "checkpoint": good})
+        svc.log("stage_failed", {"stage": stage, "node": node, "reason": reason, "checkpoint": good})
+    except OSError:
+        pass  # a full disk cannot take the record; the message below still says everything
+    back = f"; the run branch is back at {good[:10]}" if good else ""
+    return StageFailed(f"{where}: {reason}{back}; fix the cause, then: agent resume {svc.files.run_id}")
 
 
 def _ask(svc: Services, reviewer: Reviewer, payload: dict[str, Any]) -> dict[str, Any]:
