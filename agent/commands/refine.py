@@ -38,11 +38,9 @@ def refine(
         "sandbox": sandbox,
         "test_command": shlex.split(test_command) if test_command else None,
     }
-    files = None
     try:
-        files, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty)
-    except (Paused, KeyboardInterrupt):
-        run = f" {files.run_id}" if files else ""
-        console.print(f"\nPaused with its state kept; continue with: agent resume{run}")
+        _, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty)
+    except Paused as paused:
+        console.print(f"\nPaused with its state kept; continue with: agent resume {paused.args[0]}")
         raise typer.Exit(130) from None
     console.print(state.get("report", ""), markup=False)

@@ -25,7 +25,7 @@ def resume(
     files = find_run(run, repo)
     try:
         state = resume_run(files, terminal(console))
-    except (Paused, KeyboardInterrupt):
+    except Paused:
         console.print(f"\nPaused with its state kept; continue with: agent resume {run}")
         raise typer.Exit(130) from None
     console.print(state.get("report", ""), markup=False)

@@ -64,8 +64,10 @@ def drive(
                         elif isinstance(update, dict):
                             for event in update.get("events", []):
                                 show(event)
-            except (Paused, KeyboardInterrupt):
+            except Paused:
                 raise
+            except KeyboardInterrupt:
+                raise Paused(svc.files.run_id) from None
             except Exception as err:
                 raise stage_failed(svc, graph.get_state(config), err) from err
             if payload is None:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import re
-import select
-import struct
-import subprocess
 import sys
-import termios
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +12,7 @@ import pytest
 from approval_helpers import Run, keygen, make_run, policy_yaml
 
 from agent.approval.statement import patch_sha256
+from tests.pty_screen import COLOUR, Screen
 
 PATCH = """diff --git a/src/app.py b/src/app.py
 --- a/src/app.py
@@ -41,56 +35,6 @@ from agent.approval.review import review_stage
 payload = json.load(open(sys.argv[1]))
 print("DECISION:" + json.dumps(review_stage(payload, Console(highlight=False))))
 """
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r")
-COLOUR = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9]+)*m")
-
-
-class Screen:
-    """A process on a pty sized 80x40."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
-        self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     start_new_session=True)
-        os.close(slave)
-        self.master, self.raw, self.seen = master, "", 0
-
-    def _read(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if not ready:
-            return False
-        try:
-            chunk = os.read(self.master, 65536)
-        except OSError:  # child closed the pty
-            return False
-        self.raw += chunk.decode(errors="replace")
-        return bool(chunk)
-
-    @property
-    def text(self) -> str:
-        return ANSI.sub("", self.raw)
-
-    def expect(self, needle: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.text[self.seen:]:
-            exited = not self._read(0.5) and self.proc.poll() is not None
-            if exited or time.monotonic() > deadline:
-                raise AssertionError(f"{needle!r} not on screen:\n{self.text[-2000:]}")
-        self.seen = self.text.index(needle, self.seen) + len(needle)
-
-    def send(self, line: str) -> None:
-        os.write(self.master, (line + "\r").encode())
-
-    def decision(self) -> dict[str, Any]:
-        self.expect("DECISION:")
-        while self._read(1):
-            pass
-        self.proc.wait(timeout=30)
-        os.close(self.master)
-        return json.loads(self.text[self.seen:].strip().splitlines()[0])
-
-
 def payload(tmp_path: Path, **over: Any) -> Path:
     worktree = tmp_path / "wt"
     (worktree / "src").mkdir(parents=True, exist_ok=True)
