@@ -9,6 +9,7 @@ model verbatim. See adr/0002-edit-format.md.
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -107,12 +108,34 @@ def _apply_one(content: str, edit: Edit, index: int) -> str:
     return content[:begin] + replace + content[end:]
 
 
+def _relocate(root: Path, edit: Edit, rel: str) -> str:
+    """The one other tracked file that holds the search text exactly once, else ``rel``.
+
+    Small models often quote the right lines under the wrong file name; the patch shows a
+    person exactly which file changed, so following the text is safe.
+    """
+    if not edit.search.strip():
+        return rel
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True)
+    hits = []
+    for name in listed.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        path = root / name
+        if not name or name == rel or not path.is_file() or path.stat().st_size > 1_000_000:
+            continue
+        if path.read_text(encoding="utf-8", errors="surrogateescape").count(edit.search) == 1:
+            hits.append(name)
+    return hits[0] if len(hits) == 1 else rel
+
+
 def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
     """Compute the new text of every touched file; raise before anything is written."""
     new: dict[str, str] = {}
     for i, edit in enumerate(edits, 1):
         rel = _safe_relpath(edit.file)
         path = root / rel
+        if rel not in new and (not path.is_file() or edit.search not in path.read_text(errors="surrogateescape")):
+            rel = _relocate(root, edit, rel)
+            path = root / rel
         if rel in new:
             content: str | None = new[rel]
         elif path.is_file():

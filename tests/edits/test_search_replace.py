@@ -1,0 +1,91 @@
+"""Search/replace edits against real files in a real git repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.edits.search_replace import apply_edits, parse_edits
+from agent.errors import ModelReplyError
+from tests.conftest import make_repo
+
+STOCK = "inventory/stock.py"
+
+
+def reply(*edits: tuple[str, str, str]) -> str:
+    return json.dumps({"edits": [{"file": f, "search": s, "replace": r} for f, s, r in edits]})
+
+
+def test_exact_edit_changes_only_the_matched_lines(py_repo: Path) -> None:
+    old = (py_repo / STOCK).read_text()
+    new = apply_edits(py_repo, parse_edits(reply((STOCK, "        total = 0\n", "        total = 0.0\n"))))
+    assert new[STOCK] == old.replace("        total = 0\n", "        total = 0.0\n")
+
+
+def test_tolerant_match_ignores_indentation_and_trailing_spaces(py_repo: Path) -> None:
+    new = apply_edits(
+        py_repo,
+        parse_edits(
+            reply(
+                (
+                    STOCK,
+                    "total = 0   \nfor quantity, price in self.items.values():",
+                    "        total = 0.0\n        for quantity, price in self.items.values():",
+                )
+            )
+        ),
+    )
+    assert "        total = 0.0\n        for quantity, price" in new[STOCK]
+
+
+def test_text_quoted_under_the_wrong_file_is_followed_to_its_one_home(py_repo: Path) -> None:
+    new = apply_edits(
+        py_repo, parse_edits(reply(("inventory/__init__.py", "        total = 0\n", "        total = 0.0\n")))
+    )
+    assert list(new) == [STOCK]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ((STOCK, "no such text", "x"), "not found in inventory/stock.py"),
+        ((STOCK, "self", "x"), "occurs"),
+        ((STOCK, "", "x"), "must quote the lines"),
+        (("new/file.py", "something", "x"), "does not exist"),
+        (("../outside.py", "", "x"), "not a path inside the repository"),
+        ((".git/config", "", "x"), "not a path inside the repository"),
+    ],
+)
+def test_bad_edits_are_refused_with_a_precise_reason(py_repo: Path, edit: tuple[str, str, str], message: str) -> None:
+    before = (py_repo / STOCK).read_text()
+    with pytest.raises(ModelReplyError, match=message):
+        apply_edits(py_repo, parse_edits(reply(edit)))
+    assert (py_repo / STOCK).read_text() == before
+
+
+def test_one_bad_edit_means_nothing_is_applied(py_repo: Path) -> None:
+    with pytest.raises(ModelReplyError, match="edit 2"):
+        apply_edits(
+            py_repo, parse_edits(reply((STOCK, "        total = 0\n", "        total = 1\n"), (STOCK, "missing", "x")))
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ('{"edits": []}', "non-empty"),
+        ('{"edits": [{"file": 1}]}', "string fields"),
+    ],
+)
+def test_malformed_replies_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(ModelReplyError, match=message):
+        parse_edits(text)
+
+
+def test_new_file_is_created_from_an_empty_search(tmp_path: Path) -> None:
+    repo = make_repo(Path(__file__).resolve().parents[2] / "workspaces" / "py-inventory", tmp_path / "r")
+    new = apply_edits(repo, parse_edits(reply(("docs/NOTES.md", "", "hello\n"))))
+    assert new == {"docs/NOTES.md": "hello\n"}
