@@ -65,6 +65,11 @@ def load_settings(repo: Path, overrides: dict[str, Any] | None = None) -> Settin
             data["test_command"] = data.pop("test")["command"]
         merged.update(data)
         sources.append(str(dot))
+    if merged.get("sandbox") == "none":
+        raise AgentError(
+            f"{', '.join(sources)}: a repository's settings cannot turn the sandbox off; "
+            "remove 'sandbox = \"none\"' (only --sandbox none on the command line can)"
+        )
     for env, field in ENV_FIELDS.items():
         if os.environ.get(env):
             merged[field] = os.environ[env]

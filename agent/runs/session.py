@@ -50,13 +50,10 @@ def open_model(settings: Settings, busy: Callable[[str], AbstractContextManager[
 
 
 def open_runner(settings: Settings, repo: Path) -> Runner:
-    if settings.sandbox == "none":
-        from agent.sandbox.local import LocalRunner
-
-        return LocalRunner()
+    """The sandbox the settings name; unsandboxed only when the user said ``--sandbox none``."""
     from agent.sandbox.factory import open_runner as sandbox_runner
 
-    return sandbox_runner(settings.sandbox, repo=repo)
+    return sandbox_runner(settings.sandbox, repo=repo, allow_unsandboxed=settings.sandbox == "none")
 
 
 def lazy(factory: Callable[[], ChatModel]) -> Callable[[], ChatModel]:
@@ -75,8 +72,8 @@ def services(
     settings: Settings,
     term: Terminal,
     policy: LoadedPolicy,
-    model: ChatModel | None = None,
-    runner: Runner | None = None,
+    model: ChatModel | None,
+    runner: Runner,
     mode: Mode = "interactive",
 ) -> Services:
     return Services(
@@ -84,7 +81,7 @@ def services(
         files=files,
         worktree=RunWorktree(files.repo, files.run_id, files.worktree),
         model=(lambda: model) if model is not None else lazy(lambda: open_model(settings, term.busy)),
-        runner=runner or open_runner(settings, files.repo),
+        runner=runner,
         limits=policy.policy.sandbox.limits(),
         busy=term.busy,
         policy=policy,
@@ -118,7 +115,8 @@ def start(
         check_command_exists(command)
     run_id = new_run_id()
     files = RunFiles(repo, run_id)
-    with RepoLock(repo, run_id):
+    # the sandbox is opened before anything is written, so a missing engine or image changes nothing
+    with RepoLock(repo, run_id), runner or open_runner(settings, repo) as sandbox:
         import git
 
         base = git.Repo(repo).head.commit.hexsha
@@ -141,7 +139,7 @@ def start(
         )
         files.register()
         term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
-        svc = services(files, settings, term, policy, model, runner, mode)
+        svc = services(files, settings, term, policy, model, sandbox, mode)
         svc.log(
             "run_started", {"goal": goal, "base_commit": base, "model": settings.model, "policy_sha256": policy.sha256}
         )
@@ -170,7 +168,7 @@ def resume(
     policy = load_policy(files.dir / "policy.yaml")
     if policy.sha256 != meta["policy_sha256"]:
         raise AgentError(f"run {files.run_id}: its policy snapshot was changed; the run cannot continue")
-    with RepoLock(files.repo, files.run_id):
+    with RepoLock(files.repo, files.run_id), runner or open_runner(settings, files.repo) as sandbox:
         term.show(f"Resuming run {files.run_id} on {files.repo}")
-        svc = services(files, settings, term, policy, model, runner, meta.get("mode", "interactive"))
+        svc = services(files, settings, term, policy, model, sandbox, meta.get("mode", "interactive"))
         return drive(svc, None, term.reviewer, term.show)

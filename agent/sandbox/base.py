@@ -16,6 +16,13 @@ EXIT_PIDS = 142  # process limit hit (fork bomb); the command was killed
 LIMIT_EXIT = {"timeout": EXIT_TIMEOUT, "memory": EXIT_MEMORY, "output": EXIT_OUTPUT,
               "pids": EXIT_PIDS}
 
+# The whole environment a sandboxed command sees: nothing of the host's is passed through.
+SANDBOX_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "USER": "nobody",
+    "CARGO_NET_OFFLINE": "true", "CARGO_TERM_COLOR": "never", "PYTHONUNBUFFERED": "1",
+}
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -43,6 +50,8 @@ class CommandResult:
 class TestReport:
     """A test run: overall verdict, counts, and per-test outcomes where the runner gave them."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     command: list[str]
     ok: bool
     passed: int = 0
@@ -54,6 +63,7 @@ class TestReport:
     output_tail: str = ""
     duration_s: float = 0.0
     reason: str = ""  # why not ok, in one line
+    killed_by: str | None = None  # the limit that stopped the run, as in CommandResult
 
     def summary(self) -> str:
         if self.ok:
@@ -63,8 +73,17 @@ class TestReport:
 
 
 class Runner(Protocol):
-    """Runs a command over a directory (a copy of the repository) within limits."""
+    """Runs a command over a directory (a copy of the repository) within limits.
+
+    Runners are context managers: leaving the ``with`` block frees what they keep warm.
+    """
 
     name: str
 
     def run(self, workdir: Path, command: list[str], limits: Limits) -> CommandResult: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Runner: ...
+
+    def __exit__(self, *exc: object) -> None: ...
