@@ -48,9 +48,13 @@ def list_runs(repo: Path = typer.Option(Path("."), "--repo", help="Repository.")
     """List the runs of a repository, newest last."""
     for files in runs_in(repo.resolve()):
         meta = files.meta()
-        status = (
-            "finished"
-            if (files.dir / "report.json").is_file()
-            else ("waiting for approval" if files.pending_path.is_file() else "stopped")
-        )
+        failure = files.dir / "failure.json"
+        if (files.dir / "report.json").is_file():
+            status = "finished"
+        elif files.pending_path.is_file():
+            status = "waiting for approval"
+        elif failure.is_file():
+            status = "failed: " + json.loads(failure.read_text()).get("reason", "")[:60]
+        else:
+            status = "stopped"
         print(f"{files.run_id}  {status:22} {json.dumps(meta['goal'])}")
