@@ -49,6 +49,22 @@ def open_model(settings: Settings, busy: Callable[[str], AbstractContextManager[
         return load_model(settings.model, n_ctx=settings.ctx)
 
 
+def preflight_model(settings: Settings, busy: Callable[[str], AbstractContextManager[object]]) -> None:
+    """Find the model and check it fits in memory before a run writes anything.
+
+    A missing, corrupt or unknown model, or one too big for this machine, is refused here with
+    one line; the model itself is loaded only when the run first needs it.
+    """
+    spec = settings.model
+    if spec.startswith(("scripted:", "http://", "https://")):
+        return
+    from agent.llm.fit import require_fit
+    from agent.llm.registry import resolve_model
+
+    with busy(f"Checking model {spec}"):
+        require_fit(resolve_model(spec), settings.ctx)
+
+
 def open_runner(settings: Settings, repo: Path) -> Runner:
     """The sandbox the settings name; unsandboxed only when the user said ``--sandbox none``."""
     from agent.sandbox.factory import open_runner as sandbox_runner
@@ -110,6 +126,8 @@ def start(
     repo = resolve_target(path, allow_dirty=allow_dirty, say=term.show)
     settings = load_settings(repo, overrides)
     strategy_for(settings.strategy)  # an unknown strategy stops here, before anything is written
+    if model is None:
+        preflight_model(settings, term.busy)
     command = settings.test_command or detect_test_command(repo)
     if settings.sandbox == "none":
         check_command_exists(command)

@@ -185,3 +185,15 @@ def test_rollback_command_undoes_the_newest_stage(py_repo: Path) -> None:
         rollback_run(files, 3)
     rollback_run(files, 0)
     assert git(py_repo, "rev-parse", branch) == state["base_commit"]
+
+
+@pytest.mark.parametrize("kind", ["unknown", "missing", "corrupt"])
+def test_bad_model_is_refused_before_the_run_starts(py_repo: Path, tmp_path: Path, kind: str) -> None:
+    corrupt = tmp_path / "broken.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 40)
+    spec = {"unknown": "no-such-model", "missing": str(tmp_path / "absent.gguf"), "corrupt": str(corrupt)}[kind]
+    term = Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=lambda p: dict(APPROVE))
+    with pytest.raises(AgentError) as err:
+        start(py_repo, "validate", term, {"sandbox": "none", "model": spec}, runner=LocalRunner())
+    assert "\n" not in str(err.value) and len(str(err.value)) < 300
+    assert not (py_repo / ".agent" / "runs").exists()

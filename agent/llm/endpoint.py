@@ -1,0 +1,182 @@
+"""A model behind an OpenAI-compatible HTTP endpoint (llama-server, llama-cpp-python's server,
+vLLM, Ollama, a hosted API).
+
+Servers differ in how they constrain output, so the structured mode is found by trying, best
+first, and remembered: OpenAI ``json_schema``; the ``json_object`` + ``schema`` form that
+llama-cpp-python's server accepts; and, when neither is supported, the schema in the prompt
+with tolerant parsing, validation, and retries that show the model its error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+
+from agent.errors import AgentError, ModelReplyError
+from agent.llm.base import Message
+from agent.llm.jsoncheck import parse_reply, schema_errors
+
+MODES = ("json_schema", "json_object", "prompt")
+RETRIES = 2
+
+
+class EndpointModel:
+    """A ``ChatModel`` that calls ``POST {base_url}/chat/completions``."""
+
+    def __init__(
+        self, base_url: str, model: str, *, context_length: int = 8192,
+        api_key: str | None = None, timeout: float = 600.0, structured: str = "auto",
+    ) -> None:
+        if structured != "auto" and structured not in MODES:
+            raise AgentError(
+                f"unknown structured mode '{structured}'; use auto or {', '.join(MODES)}"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.name = model
+        self.context_length = context_length
+        self.timeout = timeout
+        self._api_key = api_key or os.environ.get("AGENT_ENDPOINT_API_KEY")
+        self._modes = list(MODES) if structured == "auto" else [structured]
+        self.mode_used = ""
+        """The structured mode the last schema reply went through."""
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int = 0,
+    ) -> str:
+        """Reply to ``messages``; with ``schema`` the reply is JSON valid against it."""
+        body: dict[str, Any] = {
+            "model": self.name, "messages": list(messages), "max_tokens": max_tokens,
+            "temperature": temperature, "seed": seed,
+        }
+        while True:
+            mode = self._modes[0]
+            try:
+                if schema is None:
+                    return self._reply(self._post("/chat/completions", body))
+                return self._structured(mode, body, schema)
+            except _Unsupported as exc:
+                if schema is None or len(self._modes) == 1:
+                    raise AgentError(
+                        f"model endpoint {self.base_url} rejected the request: "
+                        f"{' '.join(str(exc).split())[:160]}; check the URL and model name"
+                    ) from None
+                self._modes.pop(0)  # this server lacks the mode: remembered for the next call
+
+    def count_tokens(self, text: str) -> int:
+        """The server's own count when it offers one, else an estimate of 1 token per 3 chars
+        (deliberately high so context budgets stay safe)."""
+        for path, payload, pick in (
+            ("/extras/tokenize/count", {"input": text}, lambda r: r["count"]),  # llama-cpp-python
+            ("/tokenize", {"content": text}, lambda r: len(r["tokens"])),  # llama.cpp server
+        ):
+            try:
+                return int(pick(self._post(path, payload, root=True)))
+            except (_Unsupported, KeyError, TypeError, ValueError):
+                continue
+        return math.ceil(len(text) / 3)
+
+    def _structured(self, mode: str, body: dict[str, Any], schema: dict[str, Any]) -> str:
+        request = dict(body)
+        if mode == "json_schema":
+            request["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": True},
+            }
+        elif mode == "json_object":
+            request["response_format"] = {"type": "json_object", "schema": schema}
+        else:
+            request["messages"] = [*body["messages"], {"role": "user", "content": (
+                "Reply with only JSON, no prose, shaped like this example (fill in real "
+                f"values): {json.dumps(_example(schema))}\nIt must satisfy this JSON Schema: "
+                + json.dumps(schema))}]
+        problem = ""
+        for _ in range(RETRIES + 1):
+            text = self._reply(self._post("/chat/completions", request))
+            try:
+                value = parse_reply(text)
+                errors = schema_errors(value, schema)
+            except ValueError as exc:
+                errors = [str(exc)]
+            if not errors:
+                self.mode_used = mode
+                return json.dumps(value)
+            problem = "; ".join(errors[:5])
+            request["messages"] = [*request["messages"], {"role": "assistant", "content": text},
+                                   {"role": "user", "content": f"That reply was not valid: "
+                                    f"{problem}. Reply again with only the corrected JSON."}]
+        raise ModelReplyError(
+            f"{self.name} at {self.base_url} gave no valid JSON after {RETRIES + 1} tries "
+            f"({problem}); try a stronger model"
+        )
+
+    def _reply(self, response: dict[str, Any]) -> str:
+        try:
+            choice = response["choices"][0]
+            text = (choice["message"].get("content") or "").strip()
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise ModelReplyError(
+                f"{self.base_url} answered without a chat completion; is it OpenAI-compatible?"
+            ) from None
+        if not text:
+            raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
+        return text
+
+    def _post(self, path: str, payload: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
+        base = self.base_url.removesuffix("/v1") if root else self.base_url  # extras: no /v1
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        req = urllib.request.Request(base + path, json.dumps(payload).encode(), headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", errors="replace")[:300]
+            # llama-cpp-python's server reports a rejected response_format as HTTP 500
+            if exc.code in (400, 404, 405, 422, 501) or "response_format" in detail:
+                raise _Unsupported(detail) from None
+            raise AgentError(
+                f"model endpoint {self.base_url} answered HTTP {exc.code}: "
+                f"{' '.join(detail.split())[:160]}; check the server log"
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise AgentError(
+                f"cannot reach model endpoint {self.base_url} ({reason}); start the server or "
+                "fix the endpoint URL"
+            ) from None
+        except json.JSONDecodeError:
+            raise AgentError(f"model endpoint {self.base_url} did not answer with JSON") from None
+
+
+def _example(schema: dict[str, Any]) -> Any:
+    """A placeholder instance of ``schema``: small models copy a shape far better than they
+    follow a schema (they tend to echo the schema back)."""
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if schema.get("anyOf"):
+        return _example(schema["anyOf"][0])
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        return {k: _example(v) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_example(schema.get("items", {}))]
+    return {"string": "...", "boolean": False, "integer": 0, "number": 0, "null": None}.get(
+        str(kind), "...")
+
+
+class _Unsupported(Exception):
+    """The server rejected the request shape (not the model's reply)."""

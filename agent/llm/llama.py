@@ -1,0 +1,268 @@
+"""The embedded backend: a GGUF model run in-process by llama-cpp-python.
+
+The prompt is rendered with the model's own chat template, tokenised and measured before any
+work is done, so a prompt that does not fit is an error rather than a silent truncation. JSON
+replies are constrained by a grammar compiled from the schema, and temperature 0 with a fixed
+seed makes replies repeatable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from agent.errors import AgentError, ModelReplyError
+from agent.llm.base import Message, ProgressFn
+from agent.llm.endpoint import EndpointModel
+from agent.llm.gguf_file import read_gguf
+from agent.llm.prefix_cache import PrefixCache
+
+KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
+"""KV cache element types by name -> ggml type id (llama_cpp.GGML_TYPE_*)."""
+
+
+def gpu_offload_available() -> bool:
+    """True when this llama.cpp build has a GPU backend (CUDA, Metal, Vulkan, ...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def default_threads() -> int:
+    """``AGENT_THREADS``, else the physical cores but one CPU left for the rest of agent.
+
+    llama.cpp's threads spin at barriers, so oversubscribing the CPU is ruinous: on 2 shared
+    cores we measured 30 tok/s generating with 1 thread and 3 tok/s with 2.
+    """
+    env = os.environ.get("AGENT_THREADS")
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise AgentError(f"AGENT_THREADS must be a positive integer, not '{env}'")
+        return int(env)
+    cpus = len(os.sched_getaffinity(0))
+    physical = psutil.cpu_count(logical=False) or cpus
+    return max(1, min(physical, cpus - 1))
+
+
+class LlamaModel:
+    """A ``ChatModel`` backed by llama-cpp-python; one loaded model, one KV cache."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        n_gpu_layers: int | None = None,
+        kv_type: str = "f16",
+        n_batch: int = 512,
+        name: str | None = None,
+        prefix_cache: PrefixCache | None = None,
+    ) -> None:
+        path = Path(path)
+        info = read_gguf(path)  # missing / not GGUF / truncated: one line, before loading
+        if kv_type not in KV_TYPES:
+            raise AgentError(f"unknown KV cache type '{kv_type}'; use one of {', '.join(KV_TYPES)}")
+        from llama_cpp import Llama
+
+        if n_gpu_layers is None:
+            n_gpu_layers = -1 if gpu_offload_available() else 0
+        kv = KV_TYPES[kv_type]
+        threads = n_threads or default_threads()
+        try:
+            self._llm = Llama(
+                model_path=str(path), n_ctx=n_ctx, n_batch=n_batch,
+                n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,
+                type_k=kv, type_v=kv, flash_attn=kv_type != "f16",  # quantised V needs FA
+                seed=0, verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise AgentError(
+                f"llama.cpp could not load {path.name} ({exc}); check the file with "
+                f"'agent models fit' or try a smaller --ctx"
+            ) from None
+        self.path = path
+        self.name = name or path.stem
+        self.context_length = self._llm.n_ctx()
+        self.kv_type = kv_type
+        self.prefix_cache = prefix_cache
+        self._formatter = _chat_formatter(self._llm, info.metadata.get("tokenizer.chat_template"))
+
+    def close(self) -> None:
+        """Free the weights and KV cache now rather than at garbage collection."""
+        self._llm.close()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def render(self, messages: list[Message], *, generation_prompt: bool = True) -> str:
+        """The exact prompt text the model sees for ``messages`` (its GGUF chat template)."""
+        self._formatter.add_generation_prompt = generation_prompt
+        try:
+            return self._formatter(messages=list(messages)).prompt  # type: ignore[arg-type]
+        finally:
+            self._formatter.add_generation_prompt = True
+
+    def prompt_tokens(self, messages: list[Message]) -> list[int]:
+        return self._llm.tokenize(self.render(messages).encode("utf-8"), special=True)
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        seed: int = 0,
+        progress: ProgressFn | None = None,
+    ) -> str:
+        """Reply to ``messages``; with ``schema`` the reply is JSON constrained to it."""
+        tokens = self.prompt_tokens(messages)
+        if len(tokens) >= self.context_length:
+            raise AgentError(
+                f"prompt is {len(tokens)} tokens but the context holds {self.context_length}; "
+                "use a larger --ctx or give the model less context"
+            )
+        budget = min(max_tokens, self.context_length - len(tokens))
+        grammar = _grammar(schema) if schema is not None else None
+        self._prefill(messages, tokens, progress)
+        out = self._llm.create_completion(
+            prompt=tokens, max_tokens=budget, temperature=temperature, seed=seed,
+            top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0, grammar=grammar,
+        )
+        choice = out["choices"][0]  # type: ignore[index]
+        text = (choice["text"] or "").strip()
+        if not text:
+            raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
+        if choice["finish_reason"] == "length" and (schema is not None or budget < max_tokens):
+            raise ModelReplyError(
+                f"{self.name} reply was cut off after {budget} tokens "
+                f"({'context full' if budget < max_tokens else 'max_tokens'}); "
+                "raise max_tokens or --ctx, or shorten the prompt"
+            )
+        return text
+
+    def _prefill(
+        self, messages: list[Message], tokens: list[int], progress: ProgressFn | None
+    ) -> None:
+        """Evaluate the prompt ahead of sampling: reusing the KV state kept in memory or on
+        disk for its stable prefix, and reporting progress on the part that is new."""
+        llm = self._llm
+        if self.prefix_cache is not None and len(messages) > 1:
+            prefix = self._llm.tokenize(
+                self.render(messages[:-1], generation_prompt=False).encode("utf-8"), special=True
+            )
+            if tokens[: len(prefix)] == prefix:
+                self.prefix_cache.restore_or_fill(self, prefix, progress)
+        reuse = _common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        todo = tokens[reuse:-1]  # the last token is evaluated by generate, which samples after it
+        if len(todo) < 2 * llm.n_batch:
+            return
+        self.eval_tokens(tokens[:-1], progress)
+
+    def eval_tokens(self, tokens: list[int], progress: ProgressFn | None = None) -> None:
+        """Make the KV cache hold exactly ``tokens``, keeping whatever prefix is already there."""
+        llm = self._llm
+        reuse = _common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        llm.n_tokens = reuse  # Llama.eval drops the KV cells past n_tokens before decoding
+        total = max(len(tokens) - reuse, 1)
+        for start in range(reuse, len(tokens), llm.n_batch):
+            llm.eval(tokens[start : start + llm.n_batch])
+            if progress:
+                progress("reading prompt", min((start + llm.n_batch - reuse) / total, 1.0))
+
+    @property
+    def llama(self) -> Any:
+        """The underlying ``llama_cpp.Llama`` (for the prefix cache and the benches)."""
+        return self._llm
+
+
+def load_model(
+    spec: str, n_ctx: int, progress: ProgressFn | None = None, *, persist_prefix: bool = True,
+    **options: Any,
+) -> LlamaModel | EndpointModel:
+    """The single entry point: resolve ``spec``, check it fits, load it.
+
+    ``spec`` is a bundled name, a .gguf path, ``hf:OWNER/REPO/FILE``, or an OpenAI-compatible
+    endpoint ``http(s)://HOST[:PORT]/v1[#MODEL]``. With ``persist_prefix`` the KV state of long
+    stable prompt prefixes is kept on disk for the next process. ``options`` go to
+    ``LlamaModel`` (n_threads, n_gpu_layers, kv_type, prefix_cache).
+    """
+    if spec.startswith(("http://", "https://")):
+        url, _, served = spec.partition("#")
+        return EndpointModel(url, served or "default", context_length=n_ctx)
+    from agent.llm.fit import require_fit
+    from agent.llm.prefix_cache import default_dir, model_identity
+    from agent.llm.registry import resolve_model
+
+    path = resolve_model(spec, progress)
+    require_fit(path, n_ctx, kv_type=options.get("kv_type", "f16"),
+                n_gpu_layers=options.get("n_gpu_layers"))
+    if progress:
+        progress(f"loading {Path(path).name}", 0.0)
+    if persist_prefix and "prefix_cache" not in options:
+        options["prefix_cache"] = PrefixCache(default_dir(), model_identity(path))
+    name = spec if not spec.endswith(".gguf") else Path(spec).stem
+    model = LlamaModel(path, n_ctx=n_ctx, name=name, **options)
+    if progress:
+        progress(f"loading {Path(path).name}", 1.0)
+    return model
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def grammar_text(schema: dict[str, Any]) -> str:
+    """GBNF for ``schema``. llama-cpp-python's converter lets raw control characters into JSON
+    strings (invalid for strict parsers, and the model does emit raw newlines in code); the
+    string character rule is narrowed to what upstream llama.cpp uses."""
+    from llama_cpp import llama_grammar
+
+    try:
+        gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
+    except (ValueError, RuntimeError, KeyError, TypeError, NotImplementedError) as exc:
+        raise AgentError(
+            f"cannot turn the JSON schema into a grammar ({exc}); simplify the schema"
+        ) from None
+    return gbnf.replace(_LOOSE_CHAR, _STRICT_CHAR)
+
+
+_LOOSE_CHAR = r'char ::= [^"\\] |'
+_STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
+
+
+def _grammar(schema: dict[str, Any]) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(grammar_text(schema), verbose=False)
+
+
+def _chat_formatter(llm: Any, template: str | None) -> Any:
+    """The model's own chat template, or ChatML (the bundled models' format) when it has none."""
+    from llama_cpp import llama_chat_format
+
+    if not template:
+        template = _CHATML
+    def text(token: int) -> str:
+        if token < 0:
+            return ""
+        return llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    eos, bos = text(llm.token_eos()), text(llm.token_bos())
+    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+
+_CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)

@@ -1,0 +1,121 @@
+"""The OpenAI-compatible backend against a real llama-cpp-python server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.errors import AgentError
+from agent.llm.endpoint import EndpointModel
+from agent.llm.jsoncheck import parse_reply, schema_errors
+from agent.llm.llama import LlamaModel, load_model
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "steps": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
+        "risky": {"type": "boolean"},
+    },
+    "required": ["steps", "risky"],
+    "additionalProperties": False,
+}
+ASK = [
+    {"role": "system", "content": "You plan refactorings. Answer in JSON."},
+    {"role": "user", "content": "Rename function load_cfg to load_config in config.py."},
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(small_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("server") / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(small_model_path),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+         "--seed", "0"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "/models", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"llama_cpp.server did not start (see {log.name})")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.model
+def test_auto_mode_falls_back_to_what_the_server_supports(server_url: str) -> None:
+    model = EndpointModel(server_url, "qwen2.5-coder-0.5b")
+    reply = model.complete(ASK, schema=SCHEMA, max_tokens=96)
+    assert schema_errors(json.loads(reply), SCHEMA) == []
+    # llama-cpp-python's server rejects OpenAI json_schema but takes json_object + schema
+    assert model.mode_used == "json_object"
+    again = model.complete(ASK, schema=SCHEMA, max_tokens=96)
+    assert again == reply
+
+
+@pytest.mark.model
+def test_prompt_mode_parses_and_validates(server_url: str) -> None:
+    model = EndpointModel(server_url, "qwen2.5-coder-0.5b", structured="prompt")
+    reply = model.complete(ASK, schema=SCHEMA, max_tokens=96)
+    assert schema_errors(json.loads(reply), SCHEMA) == []
+    assert model.mode_used == "prompt"
+
+
+@pytest.mark.model
+def test_plain_reply_and_server_token_count(server_url: str, small_model: LlamaModel) -> None:
+    model = EndpointModel(server_url, "qwen2.5-coder-0.5b")
+    assert model.complete(ASK, max_tokens=12)
+    text = "def add(a, b):\n    return a + b\n"
+    assert model.count_tokens(text) == small_model.count_tokens(text)
+
+
+def test_unreachable_endpoint_is_one_fast_line() -> None:
+    model = load_model(f"http://127.0.0.1:{_free_port()}/v1#served-name", n_ctx=2048)
+    assert isinstance(model, EndpointModel) and model.name == "served-name"
+    start = time.monotonic()
+    with pytest.raises(AgentError, match="cannot reach model endpoint") as err:
+        model.complete(ASK, max_tokens=4)
+    assert "\n" not in str(err.value)
+    assert time.monotonic() - start < 5
+
+
+def test_tolerant_parsing() -> None:
+    assert parse_reply('Sure!\n```json\n{"a": 1}\n```\nDone.') == {"a": 1}
+    assert parse_reply('Here it is: {"a": [1, 2]} hope that helps') == {"a": [1, 2]}
+    with pytest.raises(ValueError, match="invalid JSON"):
+        parse_reply('{"a": ')
+
+
+def test_schema_errors_name_the_problem() -> None:
+    assert schema_errors({"steps": ["x"], "risky": False}, SCHEMA) == []
+    errors = schema_errors({"steps": [], "risky": "no", "extra": 1}, SCHEMA)
+    assert "$.steps: fewer than 1 items" in errors
+    assert "$.risky: expected boolean, got str" in errors
+    assert "$: unexpected key 'extra'" in errors
+    assert schema_errors({"steps": ["x"]}, SCHEMA) == ["$: missing required key 'risky'"]
+    assert schema_errors(True, {"type": "integer"}) == ["$: expected integer, got bool"]
