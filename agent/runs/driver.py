@@ -123,8 +123,9 @@ def _ask(svc: Services, reviewer: Reviewer, payload: dict[str, Any]) -> dict[str
     if kind == "quit":
         raise Paused(svc.files.run_id)
     if kind == "approve":
-        signature, signer = approve_stage(svc.files.dir, n, None, reviewed_sha=payload["patch_sha256"])
-        decision = {**decision, "approver": signer, "signature": str(signature)}
+        if not decision.get("provisional"):  # a CI proposal is signed later, on its branch
+            signature, signer = approve_stage(svc.files.dir, n, None, reviewed_sha=payload["patch_sha256"])
+            decision = {**decision, "approver": signer, "signature": str(signature)}
     else:
         svc.log(
             "edited" if kind == "edited" else "rejected",
