@@ -97,6 +97,12 @@ class DockerRunner:
         reader.start()
         killed_by = self._wait(exec_id, reader, start + limits.timeout_s)
         clean = self._reset(name)
+        if not clean and not self._alive():
+            self._stop()
+            raise AgentError(
+                "the sandbox container went away during the check (was the Docker engine restarted?); "
+                "check 'agent doctor', then resume", exit_code=EXIT_SANDBOX_ERROR,
+            )
         after = self._counters.read()
         if not clean:
             self._stop()  # a process survived the reset: end it with the container
@@ -211,6 +217,19 @@ class DockerRunner:
         self._init_pid = int(self._container.attrs["State"]["Pid"])
         self._counters = CgroupCounters(self._container.id)
         atexit.register(self.close)
+
+    def _alive(self) -> bool:
+        """Whether the warm container still runs: an engine restart or a removal ends it, and
+        then the check's result says nothing about the code under test."""
+        for _ in range(10):  # a container being removed still says "running" for a moment
+            try:
+                self._container.reload()
+            except Exception:  # gone, or the engine does not answer
+                return False
+            if self._container.status != "running":
+                return False
+            time.sleep(0.2)
+        return True
 
     def _stop(self) -> None:
         if self._container is not None:

@@ -71,3 +71,39 @@ def test_disk_full_at_the_gate_fails_the_stage_and_resume_finishes(small_disk: P
     assert "negative quantity" in git(repo, "show", f"agent/{files.run_id}:inventory/stock.py")
     entries = [json.loads(line) for line in (files.dir / "audit.jsonl").read_text().splitlines()]
     assert [e["event"] for e in entries][-3:] == ["approved", "applied", "run_ended"]
+
+
+@pytest.mark.docker
+def test_sandbox_lost_during_verify_fails_the_stage_and_resume_finishes(py_repo: Path) -> None:
+    """The warm container is removed mid-check, as an engine restart does to it."""
+    import os
+    import socket
+    import threading
+    import time
+    from contextlib import contextmanager
+
+    owner = f"label=agent.sandbox.owner={socket.gethostname()}:{os.getpid()}"
+
+    def remove_our_container() -> None:
+        time.sleep(2)
+        ids = subprocess.run(["docker", "ps", "-q", "--filter", owner], capture_output=True, text=True).stdout.split()
+        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+
+    @contextmanager
+    def busy(what: str) -> Iterator[None]:
+        if "verifying" in what:
+            threading.Thread(target=remove_our_container).start()
+        yield
+
+    approve = {"decision": "approve", "approver": "tester", "reason": ""}
+    term = Terminal(show=lambda line: None, busy=busy, reviewer=lambda payload: dict(approve))
+    slow = ["sh", "-c", "sleep 5 && python3 -m pytest -q -p no:cacheprovider"]
+    with pytest.raises(StageFailed, match=r"stage 1 failed in verify: the sandbox container went away"):
+        start(py_repo, "validate", term, {"sandbox": "docker", "test_command": slow},
+              model=ScriptedModel([PLAN, GOOD_EDIT]))
+    [run_dir] = list((py_repo / ".agent" / "runs").iterdir())
+    files = RunFiles(py_repo, run_dir.name)
+    assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == files.meta()["base_commit"]
+    plain = Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=lambda payload: dict(approve))
+    state = resume(files, plain, model=ScriptedModel([]))
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
