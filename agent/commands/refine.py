@@ -7,13 +7,16 @@ from pathlib import Path
 
 import typer
 
+from agent.errors import AgentError
 from agent.runs.console import make_console, terminal
 from agent.runs.driver import Paused
 from agent.runs.session import start
 
 
 def refine(
-    path: Path = typer.Argument(..., help="The git repository to work on (or a bundled example under workspaces/)."),
+    path: Path | None = typer.Argument(
+        None, help="The git repository to work on (or a bundled example under workspaces/); omit with --self."
+    ),
     goal: str = typer.Option(..., "--goal", "-g", help="What to change, in plain words."),
     model: str = typer.Option(
         None, "--model", "-m", help="Bundled model name, GGUF path, hf:REPO/FILE or scripted:FILE."
@@ -28,8 +31,15 @@ def refine(
         False, "--allow-dirty", help="Start from HEAD even with uncommitted changes (they stay untouched)."
     ),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text output."),
+    strategy: str = typer.Option(
+        None, "--strategy", help="general, c2rust or self (default: c2rust when the goal says 'to Rust')."
+    ),
+    self_: bool = typer.Option(False, "--self", help="Refine agent's own prompts (its repository is the target)."),
 ) -> None:
     """Plan GOAL as staged rewrites of PATH; each stage is tested, shown, and applied only if approved."""
+    from agent.rewrites.c2rust import wants_rust  # the strategies load the graph: only when refining
+    from agent.rewrites.self_refine import self_target
+
     console = make_console(no_color)
     overrides = {
         "model": model,
@@ -37,7 +47,12 @@ def refine(
         "max_stages": max_stages,
         "sandbox": sandbox,
         "test_command": shlex.split(test_command) if test_command else None,
+        "strategy": strategy or ("self" if self_ else "c2rust" if wants_rust(goal) else None),
     }
+    if self_:
+        path = self_target()
+    if path is None:
+        raise AgentError("no repository given: pass PATH, or --self to refine agent's own prompts")
     try:
         _, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty)
     except Paused as paused:

@@ -36,4 +36,12 @@ def strategy_for(name: str) -> Strategy:
         from agent.rewrites.general import GeneralRefactor
 
         return GeneralRefactor()
-    raise AgentError(f"unknown strategy '{name}': use one of general")
+    if name == "c2rust":
+        from agent.rewrites.c2rust import CToRust
+
+        return CToRust()
+    if name == "self":
+        from agent.rewrites.self_refine import SelfRefine
+
+        return SelfRefine()
+    raise AgentError(f"unknown strategy '{name}': use one of general, c2rust, self")

@@ -1,0 +1,61 @@
+"""The C side of a translation: which functions a file defines, and removing them once Rust
+provides them. Parsed with tree-sitter-c, so macros and comments do not confuse the cut."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tree_sitter as ts
+
+from agent.context.languages import parser
+
+
+@dataclass(frozen=True)
+class CFunction:
+    name: str
+    start: int  # byte offsets of the whole definition in its file
+    end: int
+    signature: str  # the definition's text up to its body, e.g. "long gcd(long a, long b)"
+    text: str
+
+
+def _name(declarator: ts.Node | None) -> str | None:
+    """The identifier a (possibly pointer-wrapped) function declarator declares."""
+    while declarator is not None and declarator.type != "function_declarator":
+        declarator = declarator.child_by_field_name("declarator")
+    if declarator is None:
+        return None
+    ident = declarator.child_by_field_name("declarator")
+    return ident.text.decode() if ident is not None and ident.text is not None else None
+
+
+def functions(source: str) -> list[CFunction]:
+    """Top-level function definitions of a C file, in file order."""
+    data = source.encode()
+    tree = parser("c").parse(data)
+    found = []
+    for node in tree.root_node.children:
+        if node.type != "function_definition":
+            continue
+        name = _name(node.child_by_field_name("declarator"))
+        body = node.child_by_field_name("body")
+        if name is None or body is None:
+            continue
+        signature = data[node.start_byte : body.start_byte].decode().strip()
+        text = data[node.start_byte : node.end_byte].decode()
+        found.append(CFunction(name, node.start_byte, node.end_byte, " ".join(signature.split()), text))
+    return found
+
+
+def remove_functions(source: str, names: set[str]) -> str:
+    """``source`` without the definitions of ``names`` (and the blank line after each)."""
+    data = source.encode()
+    cuts = sorted((f.start, f.end) for f in functions(source) if f.name in names)
+    out, pos = bytearray(), 0
+    for start, end in cuts:
+        out += data[pos:start]
+        pos = end
+        while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
+            pos += 1
+    out += data[pos:]
+    return out.decode()

@@ -1,0 +1,66 @@
+"""A translation's figures after each stage: how far it is, the tests, ``unsafe`` outside the
+FFI boundary, and clippy's warnings (run through the sandbox runner, like the tests)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import tree_sitter as ts
+
+from agent.context.languages import parser
+from agent.rewrites.c2rust import layout
+from agent.sandbox.base import Limits, Runner
+
+CLIPPY = ["cargo", "clippy", "--offline", "--message-format=short", "--manifest-path", layout.CARGO_TOML]
+
+
+def _is_extern(fn: ts.Node) -> bool:
+    mods = next((c for c in fn.children if c.type == "function_modifiers"), None)
+    return mods is not None and any(c.type == "extern_modifier" for c in mods.children)
+
+
+def _unsafe_in(node: ts.Node) -> int:
+    unsafe_fn = node.type == "function_modifiers" and b"unsafe" in (node.text or b"")
+    own = 1 if node.type == "unsafe_block" or unsafe_fn else 0
+    return own + sum(_unsafe_in(c) for c in node.children if c.type != "function_item")
+
+
+def exported_and_unsafe(source: str) -> tuple[list[str], int]:
+    """Names of the ``extern "C"`` functions, and ``unsafe`` blocks or fns anywhere else."""
+    tree = parser("rust").parse(source.encode())
+    exported, unsafe = [], 0
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            if child.type == "function_item":
+                name = child.child_by_field_name("name")
+                if _is_extern(child):
+                    exported.append(name.text.decode() if name is not None and name.text else "?")
+                else:
+                    unsafe += _unsafe_in(child)
+            stack.append(child)
+    return sorted(exported), unsafe
+
+
+def clippy_warnings(root: Path, runner: Runner, limits: Limits) -> int | str:
+    result = runner.run(root, CLIPPY, limits)
+    if "no such command" in result.output and "clippy" in result.output:
+        return "clippy not installed"
+    if result.exit_code != 0:
+        return f"clippy failed (status {result.exit_code})"
+    return len(re.findall(r"^\S+\.rs:\d+:\d+: warning", result.output, flags=re.M))
+
+
+def figures(root: Path, verify: dict[str, Any], runner: Runner, limits: Limits) -> dict[str, Any]:
+    lib = root / layout.LIB_RS
+    exported, unsafe = exported_and_unsafe(lib.read_text(encoding="utf-8")) if lib.is_file() else ([], 0)
+    left = len(layout.remaining_c(root))
+    return {
+        "functions_translated": f"{len(exported)}/{len(exported) + left}",
+        "tests_passing": f"{verify.get('passed', 0)} passed, {verify.get('failed', 0)} failed",
+        "unsafe_outside_ffi": unsafe,
+        "clippy_warnings": clippy_warnings(root, runner, limits) if lib.is_file() else "no crate yet",
+    }

@@ -1,0 +1,70 @@
+"""The plan of a translation, made from the call graph by code: scaffold, then leaves first,
+a few functions of one source file per stage, then the final switch to a plain Rust crate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.context import call_graph
+from agent.errors import AgentError
+from agent.graph.state import Stage
+from agent.rewrites.c2rust import layout
+
+PER_STAGE = 3
+
+
+def translation_order(graph: dict[str, set[str]], per_stage: int = PER_STAGE) -> list[list[str]]:
+    """Groups of ``file::function``: each group from one file, every callee in an earlier
+    group or the same one, so a function is translated only after what it calls is Rust."""
+    remaining = set(graph)
+    groups: list[list[str]] = []
+    while remaining:
+        ready = sorted(f for f in remaining if graph[f] & remaining <= {f})
+        if not ready:  # mutual recursion: take the cycle in file order
+            ready = sorted(remaining)
+        file = ready[0].split("::")[0]
+        group = [f for f in ready if f.split("::")[0] == file][:per_stage]
+        groups.append(group)
+        remaining -= set(group)
+    return groups
+
+
+def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
+    sources = layout.c_sources(repo)
+    graph = {
+        name: callees
+        for name, callees in call_graph(repo, files=sources).items()
+        if not name.endswith("::main")
+    }
+    scaffolded = (repo / layout.CARGO_TOML).is_file()
+    if not graph and not scaffolded:
+        raise AgentError(f"no C functions found in {repo} outside its tests: c2rust translates C sources")
+    if not scaffolded:
+        layout.wire_makefile(layout.makefile_path(repo).read_text(), layout.crate_name(repo))  # fails early
+    stages: list[Stage] = []
+    if not scaffolded:
+        stages.append(Stage(
+            id=0, title="Scaffold the Rust crate", kind="scaffold", symbols=[],
+            intent="Add a Rust static library (rust/) built by cargo and linked into the C build, "
+                   "so C and Rust live side by side; nothing is translated yet.",
+            files=[layout.CARGO_TOML, layout.LIB_RS, layout.makefile_path(repo).name, ".gitignore"],
+        ))
+    for group in translation_order(graph):
+        file = group[0].split("::")[0]
+        names = [g.split("::")[1] for g in group]
+        stages.append(Stage(
+            id=0, title=f"Translate {', '.join(names)} to Rust", kind="translate", symbols=group,
+            intent=f"Rust versions of {', '.join(names)} exported over the C ABI replace their C "
+                   f"definitions in {file}; the original C tests keep running against the mixed build.",
+            files=[file, layout.LIB_RS],
+        ))
+    stages.append(Stage(
+        id=0, title="Finish as a plain Rust crate", kind="finalize", symbols=[],
+        intent="Turn the result into a plain Rust library crate: the C tests' assertions become "
+               "cargo integration tests, the C build and sources go, 'make test' runs cargo test.",
+        files=[layout.CARGO_TOML, layout.makefile_path(repo).name, *layout.c_tests(repo)],
+    ))
+    stages = stages[:max_stages]
+    for i, stage in enumerate(stages, 1):
+        stage["id"] = i
+    return stages

@@ -1,0 +1,197 @@
+"""Translate stages: the model writes Rust for a few C functions; code appends it to the
+crate, cuts the C definitions out, and writes the stage's ADR, all in one reviewed patch."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from agent.errors import ModelReplyError
+from agent.graph.planning import ask, system_message
+from agent.graph.services import Services
+from agent.graph.state import RunState, Stage
+from agent.prompts import render
+from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
+from agent.vcs.worktree import RunWorktree
+
+REPLY_SCHEMA = {
+    "type": "object",
+    "properties": {"rust": {"type": "string"}, "notes": {"type": "string"}},
+    "required": ["rust", "notes"],
+}
+EXPORTED = re.compile(r'extern\s+"C"\s+fn\s+(\w+)\s*\(')
+TYPE_NOTES = [  # longest C spellings first, so "unsigned int" is not also read as "int"
+    ("unsigned char", "`u8`"), ("unsigned int", "`c_uint` (u32)"), ("uint32_t", "`u32`"),
+    ("uint8_t", "`u8`"), ("size_t", "`usize`"), ("long", "`c_long` (i64 on this target)"),
+    ("double", "`f64`"), ("char", "`c_char`, bytes as `u8` inside"), ("int", "`c_int` (0/1 for truth values)"),
+]
+
+
+def parse_reply(reply: str) -> tuple[str, str]:
+    """The Rust code and the notes of a reply; fences a model adds inside the string are dropped."""
+    try:
+        data = json.loads(reply)
+    except json.JSONDecodeError as err:
+        raise ModelReplyError(f"the reply is not valid JSON ({err.msg} at char {err.pos})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("rust"), str) or not data["rust"].strip():
+        raise ModelReplyError('the reply needs a non-empty "rust" string with the Rust code')
+    code = re.sub(r"^\s*```\w*\s*$", "", data["rust"], flags=re.M).strip()
+    return code + "\n", str(data.get("notes", "")).strip()
+
+
+def added_lines(patch: str, path: str) -> str:
+    """What ``patch`` adds to ``path``: the previous attempt, shown again on a repair."""
+    out, inside = [], False
+    for line in patch.splitlines():
+        if line.startswith("diff --git "):
+            inside = line.endswith(f" b/{path}")
+        elif inside and line.startswith("+") and not line.startswith("+++"):
+            out.append(line[1:])
+    return "\n".join(out)
+
+
+def feedback_block(state: RunState, path: str) -> str:
+    feedback = state.get("feedback", "")
+    if not feedback:
+        return ""
+    before = added_lines(state.get("patch", ""), path)
+    shown = f"Your previous attempt added:\n```rust\n{before}\n```\n" if before else ""
+    return (
+        f"\n{shown}It was not accepted. Read the compiler and test output below, find the cause, "
+        f"and reply with corrected code:\n{feedback[-2500:]}\n"
+    )
+
+
+def merge_uses(lib: str, code: str) -> str:
+    """``code`` without the ``use`` lines ``lib`` already has (a repeated import does not compile)."""
+    have = {line.strip() for line in lib.splitlines() if line.startswith("use ")}
+    return "\n".join(line for line in code.splitlines() if line.strip() not in have) + "\n"
+
+
+def patch_for(worktree: RunWorktree, contents: dict[str, str], deleted: list[str]) -> str:
+    """The patch writing ``contents`` and deleting ``deleted`` (the worktree is left at HEAD)."""
+    head = worktree.head()
+    try:
+        for rel in deleted:
+            (worktree.path / rel).unlink(missing_ok=True)
+        return worktree.diff_for(contents)
+    finally:
+        worktree.reset(head)
+
+
+def next_adr(root: Path) -> int:
+    numbers = [int(p.name[:4]) for p in (root / "docs" / "adr").glob("[0-9][0-9][0-9][0-9]-*.md")]
+    return max(numbers, default=0) + 1
+
+
+def type_notes(signatures: list[str]) -> list[str]:
+    text, found = " ".join(signatures), []
+    for c_type, rust in TYPE_NOTES:
+        pattern = rf"\b{c_type}\b"
+        if re.search(pattern, text):
+            found.append(f"C `{c_type}` is {rust}")
+            text = re.sub(pattern, " ", text)
+    return found
+
+
+def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], notes: str, left: list[str]) -> str:
+    names = ", ".join(f"`{f.name}`" for f in funcs)
+    file = stage["symbols"][0].split("::")[0]
+    pointers = any("*" in f.signature for f in funcs)
+    ownership = (
+        "pointer arguments are borrowed for the call only: the exported wrapper checks them for "
+        "null and turns them into a slice or `&CStr` once; nothing is allocated or freed across the boundary"
+        if pointers else "scalar arguments and results, passed by value; nothing is owned across the boundary"
+    )
+    rest = ", ".join(f"`{n.split('::')[1]}`" for n in left) or "none: every function is Rust now"
+    return (
+        f"# {number:04d} — Translate {', '.join(f.name for f in funcs)} to Rust\n\n"
+        f"Status: proposed in stage {stage['id']} of agent run {run_id}\n\n"
+        f"## What\n{names} from `{file}` are now Rust in `{layout.LIB_RS}`, exported over the C ABI "
+        "with their C signatures; their C definitions are removed, so the rest of the C code and "
+        "the original C tests call the Rust versions unchanged.\n\n"
+        "## Choices\n"
+        f"- Ownership: {ownership}.\n"
+        "- Error handling: the C functions report no errors, so neither do the Rust ones; they "
+        "keep the C results for every input (wrapping where C overflows).\n"
+        + f"- Integer types: {'; '.join(type_notes([f.signature for f in funcs])) or 'none in the signatures'}.\n"
+        + (f"- The translator's notes: {notes}\n" if notes else "")
+        + f"\n## Left\nStill in C ({len(left)}): {rest}.\n"
+    )
+
+
+def _headers(root: Path, names: list[str]) -> str:
+    blocks = []
+    for rel in layout.headers(root):
+        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        if any(re.search(rf"\b{n}\s*\(", text) for n in names):
+            blocks.append(f"=== {rel} ===\n{text}")
+    return "\n".join(blocks) or "(no header declares them)\n"
+
+
+def translate_patch(state: RunState, svc: Services, context: str) -> str:
+    stage = state["stages"][state["current"]]
+    root = svc.worktree.path
+    file = stage["symbols"][0].split("::")[0]
+    names = [s.split("::")[1] for s in stage["symbols"]]
+    source = svc.worktree.read(file)
+    lib = svc.worktree.read(layout.LIB_RS)
+    if source is None or lib is None:
+        raise ModelReplyError(f"{file} or {layout.LIB_RS} is missing: the scaffold stage must be applied first")
+    funcs = [f for f in functions(source) if f.name in names]
+    missing = sorted(set(names) - {f.name for f in funcs})
+    if missing:
+        raise ModelReplyError(f"{', '.join(missing)} no longer defined in {file}: nothing to translate")
+    user = render(
+        "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
+        stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
+        headers=_headers(root, names), c_code="\n".join(f.text for f in funcs),
+        rust=lib, feedback=feedback_block(state, layout.LIB_RS),
+    )
+
+    def to_patch(reply: str) -> str:
+        code, notes = parse_reply(reply)
+        exported = EXPORTED.findall(code)
+        absent = [n for n in names if n not in exported]
+        if absent:
+            name = absent[0]
+            hint = f" (you exported {name}_rs: the export takes the C name)" if f"{name}_rs" in exported else ""
+            raise ModelReplyError(
+                f'no `#[no_mangle] pub extern "C" fn {name}(...)` in the code{hint}: '
+                f"export each of {', '.join(names)} under its C name, calling a safe `_rs` function"
+            )
+        for fn in funcs:
+            params = re.search(rf"fn\s+{fn.name}\s*\(([^)]*)\)", code)
+            rust_ptrs = len(re.findall(r"\*\s*(?:const|mut)\b", params.group(1))) if params else 0
+            c_ptrs = fn.signature.split("(", 1)[1].count("*")
+            if rust_ptrs != c_ptrs:
+                raise ModelReplyError(
+                    f"the export {fn.name} takes {rust_ptrs} pointer parameter(s) but `{fn.signature}` takes "
+                    f"{c_ptrs}: keep the C parameter types (numbers stay numbers)"
+                )
+        rest = remove_functions(source, set(names))
+        deleted = [file] if not functions(rest) and _only_includes(rest) else []
+        left = [n for n in layout.remaining_c(root) if n not in stage["symbols"]]
+        number = next_adr(root)
+        adr = f"docs/adr/{number:04d}-translate-{'-'.join(names).replace('_', '-')}.md"
+        block = f"\n// Translated from {file} in stage {stage['id']}: {', '.join(names)}\n"
+        contents = {
+            layout.LIB_RS: lib + block + merge_uses(lib, code),
+            adr: adr_text(number, stage, state["run_id"], funcs, notes, left),
+        }
+        if not deleted:
+            contents[file] = rest
+        return patch_for(svc.worktree, contents, deleted)
+
+    with svc.busy(f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}"):
+        patch, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": user}],
+                       REPLY_SCHEMA, svc.settings.edit_retries + 1, to_patch)
+    return str(patch)
+
+
+def _only_includes(source: str) -> bool:
+    """Whether nothing but includes, comments and blank lines is left of a C file."""
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)
+    return all(not line.strip() or line.lstrip().startswith("#include") for line in text.splitlines())

@@ -1,0 +1,86 @@
+"""C to Rust on the bundled c-mathlib, unattended: how many stages pass and how many repairs
+they take with a real model.
+
+Runs ``agent refine workspaces/c-mathlib --strategy c2rust`` in a scratch copy with a reviewer
+that approves every stage (signed with a throwaway AGENT_HOME's key, which the shipped policy
+trusts for the local person). A stage passes when it is applied and its check after apply is
+green: the C build links the Rust library and every C test still passes.
+
+    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox none] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agent.evals.suite import throwaway_home  # noqa: E402
+from agent.runs.session import Terminal, start  # noqa: E402
+from agent.sandbox.local import LocalRunner  # noqa: E402
+
+
+def _commit(repo: Path) -> Path:
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "c-mathlib"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+def run(model: str, max_stages: int, sandbox: str, ctx: int) -> dict[str, Any]:
+    started = time.monotonic()
+    term = Terminal(
+        show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
+        busy=lambda what: nullcontext(),
+        reviewer=lambda payload: {"decision": "approve", "approver": "bench", "reason": ""},
+    )
+    with tempfile.TemporaryDirectory(prefix="c2rust-demo-") as tmp, throwaway_home():
+        copy = Path(tmp) / "c-mathlib"
+        shutil.copytree(ROOT / "workspaces" / "c-mathlib", copy)
+        repo = _commit(copy)
+        overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
+        _, state = start(repo, "translate to Rust", term, overrides,
+                         runner=LocalRunner() if sandbox == "none" else None)
+    outcomes = state["outcomes"]
+    stages = [
+        {"stage": o["stage"], "title": o["title"], "status": o["status"], "repairs": max(0, o["attempts"] - 1),
+         "tests": o["tests"], "reason": o["reason"], **o.get("metrics", {})}
+        for o in outcomes
+    ]
+    return {
+        "model": model, "planned": len(state["stages"]), "passed": sum(o["status"] == "applied" for o in outcomes),
+        "repairs": sum(s["repairs"] for s in stages), "seconds": round(time.monotonic() - started), "stages": stages,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument("--max-stages", type=int, default=3, help="scaffold + this many minus one stages")
+    parser.add_argument("--sandbox", default="none", choices=["none", "docker", "bwrap"])
+    parser.add_argument("--ctx", type=int, default=8192)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    result = run(args.model, args.max_stages, args.sandbox, args.ctx)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"c2rust on c-mathlib with {result['model']}: {result['passed']}/{result['planned']} stages passed, "
+          f"{result['repairs']} repairs, {result['seconds']} s")
+    for s in result["stages"]:
+        extra = f" {s['functions_translated']} translated" if "functions_translated" in s else ""
+        print(f"  {s['stage']}. {s['title']}: {s['status']}, {s['repairs']} repairs{extra} {s['reason']}".rstrip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The code-generated parts of a translation, on their own: Makefile wiring, cutting C
+functions out, counting unsafe outside the FFI boundary, choosing the strategy from a goal."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.cli import main
+from agent.errors import AgentError
+from agent.rewrites.c2rust import wants_rust
+from agent.rewrites.c2rust.csource import functions, remove_functions
+from agent.rewrites.c2rust.layout import wire_makefile
+from agent.rewrites.c2rust.report import exported_and_unsafe
+from tests.conftest import WORKSPACES
+
+C = """#include "m.h"
+
+/* doubles */
+long twice(long x) { return 2 * x; }
+
+static int *pick(int **xs) {
+    return xs[0];
+}
+
+int keep(void) { return 1; }
+"""
+
+
+def test_makefile_links_the_rust_library_into_each_program() -> None:
+    wired = wire_makefile((WORKSPACES / "c-mathlib" / "Makefile").read_text(), "c_mathlib")
+    lines = wired.splitlines()
+    assert lines[1] == "RUST_LIB := rust/target/release/libc_mathlib.a"
+    assert any(ln.startswith("build/test_mathlib:") and ln.endswith(" $(RUST_LIB)") for ln in lines)
+    assert any(ln.startswith("\t$(CC)") and ln.endswith("-o $@ $(RUST_LIB) -lpthread -ldl -lm") for ln in lines)
+    assert wired.rstrip().endswith("cd rust && cargo build --release --offline")
+    with pytest.raises(AgentError, match="no link command"):
+        wire_makefile("all:\n\techo nothing to link\n", "x")
+
+
+def test_c_functions_are_found_and_cut_out_by_name() -> None:
+    assert [(f.name, f.signature) for f in functions(C)] == [
+        ("twice", "long twice(long x)"), ("pick", "static int *pick(int **xs)"), ("keep", "int keep(void)")]
+    rest = remove_functions(C, {"twice", "pick"})
+    assert [f.name for f in functions(rest)] == ["keep"] and "/* doubles */" in rest and "return xs" not in rest
+
+
+def test_unsafe_is_counted_only_outside_extern_functions() -> None:
+    lib = """
+#[no_mangle]
+pub unsafe extern "C" fn f(p: *const u8) -> u8 { unsafe { *p } }
+pub fn g(p: *const u8) -> u8 { unsafe { *p } }
+unsafe fn h() {}
+pub fn safe() -> u8 { 1 }
+"""
+    assert exported_and_unsafe(lib) == (["f"], 2)
+
+
+def test_strategy_follows_the_goal_and_refine_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:
+    assert wants_rust("translate to Rust") and wants_rust("port it into rust, leaves first")
+    assert not wants_rust("make the rust-free build faster") and not wants_rust("trust the input")
+    with pytest.raises(SystemExit) as ex:
+        main(["refine", "--goal", "anything"])
+    assert ex.value.code == 1 and "pass PATH, or --self" in capsys.readouterr().err
