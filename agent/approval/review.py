@@ -53,7 +53,7 @@ def _diff(text: str) -> Syntax:
 def show_stage(payload: dict[str, Any], console: Console, findings: list[str]) -> None:
     """Print the stage: intent, files, sandbox verdict, policy findings, then the diff."""
     stage = payload.get("stage", {})
-    console.print(Rule(escape(f"run {payload.get('run_id')} - stage {payload.get('stage_index')}")))
+    console.print(Rule(escape(f"run {payload.get('run_id')} - stage {stage.get('id')}")))
     console.print(f"[bold]{escape(str(stage.get('title', '')))}[/bold]")
     console.print(f"Intent: {escape(str(stage.get('intent', '')))}")
     files = stage.get("files") or hunks.changed_paths(payload.get("patch", ""))

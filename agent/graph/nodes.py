@@ -17,7 +17,7 @@ from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
 from agent.errors import AgentError, ModelReplyError
 from agent.graph.services import Services
-from agent.graph.state import Outcome, RunState
+from agent.graph.state import Outcome, RunState, Status
 from agent.policy.evaluate import evaluate_stage
 from agent.runs.files import write_atomic
 from agent.sandbox.checks import run_checks
@@ -41,13 +41,13 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _outcome(state: RunState, status: str, reason: str, commit: str = "", tests: str = "") -> Outcome:
+def _outcome(state: RunState, status: Status, reason: str, commit: str = "", tests: str = "") -> Outcome:
     stage = state["stages"][state["current"]]
     return Outcome(
         stage=stage["id"],
         title=stage["title"],
         status=status,
-        reason=reason,  # type: ignore[typeddict-item]
+        reason=reason,
         commit=commit,
         tests=tests,
         attempts=state.get("attempts", 0),

@@ -19,10 +19,13 @@ class Stage(TypedDict):
     symbols: NotRequired[list[str]]  # functions or types the stage is about, when the strategy knows
 
 
+Status = Literal["applied", "rejected", "failed", "rolled_back"]
+
+
 class Outcome(TypedDict):
     stage: int
     title: str
-    status: Literal["applied", "rejected", "failed", "rolled_back"]
+    status: Status
     reason: str
     commit: str
     tests: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import agent
@@ -33,7 +34,7 @@ def is_bundled(path: Path) -> bool:
     return path.resolve().parent == BUNDLED_DIR and (path / "README.md").is_file()
 
 
-def materialise_bundled(path: Path, say: callable = print) -> Path:  # type: ignore[valid-type]
+def materialise_bundled(path: Path, say: Callable[[str], None] = print) -> Path:
     """Copy a bundled example to scratch space as a git repository (once) and return it."""
     dest = scratch_workspaces_dir() / path.name
     if (dest / ".git").exists():
@@ -62,7 +63,7 @@ def materialise_bundled(path: Path, say: callable = print) -> Path:  # type: ign
     return dest
 
 
-def resolve_target(path: Path, allow_dirty: bool = False, say: callable = print) -> Path:  # type: ignore[valid-type]
+def resolve_target(path: Path, allow_dirty: bool = False, say: Callable[[str], None] = print) -> Path:
     """Return the repository's top level, or raise a one-line error that says what to do."""
     if not path.exists():
         raise AgentError(f"{path} does not exist: give the path of a git repository")

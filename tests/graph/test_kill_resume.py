@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -47,18 +48,20 @@ def refine(repo: Path, replies: Path) -> subprocess.Popen[str]:
     )
 
 
-def wait_for(proc: subprocess.Popen[str], marker: str, timeout: float = 120) -> str:
+def wait_for(proc: subprocess.Popen[str], marker: str, timeout: float = 300) -> str:
+    """Read the process's output until ``marker`` shows, without blocking past ``timeout``."""
     deadline = time.monotonic() + timeout
-    seen = []
+    seen = ""
     assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    raise AssertionError(f"never saw {marker!r}; output:\n{''.join(seen)}")
+    fd = proc.stdout.fileno()
+    while marker not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 65536).decode(errors="replace") if ready else ""
+        if not chunk:
+            proc.kill()
+            raise AssertionError(f"never saw {marker!r}; output:\n{seen}")
+        seen += chunk
+    return seen
 
 
 def finish(repo: Path, run_id: str) -> str:
@@ -96,7 +99,7 @@ def reference_tree(replies: Path, tmp_path_factory: pytest.TempPathFactory) -> s
 KILL_POINTS = {
     "baseline": ("Run ", 1.0),
     "verify": ("proposed a patch", 1.0),
-    "gate": ("Tests passed", 0.5),
+    "gate": ("Policy findings", 0.5),
     "check": ("applied as", 1.0),
 }
 
@@ -128,7 +131,7 @@ def test_killed_run_resumes_to_the_same_result(phase: str, py_repo: Path, replie
 
 def test_second_run_on_the_same_repository_is_refused(py_repo: Path, replies: Path) -> None:
     first = refine(py_repo, replies)
-    wait_for(first, "Tests passed")  # waiting at the approval gate, holding the lock
+    wait_for(first, "Policy findings")  # waiting at the approval gate, holding the lock
     second = refine(py_repo, replies)
     out, _ = second.communicate("", timeout=120)
     assert second.returncode == 1
