@@ -47,7 +47,16 @@ def approve(
     key: Path | None = KeyOpt,
     repo: Path | None = RepoOpt,
 ) -> None:
-    """Sign a stage's approval without the interactive screen."""
+    """Sign a stage's approval without the interactive screen (also in a checkout of agent/RUN)."""
+    from agent.ci.layout import record_path
+    from agent.ci.sign import approve_in_checkout
+
+    checkout = (repo or Path.cwd()).resolve()
+    if not (checkout / ".agent" / "runs" / run).is_dir() and (checkout / record_path(run)).is_dir():
+        sig, signer = approve_in_checkout(checkout, run, stage, key)  # a CI proposal's branch
+        print(f"stage {stage} approved by {signer}; signature {sig}")
+        print(f"next: git add {record_path(run)} && git commit -m 'approve run {run}' && git push")
+        return
     sig, signer = approve_stage(run_dir(run, repo), stage, key)
     print(f"stage {stage} approved by {signer}; signature {sig}")
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from agent.ci.layout import record_path
-from agent.ci.sign import approve_in_checkout
+from agent.commands.approval import approve
 from tests.conftest import WORKSPACES, git, make_repo
 from tests.graph.test_run_scripted import GOOD_EDIT, PLAN
 
@@ -75,8 +75,8 @@ def sign_and_push(remote: Path, work: Path, run_id: str, signatures: dict[int, l
     clone = fresh_clone(remote, work)
     git(clone, "checkout", "-q", f"agent/{run_id}")
     for stage, keys in signatures.items():
-        for key in keys:
-            approve_in_checkout(clone, run_id, stage, key)
+        for key in keys:  # plain 'agent approve RUN --stage N', as the issue documents it
+            approve(run_id, stage=stage, key=key, repo=clone)
     git(clone, "add", record_path(run_id))
     git(clone, *ME, "commit", "-q", "-m", f"approve run {run_id}")
     git(clone, "push", "-q", "origin", f"agent/{run_id}")

@@ -109,6 +109,11 @@ def test_killed_run_resumes_to_the_same_result(phase: str, py_repo: Path, replie
     user_file = (py_repo / "inventory/stock.py").read_text()
     marker, delay = KILL_POINTS[phase]
     proc = refine(py_repo, replies)
+    if phase == "check":  # approve at the review screen, then kill during the check after apply
+        wait_for(proc, "Policy findings")
+        assert proc.stdin is not None
+        proc.stdin.write("a\n")
+        proc.stdin.flush()
     wait_for(proc, marker)
     time.sleep(delay)
     proc.kill()
