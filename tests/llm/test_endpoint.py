@@ -17,20 +17,8 @@ from agent.errors import AgentError
 from agent.llm.endpoint import EndpointModel
 from agent.llm.jsoncheck import parse_reply, schema_errors
 from agent.llm.llama import LlamaModel, load_model
-
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "steps": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
-        "risky": {"type": "boolean"},
-    },
-    "required": ["steps", "risky"],
-    "additionalProperties": False,
-}
-ASK = [
-    {"role": "system", "content": "You plan refactorings. Answer in JSON."},
-    {"role": "user", "content": "Rename function load_cfg to load_config in config.py."},
-]
+from tests.llm.asks import ASK
+from tests.llm.asks import STEPS_SCHEMA as SCHEMA
 
 
 def _free_port() -> int:

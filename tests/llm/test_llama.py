@@ -9,20 +9,7 @@ import pytest
 
 from agent.errors import AgentError
 from agent.llm.llama import LlamaModel, grammar_text, load_model
-
-STEPS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "steps": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
-        "risky": {"type": "boolean"},
-    },
-    "required": ["steps", "risky"],
-    "additionalProperties": False,
-}
-ASK = [
-    {"role": "system", "content": "You plan refactorings. Answer in JSON."},
-    {"role": "user", "content": "Rename function load_cfg to load_config in config.py."},
-]
+from tests.llm.asks import ASK, STEPS_SCHEMA
 
 
 def test_not_a_gguf_file_fails_before_loading(tmp_path: Path) -> None:
