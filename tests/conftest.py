@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.home import models_dir
+from agent.llm.registry import TEST_MODEL, ensure_bundled
 
 REAL_MODELS_DIR = models_dir()  # read before any test moves AGENT_HOME, so models are assembled once
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,12 @@ def agent_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     monkeypatch.setenv("AGENT_HOME", str(home))
     monkeypatch.setenv("AGENT_MODELS_DIR", str(REAL_MODELS_DIR))
     return home
+
+
+@pytest.fixture(scope="session")
+def small_model_path() -> Path:
+    """The verified 0.5B GGUF (fast after the first assembly: size + hash stamp)."""
+    return ensure_bundled(TEST_MODEL)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.home import data_home
 
-HEAVY = ("refs", "terms")  # stored apart: only the graph build reads them
+HEAVY = ("refs",)  # stored apart: only the graph build reads them
 DB_NAME = "index-v2.sqlite"  # a new name whenever the tables change shape
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, size INT, mtime INT, ino INT,
@@ -121,11 +121,11 @@ class ContextCache:
     ) -> dict[str, dict[str, Any]]:
         """Cached parse results for those ``blobs`` that have one.
 
-        ``refs=False`` leaves out the word counts ``refs`` and ``terms`` (most of the bytes)
+        ``refs=False`` leaves out the word counts ``refs`` (most of the bytes)
         for callers that only show definitions.
         """
         found: dict[str, dict[str, Any]] = {}
-        column = "refs" if refs else "'{\"refs\":{},\"terms\":{}}'"
+        column = "refs" if refs else "'{\"refs\":{}}'"
         for i in range(0, len(blobs), 500):
             chunk = blobs[i:i + 500]
             marks = ",".join("?" * len(chunk))

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.context.parse import FileSymbols
 from agent.context.repomap import RepoMap, build_repo_map
 from agent.context.scan import ScanRules
 
@@ -36,7 +35,7 @@ ALPHA = 0.85
 ITERATIONS = 60
 TOLERANCE = 1e-7  # L1 change per step; ranks settle well before this
 MAX_DEFINERS = 25  # a name defined in more files than this (run, __init__) links nothing
-GRAPH_VERSION = 6
+GRAPH_VERSION = 7
 IMPORT_NAME = "<import>"
 IMPORT_WEIGHT = 2.0
 
@@ -56,10 +55,10 @@ class SymbolGraph:
     weight: np.ndarray
     def_path: np.ndarray
     def_name: np.ndarray
-    terms: list[str]
-    term_ptr: np.ndarray  # postings of term t: term_doc/term_tf[term_ptr[t]:term_ptr[t + 1]]
-    term_doc: np.ndarray
-    term_tf: np.ndarray
+    words: list[str]  # every identifier any file uses (comments and strings too)
+    word_ptr: np.ndarray  # uses of word k: word_doc/word_tf[word_ptr[k]:word_ptr[k + 1]]
+    word_doc: np.ndarray
+    word_tf: np.ndarray
     doc_len: np.ndarray  # words per file, for BM25 length normalisation
     base_rank: np.ndarray  # goal-free PageRank, the baseline ranking measures lift against
 
@@ -78,12 +77,12 @@ class SymbolGraph:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             text = {k: z[k].tobytes().decode().split("\n") if z[k].size else [] for k in TEXTS}
             arrays = {k: z[k] for k in ARRAYS}
-        return cls(paths=text["paths"], names=text["names"], terms=text["terms"], **arrays)
+        return cls(paths=text["paths"], names=text["names"], words=text["words"], **arrays)
 
 
-TEXTS = ("paths", "names", "terms")
-ARRAYS = ("src", "dst", "name", "weight", "def_path", "def_name", "term_ptr", "term_doc",
-          "term_tf", "doc_len", "base_rank")
+TEXTS = ("paths", "names", "words")
+ARRAYS = ("src", "dst", "name", "weight", "def_path", "def_name", "word_ptr", "word_doc",
+          "word_tf", "doc_len", "base_rank")
 
 
 def name_weight(name: str, n_definers: int) -> float:
@@ -130,17 +129,23 @@ def _build_symbol_graph(rmap: RepoMap) -> SymbolGraph:
     def_path, def_name = defs[:, 0], defs[:, 1]
     n_def = np.bincount(def_name, minlength=len(names))
     ptr = np.concatenate([[0], np.cumsum(n_def)])
+    vocab: dict[str, int] = {}  # every identifier any file uses
     r_src: list[int] = []
-    r_name: list[int] = []
+    r_word: list[int] = []
     r_cnt: list[int] = []
     for i, p in enumerate(paths):
-        for name, count in syms.get(p, {"refs": {}})["refs"].items():
-            j = ids.get(name)
-            if j is not None:
-                r_src.append(i)
-                r_name.append(j)
-                r_cnt.append(count)
-    src0, name0 = np.array(r_src, dtype=np.int64), np.array(r_name, dtype=np.int64)
+        refs = syms[p]["refs"] if p in syms else {}
+        r_src.extend([i] * len(refs))
+        r_word.extend([vocab.setdefault(w, len(vocab)) for w in refs])
+        r_cnt.extend(refs.values())
+    ref_src, ref_word = np.array(r_src, dtype=np.int64), np.array(r_word, dtype=np.int64)
+    ref_cnt = np.array(r_cnt, dtype=float)
+    name_of_word = np.full(len(vocab), -1, dtype=np.int64)
+    for name, j in ids.items():
+        if name in vocab:
+            name_of_word[vocab[name]] = j
+    used = name_of_word[ref_word] >= 0
+    src0, name0, cnt0 = ref_src[used], name_of_word[ref_word[used]], ref_cnt[used]
     # A name most files use (assertEqual) says little about any two of them: weight by its
     # inverse document frequency, and split it among the files that define it.
     users = np.bincount(name0, minlength=len(names))
@@ -149,7 +154,7 @@ def _build_symbol_graph(rmap: RepoMap) -> SymbolGraph:
     src0, name0 = src0[keep], name0[keep]
     w_name = np.array([name_weight(n, int(k)) for n, k in zip(names, n_def, strict=True)])
     w_name = w_name * idf / np.maximum(n_def, 1)
-    w0 = w_name[name0] * np.sqrt(np.array(r_cnt, dtype=float)[keep])
+    w0 = w_name[name0] * np.sqrt(cnt0[keep])
     counts = n_def[name0]
     total = int(counts.sum())
     first = np.repeat(np.cumsum(counts) - counts, counts)
@@ -171,7 +176,7 @@ def _build_symbol_graph(rmap: RepoMap) -> SymbolGraph:
     n = len(paths)
     base = pagerank(n, src, dst, weight, np.full(n, 1.0 / n)) if n else np.zeros(0)
     return SymbolGraph(paths, names, src, dst, name, weight, def_path, def_name,
-                       *_term_index(paths, syms), base)
+                       *_word_index(len(paths), list(vocab), ref_src, ref_word, ref_cnt), base)
 
 
 def pagerank(
@@ -192,43 +197,36 @@ def pagerank(
     return r
 
 
-def _term_index(
-    paths: list[str], syms: dict[str, FileSymbols]
+def _word_index(
+    n_files: int, vocab: list[str], ref_src: np.ndarray, ref_word: np.ndarray, ref_cnt: np.ndarray
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Postings of every word (identifier subwords, comment words) per file, for BM25."""
-    ids: dict[str, int] = {}
-    doc: list[int] = []
-    term: list[int] = []
-    tf: list[int] = []
-    doc_len = np.zeros(len(paths))
-    for i, p in enumerate(paths):
-        counts = syms[p]["terms"] if p in syms else {}
-        doc.extend([i] * len(counts))
-        term.extend([ids.setdefault(w, len(ids)) for w in counts])
-        tf.extend(counts.values())
-        doc_len[i] = sum(counts.values())
-    words = sorted(ids)  # alphabetical, so a goal word is found by bisection
-    rename = np.zeros(len(ids), dtype=np.int64)
-    rename[[ids[w] for w in words]] = np.arange(len(words))
-    term_arr = rename[np.array(term, dtype=np.int64)]
-    order = np.lexsort((np.array(doc, dtype=np.int64), term_arr))
-    ptr = np.concatenate([[0], np.cumsum(np.bincount(term_arr, minlength=len(ids)))])
-    return (words, ptr, np.array(doc, dtype=np.int64)[order], np.array(tf, dtype=float)[order],
+    """Uses of every identifier per file, grouped by identifier, for BM25 at ranking time.
+
+    Identifiers are not split into search terms here: a big tree has ~200k distinct names but
+    a goal only a dozen words, so ranking finds the few names that hold a goal word instead.
+    """
+    order = np.argsort(ref_word, kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(ref_word, minlength=len(vocab)))])
+    doc_len = np.bincount(ref_src, weights=ref_cnt, minlength=n_files)
+    return (vocab, ptr, ref_src[order].astype(np.int32), ref_cnt[order].astype(np.float32),
             doc_len)
 
 
-def _path_index(paths: list[str]) -> dict[str, list[str]]:
-    by_name: dict[str, list[str]] = defaultdict(list)
+def _suffix_index(paths: list[str]) -> dict[str, list[str]]:
+    """Every trailing run of path components (``c.h``, ``b/c.h``, ``a/b/c.h``) -> its paths."""
+    by_tail: dict[str, list[str]] = defaultdict(list)
     for p in paths:
-        by_name[p.rsplit("/", 1)[-1]].append(p)
-    return by_name
+        parts = p.split("/")
+        for i in range(len(parts)):
+            by_tail["/".join(parts[i:])].append(p)
+    return by_tail
 
 
 def resolve_imports(rmap: RepoMap) -> dict[str, set[str]]:
     """File -> repository files it includes or imports (outside ones are dropped)."""
     paths = [f.path for f in rmap.packable()]
     present = set(paths)
-    by_name = _path_index(paths)
+    by_tail = _suffix_index(paths)
     out: dict[str, set[str]] = {}
     for src, syms in rmap.all_outlines().items():
         here = posixpath.dirname(src)
@@ -237,9 +235,8 @@ def resolve_imports(rmap: RepoMap) -> dict[str, set[str]]:
             for cand in _candidates(imp, here, src):
                 if cand in present:
                     found.add(cand)
-                    continue
-                tail = cand.rsplit("/", 1)[-1]
-                found.update(p for p in by_name.get(tail, ()) if p.endswith("/" + cand))
+                else:
+                    found.update(by_tail.get(cand, ()))
         for dep in list(found):  # a C header's functions are defined in its .c sibling
             stem, dot, ext = dep.rpartition(".")
             if dot and ext in ("h", "hh", "hpp"):

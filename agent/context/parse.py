@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,9 @@ from agent.context.languages import (
     parser,
     query,
 )
-from agent.context.words import terms
 
 # Bump when the extracted data changes shape or meaning: the cache keys on it.
-PARSE_VERSION = 6
+PARSE_VERSION = 7
 MAX_SIG_LINES = 25
 MAX_HEADER_LINES = 6
 FUNCTION_KINDS = frozenset({"function", "method"})
@@ -38,9 +37,9 @@ _WRAPPERS = frozenset({
     "type_declaration", "export_statement", "lexical_declaration", "variable_declaration",
     "template_declaration",
 })
-_SELF = frozenset({"self", "this", "cls", "Self"})
+_SELF_CALL = re.compile(rb"(?<![A-Za-z0-9_])(?:self|this|cls|Self)(?:\.|->)$")
 
-_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FileSymbols = dict[str, Any]
 
 
@@ -72,8 +71,8 @@ def _def_name(node: ts.Node, kind: str) -> tuple[str, str]:
     text = _text(name)
     receiver = node.child_by_field_name("receiver")  # Go: func (s *Server) Start()
     if receiver is not None:
-        types = _IDENT.findall(receiver.text or b"")
-        return (text, types[-1].decode() if types else "")
+        types = _IDENT.findall(_text(receiver))
+        return (text, types[-1] if types else "")
     if "::" in text:
         scope, _, last = text.rpartition("::")
         return (last, scope)
@@ -105,17 +104,9 @@ def _signature(data: bytes, node: ts.Node, kind: str, lang: str) -> str:
     return head
 
 
-def _terms(refs: dict[str, int]) -> dict[str, int]:
-    """Search terms (lowercase subwords) with counts, for BM25; done here, in the pool."""
-    counts: dict[str, int] = defaultdict(int)
-    for ident, c in refs.items():
-        for w in terms(ident):
-            counts[w] += c
-    return dict(sorted(counts.items()))
-
-
-def _words(data: bytes) -> dict[str, int]:
-    return dict(sorted((k.decode(), v) for k, v in Counter(_IDENT.findall(data)).items()))
+def word_counts(data: bytes) -> dict[str, int]:
+    """Identifier -> uses in the file's text, comments and strings included (they rank it too)."""
+    return dict(Counter(_IDENT.findall(data.decode("utf-8", "replace"))))
 
 
 def parse_source(lang: str, data: bytes) -> FileSymbols:
@@ -163,21 +154,20 @@ def parse_source(lang: str, data: bytes) -> FileSymbols:
         return None
 
     calls: dict[str, set[str]] = {}
-    for cap, prefix in (("call", ""), ("call.attr", ".")):
+    for cap, attr in (("call", False), ("call.attr", True)):
         for node in caps.get(cap, ()):
-            owner = enclosing(node.start_byte)
+            start = node.start_byte
+            owner = enclosing(start)
             if owner is None:
                 continue
-            callee = _text(node)
-            if prefix:
-                obj = node.parent.child(0) if node.parent is not None else None
-                prefix = "self." if obj is not None and _text(obj) in _SELF else "."
-            calls.setdefault(owner, set()).add(prefix + callee)
-    refs = _words(data)
+            callee = data[start:node.end_byte].decode("utf-8", "replace")
+            if attr:  # the text just before the name tells `self.f()` from `other.f()`
+                on_self = _SELF_CALL.search(data, max(0, start - 6), start)
+                callee = ("self." if on_self else ".") + callee
+            calls.setdefault(owner, set()).add(callee)
     imports = sorted({_text(n).strip("\"'<>") for n in caps.get("import", ())})
     return {
         "defs": out_defs,
-        "refs": refs,
         "imports": imports,
         "calls": {k: sorted(v) for k, v in sorted(calls.items())},
         "error": "partial parse (syntax errors or macros)" if tree.root_node.has_error else "",
@@ -192,13 +182,11 @@ def parse_path(job: tuple[str, str]) -> FileSymbols:
     path, lang = job
     try:
         data = Path(path).read_bytes()
-        syms: FileSymbols
-        if not has_grammar(lang):  # text, docs, build files: their words still rank them
-            syms = {"defs": [], "refs": _words(data), "imports": [], "calls": {}, "error": ""}
-        else:
+        syms: FileSymbols = {"defs": [], "imports": [], "calls": {}, "error": ""}
+        if has_grammar(lang):  # text, docs, build files: only their words rank them
             syms = parse_source(lang, data)
-        syms["terms"] = _terms(syms["refs"])
+        syms["refs"] = word_counts(data)
         return syms
     except Exception as ex:  # noqa: BLE001 - a file the parser cannot take is a note, not a crash
-        return {"defs": [], "refs": {}, "terms": {}, "imports": [], "calls": {},
+        return {"defs": [], "refs": {}, "imports": [], "calls": {},
                 "error": f"not parsed: {type(ex).__name__}: {ex}"[:200]}

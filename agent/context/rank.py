@@ -9,7 +9,6 @@ goal that names nothing still ranks by plain importance.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,19 +80,41 @@ def bm25(graph: SymbolGraph, words: frozenset[str]) -> np.ndarray:
     """
     n = len(graph.paths)
     score = np.zeros(n)
-    if not n or not len(graph.term_doc):
+    if not n or not len(graph.word_doc) or not words:
         return score
     avg = max(float(graph.doc_len.mean()), 1.0)
     norm = BM25_K1 * (1 - BM25_B + BM25_B * graph.doc_len / avg)
-    for w in sorted(words):
-        t = bisect_left(graph.terms, w)
-        if t == len(graph.terms) or graph.terms[t] != w:
-            continue
-        lo, hi = graph.term_ptr[t], graph.term_ptr[t + 1]
-        docs, tf = graph.term_doc[lo:hi], graph.term_tf[lo:hi]
+    for _word, (docs, tf) in sorted(term_postings(graph, words).items(), key=lambda kv: kv[0]):
         idf = np.log1p((n - len(docs) + 0.5) / (len(docs) + 0.5))
         score[docs] += idf * tf * (BM25_K1 + 1) / (tf + norm[docs])
     return score
+
+
+def term_postings(
+    graph: SymbolGraph, words: frozenset[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Word -> (files, uses) over the identifiers whose ``terms`` hold it.
+
+    A term is a piece of the lowercased identifier, so a substring search over all names,
+    checked with ``terms``, finds every identifier that holds it.
+    """
+    lowered = "\n".join(graph.words).lower()
+    starts = np.cumsum([0] + [len(x) + 1 for x in graph.words[:-1]])
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for w in words:
+        hits = [m.start() for m in re.finditer(re.escape(w), lowered)]
+        cands = np.unique(np.searchsorted(starts, hits, side="right") - 1)
+        held = [int(k) for k in cands if w in terms(graph.words[k])]
+        if not held:
+            continue
+        docs = np.concatenate([graph.word_doc[graph.word_ptr[k]:graph.word_ptr[k + 1]]
+                               for k in held])
+        uses = np.concatenate([graph.word_tf[graph.word_ptr[k]:graph.word_ptr[k + 1]]
+                               for k in held])
+        tf = np.bincount(docs, weights=uses, minlength=len(graph.paths))
+        found = np.nonzero(tf)[0]
+        out[w] = (found, tf[found])
+    return out
 
 
 @dataclass
@@ -131,7 +152,10 @@ def rank(graph: SymbolGraph, goal: str) -> Ranking:
     mentioned = np.array([name in g.idents for name in graph.names], dtype=bool)
     w = graph.weight * np.where(mentioned[graph.name], MENTION_BOOST, 1.0) if n else graph.weight
     teleport, named = personalisation(graph, g)
-    r = pagerank(n, graph.src, graph.dst, w, teleport) if n else np.zeros(0)
+    if n and not mentioned.any() and np.ptp(teleport) == 0:
+        r = graph.base_rank  # nothing to personalise: the goal-free rank, computed once
+    else:
+        r = pagerank(n, graph.src, graph.dst, w, teleport) if n else np.zeros(0)
     final = r
     if n and np.ptp(teleport) > 0:
         # Lift over plain importance: hubs every file uses (a test base class) rank high for any

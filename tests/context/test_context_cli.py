@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from agent.cli import main
-
-SMALL_GGUF = Path("/tmp/parts/small.gguf")
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -56,12 +53,11 @@ def test_user_errors_are_one_line(tmp_path, capsys) -> None:
     assert code == 1 and "not found: pass --model-path" in err
 
 
-@pytest.mark.skipif(not SMALL_GGUF.is_file(), reason="needs the 0.5B GGUF at /tmp/parts")
-def test_model_tokenizer_from_env(make_repo, capsys, monkeypatch) -> None:
-    monkeypatch.setenv("AGENT_TOKENIZER_GGUF", str(SMALL_GGUF))
+def test_model_tokenizer_from_env(make_repo, capsys, monkeypatch, small_model_path) -> None:
+    monkeypatch.setenv("AGENT_TOKENIZER_GGUF", str(small_model_path))
     code, out, err = _run(["context", str(make_repo("py_project")), "--json"], capsys)
     assert code == 0 and err == ""
-    assert json.loads(out)["tokenizer"].startswith("gguf:small.gguf:")
+    assert json.loads(out)["tokenizer"].startswith("gguf:qwen2.5-coder-0.5b.gguf:")
 
 
 def test_empty_repository_says_so(make_repo, capsys) -> None:

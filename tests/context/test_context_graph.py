@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.context.graph import call_graph, resolve_imports, symbol_graph
-from agent.context.rank import rank
+from agent.context.rank import rank, term_postings
 from agent.context.repomap import build_repo_map
 
 
@@ -56,3 +56,17 @@ def test_rank_follows_the_goal(make_repo) -> None:
     assert named.files[0] == "main.c" and named.named == {"main.c"}
     scores = goal.symbol_scores("list.h")
     assert scores["list_len"] > 0
+
+
+def test_goal_words_match_whole_subwords_of_names_not_substrings(make_repo) -> None:
+    repo = make_repo(None)
+    (repo / "http.py").write_text("def parseHTTPHeader(raw):\n    return raw\n")
+    (repo / "ahead.py").write_text("def lookahead(xs):\n    return xs\n")
+    (repo / "notes.txt").write_text("the header of a request\n")
+    rmap = build_repo_map(repo)
+    graph = symbol_graph(rmap)
+    postings = term_postings(graph, frozenset({"header", "head"}))
+    found = {w: sorted(graph.paths[d] for d in docs) for w, (docs, _tf) in postings.items()}
+    # "header" is a subword of parseHTTPHeader and a word of the notes; "head" is neither's
+    assert found == {"header": ["http.py", "notes.txt"]}
+    assert rank(graph, "parse the header").files[0] == "http.py"

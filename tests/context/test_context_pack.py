@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from agent.context.pack import pack_repository, tokenizer_identity
 from agent.context.tokens import ApproxCounter, GGUFCounter
-
-SMALL_GGUF = Path("/tmp/parts/small.gguf")
 
 
 def test_everything_fits_whole_and_the_text_is_deterministic(make_repo, approx) -> None:
@@ -77,9 +73,8 @@ def test_token_counts_are_cached_per_blob(make_repo) -> None:
     assert len(calls) == 2 and calls[-1].count("\n=== ") == 4
 
 
-@pytest.mark.skipif(not SMALL_GGUF.is_file(), reason="needs the 0.5B GGUF at /tmp/parts")
-def test_real_tokenizer_budget(make_repo) -> None:
-    counter = GGUFCounter(SMALL_GGUF)
+def test_real_tokenizer_budget(make_repo, small_model_path) -> None:
+    counter = GGUFCounter(small_model_path)
     packed = pack_repository(make_repo("py_project"), "count words", 300, counter)
     assert packed.tokens == counter(packed.text) <= 300
     assert packed.files_full or packed.files_signatures

@@ -8,13 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.llm.llama import LlamaModel
-from agent.llm.registry import TEST_MODEL, ensure_bundled
-
-
-@pytest.fixture(scope="session")
-def small_model_path() -> Path:
-    """The verified 0.5B GGUF (fast after the first assembly: size + hash stamp)."""
-    return ensure_bundled(TEST_MODEL)
+from agent.llm.registry import TEST_MODEL
 
 
 @pytest.fixture(scope="session")
