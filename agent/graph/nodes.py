@@ -168,7 +168,10 @@ def findings(state: RunState, svc: Services) -> list[str]:
         paths, size = hunks.changed_paths(patch), hunks.diff_lines(patch)
     except AgentError as err:
         return [f"the patch cannot be read: {err}"]
-    return evaluate_stage(svc.policy.policy, paths, size, bool(state["verify"].get("ok")), []).findings
+    decision = evaluate_stage(svc.policy.policy, paths, size, bool(state["verify"].get("ok")), [])
+    if svc.mode == "interactive":  # a person approves here: why CI could not is beside the point
+        return [f for f in decision.findings if f not in decision.ci_findings]
+    return decision.findings
 
 
 def check_signatures(state: RunState, svc: Services) -> list[str]:

@@ -14,9 +14,14 @@ from agent.policy.model import Policy, Signer
 
 @dataclass(frozen=True)
 class Decision:
-    """The policy's verdict on a stage; ``findings`` are one line each, for people."""
+    """The policy's verdict on a stage; ``findings`` are one line each, for people.
+
+    ``ci_findings`` (also in ``findings``) say why CI may not approve alone: news in bot mode,
+    noise at a person's review screen, where a person approves anyway.
+    """
 
     findings: list[str] = field(default_factory=list)
+    ci_findings: list[str] = field(default_factory=list)
     needs_person: bool = True
     auto_approvable_by_ci: bool = False
     enough_signatures: bool = False
@@ -79,8 +84,8 @@ def evaluate_stage(
         findings.append(f"diff has {diff_lines} lines; policy allows {policy.max_diff_lines}")
     ci_ok, ci_why = _ci_alone(policy, paths, diff_lines, checks_green, protected)
     ci_ok = ci_ok and not too_large and not outside_repo
-    if ci_why:
-        findings.append(ci_why)
+    ci_findings = [ci_why] if ci_why else []
+    findings += ci_findings
 
     persons: list[Signer] = []
     ci_signers: list[Signer] = []
@@ -105,6 +110,7 @@ def evaluate_stage(
     enough = not outside_repo and bool(persons or ci_enough) and (enough_for_paths or ci_enough)
     return Decision(
         findings=findings,
+        ci_findings=ci_findings,
         needs_person=not ci_ok,
         auto_approvable_by_ci=ci_ok,
         enough_signatures=enough,

@@ -82,6 +82,7 @@ def test_approved_stage_is_committed_on_the_run_branch(py_repo: Path) -> None:
     files, state = run(py_repo, [PLAN, GOOD_EDIT], [APPROVE], seen=seen)
     assert seen[0]["verify"]["ok"] and seen[0]["verify"]["passed"] == 3
     assert "+        if quantity < 0:" in seen[0]["patch"]
+    assert not any("CI may" in f for f in seen[0]["findings"])  # a person approves here, not CI
     [outcome] = state["outcomes"]
     assert outcome["status"] == "applied"
     branch = f"agent/{files.run_id}"

@@ -87,6 +87,7 @@ def test_ci_may_not_approve(
     d = evaluate_stage(policy, paths, lines, green, ["ci-bot"])
     assert not d.auto_approvable_by_ci and d.needs_person and not d.enough_signatures
     assert any(why in f for f in d.findings)
+    assert [f for f in d.ci_findings if why in f] and set(d.ci_findings) <= set(d.findings)
     assert "ci-bot is a CI signer and this stage needs a person" in d.findings
 
 
