@@ -66,6 +66,9 @@ def show_stage(payload: dict[str, Any], console: Console, findings: list[str]) -
     tail = (payload.get("verify") or {}).get("output_tail", "")
     if status == "failed" and tail:
         console.print(escape("\n".join(tail.splitlines()[-15:])), style="dim")
+    figures = payload.get("figures") or {}
+    if figures:
+        console.print("Figures: " + escape(", ".join(f"{k} {v}" for k, v in figures.items())))
     console.print("Policy findings:" if findings else "Policy findings: none")
     for finding in findings:
         console.print(f"  - {escape(finding)}")

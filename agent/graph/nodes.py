@@ -206,6 +206,7 @@ def gate(state: RunState, svc: Services) -> Update:
             "base_commit": state["base_commit"],
             "verify": state["verify"],
             "findings": findings(state, svc),
+            "figures": svc.strategy.review_figures(state, svc),
             "worktree": state["worktree"],
         }
     )

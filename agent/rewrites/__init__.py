@@ -30,6 +30,10 @@ class Strategy(Protocol):
         """Figures for the report after a stage passed its check (the worktree is at HEAD)."""
         ...
 
+    def review_figures(self, state: RunState, svc: Services) -> dict[str, Any]:
+        """Figures measured on the proposal that a reviewer weighs before approving it."""
+        ...
+
 
 def strategy_for(name: str) -> Strategy:
     if name == "general":

@@ -20,3 +20,6 @@ class GeneralRefactor:
 
     def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:
         return {}
+
+    def review_figures(self, state: RunState, svc: Services) -> dict[str, Any]:
+        return {}

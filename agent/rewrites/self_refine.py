@@ -100,6 +100,10 @@ class SelfRefine:
             )
 
     def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:
+        return self.review_figures(state, svc)
+
+    def review_figures(self, state: RunState, svc: Services) -> dict[str, Any]:
+        """Both prompt sets' eval scores: what the reviewer of a prompt change most needs."""
         path = svc.files.dir / "stages" / f"{state['current'] + 1:02d}" / "eval.json"
         if not path.is_file():
             return {}

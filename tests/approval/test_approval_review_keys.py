@@ -18,7 +18,7 @@ PATCH = "".join(
 )
 
 
-def run(*answers: str) -> tuple[dict[str, Any], str]:
+def run(*answers: str, **extra: Any) -> tuple[dict[str, Any], str]:
     keys: Iterator[str] = iter(answers)
 
     def type_line(_prompt: str) -> str:
@@ -30,7 +30,7 @@ def run(*answers: str) -> tuple[dict[str, Any], str]:
 
     out = io.StringIO()
     payload = {"run_id": "r", "stage_index": 0, "stage": {"id": 1, "title": "t", "intent": "i"},
-               "patch": PATCH, "patch_sha256": patch_sha256(PATCH), "verify": {"ok": True}}
+               "patch": PATCH, "patch_sha256": patch_sha256(PATCH), "verify": {"ok": True}, **extra}
     decision = review_stage(payload, Console(file=out, width=80), input_fn=type_line)
     return decision, out.getvalue()
 
@@ -62,3 +62,10 @@ def test_all_or_nothing_is_not_an_edit() -> None:
 
 def test_end_of_input_quits_and_keeps_state() -> None:
     assert run()[0]["decision"] == "quit"
+
+
+def test_figures_measured_on_the_proposal_are_on_the_screen() -> None:
+    _, screen = run("q", figures={"eval_current_prompts": "3.00/5", "eval_proposed_prompts": "4.00/5"})
+    assert "Figures: eval_current_prompts 3.00/5, eval_proposed_prompts 4.00/5" in screen
+    _, plain = run("q")
+    assert "Figures:" not in plain

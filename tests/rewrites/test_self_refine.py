@@ -64,9 +64,17 @@ def agent_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def run(repo: Path, goal: str, replies: list[str]) -> tuple[ScriptedModel, dict[str, Any]]:
+def run(
+    repo: Path, goal: str, replies: list[str], seen: list[dict[str, Any]] | None = None
+) -> tuple[ScriptedModel, dict[str, Any]]:
     model = ScriptedModel(replies)
-    term = Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=lambda p: APPROVE)
+
+    def reviewer(payload: dict[str, Any]) -> dict[str, Any]:
+        if seen is not None:
+            seen.append(payload)
+        return APPROVE
+
+    term = Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=reviewer)
     _, state = start(repo, goal, term, {"sandbox": "none", "strategy": "self"}, model=model, runner=LocalRunner())
     return model, state
 
@@ -85,8 +93,11 @@ def test_allowed_paths_are_the_prompts_unless_the_goal_names_more(agent_repo: Pa
 
 def test_prompt_change_scored_no_worse_is_applied_with_both_scores(agent_repo: Path, one_task: None) -> None:
     change = edits("agent/prompts/edit.md", EDIT_LINE, MARKER + "\n" + EDIT_LINE)
+    seen: list[dict[str, Any]] = []
     model, state = run(agent_repo, "ask for minimal edits in the edit prompt",
-                       [plan("agent/prompts/edit.md"), change, TASK_PLAN, TASK_GOOD, TASK_PLAN, TASK_GOOD])
+                       [plan("agent/prompts/edit.md"), change, TASK_PLAN, TASK_GOOD, TASK_PLAN, TASK_GOOD],
+                       seen)
+    assert seen[0]["figures"]["eval_proposed_prompts"] == "1.00/1"  # the reviewer sees both scores
     [outcome] = state["outcomes"]
     assert outcome["status"] == "applied"
     assert outcome["metrics"]["eval_current_prompts"] == "1.00/1"

@@ -43,3 +43,6 @@ class CToRust:
 
     def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:
         return figures(svc.worktree.path, state.get("verify", {}), svc.runner, svc.limits)
+
+    def review_figures(self, state: RunState, svc: Services) -> dict[str, Any]:
+        return {}  # its figures are measured on the applied stage (see ``metrics``)
