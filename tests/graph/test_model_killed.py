@@ -4,12 +4,7 @@ reason and its state kept, and ``agent resume`` carries on once the model is bac
 from __future__ import annotations
 
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -23,33 +18,15 @@ from agent.runs.files import RunFiles
 from agent.runs.session import Terminal, resume, start
 from agent.sandbox.local import LocalRunner
 from tests.conftest import git
+from tests.llm.server import free_port, start_server
 
 pytestmark = pytest.mark.model
 
 
-def serve(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--seed", "0"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start (see {log})")
-            time.sleep(0.5)
-
-
 def test_model_killed_mid_plan_then_resume(py_repo: Path, tmp_path: Path) -> None:
     model = ensure_bundled("qwen2.5-coder-0.5b")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = serve(model, port, tmp_path / "server.log")
+    port = free_port()
+    server = start_server(model, port, tmp_path / "server.log", 4096)
 
     @contextmanager
     def busy(what: str) -> Iterator[None]:
@@ -70,7 +47,7 @@ def test_model_killed_mid_plan_then_resume(py_repo: Path, tmp_path: Path) -> Non
         assert not (files.dir / "plan.json").exists()
         assert git(py_repo, "status", "--porcelain") == ""
 
-        server = serve(model, port, tmp_path / "server2.log")  # the cause is fixed
+        server = start_server(model, port, tmp_path / "server2.log", 4096)  # the cause is fixed
         plain = Terminal(show=lambda line: None, busy=lambda what: nullcontext(),
                          reviewer=lambda payload: dict(quit_at_gate))
         state: dict[str, Any] = {}

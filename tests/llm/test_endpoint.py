@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,40 +15,18 @@ from agent.llm.jsoncheck import parse_reply, schema_errors
 from agent.llm.llama import LlamaModel, load_model
 from tests.llm.asks import ASK
 from tests.llm.asks import STEPS_SCHEMA as SCHEMA
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.llm.server import free_port, start_server
 
 
 @pytest.fixture(scope="module")
 def server_url(small_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("server") / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(small_model_path),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
-         "--seed", "0"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
+    port = free_port()
+    proc = start_server(small_model_path, port, tmp_path_factory.mktemp("server") / "server.log", 2048)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "/models", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not start (see {log.name})")
-                time.sleep(0.5)
-        yield url
+        yield f"http://127.0.0.1:{port}/v1"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        log.close()
 
 
 @pytest.mark.model
@@ -83,7 +57,7 @@ def test_plain_reply_and_server_token_count(server_url: str, small_model: LlamaM
 
 
 def test_unreachable_endpoint_is_one_fast_line() -> None:
-    model = load_model(f"http://127.0.0.1:{_free_port()}/v1#served-name", n_ctx=2048)
+    model = load_model(f"http://127.0.0.1:{free_port()}/v1#served-name", n_ctx=2048)
     assert isinstance(model, EndpointModel) and model.name == "served-name"
     start = time.monotonic()
     with pytest.raises(AgentError, match="cannot reach model endpoint") as err:
