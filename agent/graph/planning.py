@@ -59,12 +59,18 @@ def parse_plan(reply: str, max_stages: int) -> list[Stage]:
     return stages
 
 
-def ask(model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any) -> tuple[Any, int]:
-    """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks)."""
+def ask(
+    model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any, max_tokens: int
+) -> tuple[Any, int]:
+    """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks).
+
+    ``max_tokens`` is the reply room the settings keep free (``reply_tokens``): a whole-function
+    rewrite or a Rust translation cut off at a fixed cap would never parse.
+    """
     convo = list(messages)
     last: ModelReplyError | None = None
     for attempt in range(1, tries + 1):
-        reply = model.complete(convo, schema=schema, max_tokens=1024)
+        reply = model.complete(convo, schema=schema, max_tokens=max_tokens)
         try:
             return parse(reply), attempt
         except ModelReplyError as err:
@@ -90,6 +96,7 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
             plan_schema(settings.max_stages),
             settings.edit_retries + 1,
             lambda r: parse_plan(r, settings.max_stages),
+            settings.reply_tokens,
         )
     return stages
 
@@ -135,5 +142,6 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
             EDIT_SCHEMA,
             svc.settings.edit_retries + 1,
             to_patch,
+            svc.settings.reply_tokens,
         )
     return str(patch)

@@ -21,6 +21,7 @@ class ScriptedModel:
         self.name = name
         self.context_length = context_length
         self.calls: list[list[Message]] = []
+        self.reply_limits: list[int] = []  # max_tokens of each call: tests check what was asked
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedModel:
@@ -42,6 +43,7 @@ class ScriptedModel:
         seed: int = 0,
     ) -> str:
         self.calls.append(messages)
+        self.reply_limits.append(max_tokens)
         if not self.replies:
             raise AgentError(f"{self.name} has no recorded reply left for call {len(self.calls)}")
         return self.replies.pop(0)

@@ -95,6 +95,13 @@ def test_approved_stage_is_committed_on_the_run_branch(py_repo: Path) -> None:
     assert "applied" in (files.dir / "report.md").read_text()
 
 
+def test_replies_get_the_room_the_settings_keep_for_them(py_repo: Path) -> None:
+    model = ScriptedModel([PLAN, GOOD_EDIT])
+    start(py_repo, "validate quantities", term([APPROVE]),
+          {"sandbox": "none", "model": "scripted", "reply_tokens": 3000}, model=model, runner=LocalRunner())
+    assert model.reply_limits == [3000, 3000]  # the plan and the edit
+
+
 def test_rejected_stage_leaves_the_branch_at_base(py_repo: Path) -> None:
     files, state = run(py_repo, [PLAN, GOOD_EDIT], [{"decision": "reject", "approver": "tester", "reason": ""}])
     assert [o["status"] for o in state["outcomes"]] == ["rejected"]

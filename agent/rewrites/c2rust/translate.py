@@ -187,7 +187,7 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
 
     with svc.busy(f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}"):
         patch, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": user}],
-                       REPLY_SCHEMA, svc.settings.edit_retries + 1, to_patch)
+                       REPLY_SCHEMA, svc.settings.edit_retries + 1, to_patch, svc.settings.reply_tokens)
     return str(patch)
 
 
