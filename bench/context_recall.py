@@ -4,9 +4,11 @@ Tasks come from real changes available offline:
 
 * ``--git-repo PATH``: commits touching 1-5 existing files; goal = commit message, tree = the
   parent commit (checked out in a private clone), answer = the files changed;
-* ``--debian PKGDIR``: an ``apt-get source`` directory; each patch in ``debian/patches`` with a
-  description (DEP-3 ``Description:`` or a ``Subject:``) touching 1-5 files of the upstream
-  tree is a task on the unpatched ``*.orig.tar.*`` tree next to it.
+* ``--debian PKGDIR``: an ``apt-get source`` directory, turned into such a history first: the
+  upstream ``*.orig.tar.*`` tree is the root commit and each patch of ``debian/patches/series``
+  one commit on top, its DEP-3 ``Description:`` or ``Subject:`` the message (most are exported
+  from the maintainers' git patch queues). This machine has no offline git history with 50+
+  such commits; Debian's patch series are the nearest real ones.
 
 Recall of a task = share of its files that appear in the context, at each budget: "shown"
 counts files whose content is there (ours: in full or as signatures; Aider's RepoMap: a file
@@ -113,6 +115,8 @@ def git_tasks(repo: Path, limit: int) -> list[dict[str, object]]:
         if not 1 <= len(files) <= MAX_FILES or len(files) != len(status):
             continue
         message = _git(repo, "log", "-1", "--format=%B", sha).strip()
+        if len(message.split()) < 3:  # "update", "wip": not a goal anyone would type
+            continue
         tasks.append({"id": sha[:12], "goal": message[:1000], "files": sorted(files),
                       "checkout": parent[0]})
     return tasks
@@ -121,43 +125,44 @@ def git_tasks(repo: Path, limit: int) -> list[dict[str, object]]:
 _HEADER = re.compile(r"^(Description|Subject):\s*(.*)$", re.M)
 
 
-def patch_tasks(patches: Path, tree: Path) -> list[dict[str, object]]:
-    """Debian patches with a description, touching 1-5 files that exist in ``tree``."""
-    series = patches / "series"
-    names = [ln.split()[0] for ln in series.read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
-    tasks: list[dict[str, object]] = []
-    for name in names:
-        text = (patches / name).read_text("utf-8", "replace")
-        head = _HEADER.search(text)
-        if not head:
-            continue
-        goal = head.group(2).removeprefix("[PATCH] ").strip()
-        rest = text[head.end():].split("\n---", 1)[0].split("\n\n", 2)
-        extra = rest[1].strip() if len(rest) > 1 and ":" not in rest[1][:30] else ""
-        goal = (goal + "\n" + extra).strip()[:1000]
-        files = set()
-        for ln in text.splitlines():
-            if ln.startswith("+++ ") and "/dev/null" not in ln:
-                path = ln[4:].split("\t")[0].strip().split("/", 1)[-1]
-                files.add(path)
-        existing = sorted(f for f in files if (tree / f).is_file())
-        if len(goal.split()) >= 3 and 1 <= len(existing) <= MAX_FILES and existing == sorted(files):
-            tasks.append({"id": name, "goal": goal, "files": existing, "checkout": None})
-    return tasks
+def _message(text: str, name: str) -> str:
+    """A patch's commit message: its description (first paragraph too), else its file name."""
+    head = _HEADER.search(text)
+    if not head:
+        return name
+    goal = head.group(2).removeprefix("[PATCH] ").strip()
+    rest = text[head.end():].split("\n---", 1)[0].split("\n\n", 2)
+    extra = rest[1].strip() if len(rest) > 1 and ":" not in rest[1][:30] else ""
+    return (goal + "\n" + extra).strip()[:1000]
 
 
-def _unpack_orig(pkgdir: Path, dest: Path) -> Path:
+def debian_history(pkgdir: Path, dest: Path) -> Path:
+    """A git repository: the upstream tree as root commit, then one commit per Debian patch."""
     source = pkgdir.name.rsplit("-", 1)[0]
-    tarballs = sorted(pkgdir.parent.glob(f"{source}_*.orig.tar.*"))
-    tarballs = [t for t in tarballs if not t.name.endswith(".asc")]
+    tarballs = [t for t in sorted(pkgdir.parent.glob(f"{source}_*.orig.tar.*"))
+                if not t.name.endswith(".asc")]
     if not tarballs:
         raise SystemExit(f"no {source}_*.orig.tar.* next to {pkgdir}")
     with tarfile.open(tarballs[0]) as tar:
         tar.extractall(dest, filter="data")
     (top,) = [p for p in dest.iterdir() if p.is_dir()]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "orig"]):
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "upstream"]):
         _git(top, *args)
+    patches = pkgdir / "debian" / "patches"
+    for line in (patches / "series").read_text().splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        strip = next((w for w in words[1:] if w.startswith("-p")), "-p1")
+        text = (patches / words[0]).read_text("utf-8", "replace")
+        applied = subprocess.run(["patch", strip, "--batch", "--forward", "-s", "-i",
+                                  str(patches / words[0])], cwd=top, capture_output=True)
+        if applied.returncode != 0:  # not in this tree's shape: leave the history without it
+            _git(top, "reset", "-q", "--hard")
+            _git(top, "clean", "-qfd")
+            continue
+        _git(top, "add", "-A")
+        _git(top, "commit", "-q", "--allow-empty", "-m", _message(text, words[0]))
     return top
 
 
@@ -194,24 +199,24 @@ def main() -> None:
     if args._ours:
         ours_child(args._ours[0], args._ours[1], json.loads(args._ours[2]))
         return
-    report: dict[str, object] = {"budgets": list(BUDGETS), "sources": []}
+    rows: list[dict[str, object]] = []
+    report: dict[str, object] = {"budgets": list(BUDGETS), "sources": rows}
     all_tasks: list[dict[str, object]] = []
     results: dict[str, list[dict[str, object]]] = {"ours": [], "aider": []}
     with tempfile.TemporaryDirectory(prefix="ctxrecall-") as tmp:
         work = Path(tmp)
         jobs: list[tuple[str, list[dict[str, object]], Path, Path]] = []
-        for i, repo in enumerate(args.git_repo):
+        sources = [(str(r), r) for r in args.git_repo]
+        sources += [(str(pkg), debian_history(pkg, work / f"deb{i}"))
+                    for i, pkg in enumerate(args.debian)]
+        for i, (name, repo) in enumerate(sources):
             tasks = git_tasks(repo, args.max_tasks)
             clones = []
             for side in ("ours", "aider"):
                 clone = work / f"git{i}-{side}"
                 _git(work, "clone", "-q", "--no-checkout", str(repo), str(clone))
                 clones.append(clone)
-            jobs.append((str(repo), tasks, clones[0], clones[1]))
-        for i, pkg in enumerate(args.debian):
-            trees = [_unpack_orig(pkg, work / f"deb{i}-{side}") for side in ("ours", "aider")]
-            tasks = patch_tasks(pkg / "debian" / "patches", trees[0])[: args.max_tasks]
-            jobs.append((str(pkg), tasks, trees[0], trees[1]))
+            jobs.append((name, tasks, clones[0], clones[1]))
         for name, tasks, ours_tree, aider_tree in jobs:
             tasks_file = work / f"tasks-{len(all_tasks)}.json"
             tasks_file.write_text(json.dumps(tasks))
@@ -229,7 +234,7 @@ def main() -> None:
                 row["aider"] = _score(tasks, aider)
                 results["aider"] += aider
             all_tasks += tasks
-            report["sources"].append(row)  # type: ignore[union-attr]
+            rows.append(row)
             if not args.json:
                 print(json.dumps(row))
     report["total_tasks"] = len(all_tasks)

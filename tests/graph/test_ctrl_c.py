@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import git
@@ -20,6 +21,9 @@ def test_ctrl_c_at_the_review_screen_pauses_and_resume_applies(py_repo: Path, tm
     screen = Screen([sys.executable, "-m", "agent", "refine", str(py_repo), "--goal", "validate",
                      "--model", f"scripted:{replies}", "--sandbox", "none"], env)
     screen.expect("[q]uit", timeout=180)
+    # CPython's readline prints the prompt before it waits in select(); a SIGINT in that gap is only
+    # seen at the next key. A person is never that fast: give the prompt a moment, as they would.
+    time.sleep(0.5)
     os.killpg(screen.proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
     screen.expect("agent resume 2", timeout=60)  # names the run id
     assert screen.proc.wait(timeout=60) == 130
