@@ -1,7 +1,7 @@
 """The symbol graph (file -> file through names it uses) and the call graph (function -> callees).
 
-The symbol graph feeds ranking; the call graph (C, C++, Python) lets the C-to-Rust planner
-order stages leaves first. Names resolve the way a reader would guess: the same file first,
+The symbol graph feeds ranking; the call graph (C, C++, Python, function pointers included)
+lets the C-to-Rust planner order stages leaves first. Names resolve the way a reader would guess: the same file first,
 then files it includes or imports, then a name defined exactly once in the repository.
 """
 
@@ -274,6 +274,9 @@ def call_graph(
 ) -> dict[str, set[str]]:
     """Function -> functions it calls, as ``path::qualified_name`` (C, C++ and Python).
 
+    In C and C++ a function whose name is passed, stored or returned (a function pointer) counts
+    as called: it is called through the pointer, and must exist first when porting leaves first.
+
     Every function defined in ``files`` (default: all) is a key, so leaves map to an empty
     set; calls to functions outside ``files`` or outside the repository are dropped.
     """
@@ -317,6 +320,8 @@ def _resolve(
     imports: dict[str, set[str]], everywhere: dict[str, list[str]],
 ) -> list[str]:
     local = funcs[path]
+    if callee.startswith("&"):  # a function pointer taken: names that are not functions drop out
+        callee = callee[1:]
     if callee.startswith("self."):
         name = callee[5:]
         cls = owner.rsplit(".", 1)[0] if "." in owner else ""

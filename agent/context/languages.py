@@ -2,8 +2,9 @@
 
 Grammars come from the per-language wheels (``tree_sitter_c`` ...), never from a package that
 downloads at run time, so parsing works offline. Each language has one query whose capture
-names say what a node is: ``def.<kind>`` (a definition), ``import``, and ``call`` /
-``call.attr`` (a call by name or through ``obj.name``). References are not queried: a regex
+names say what a node is: ``def.<kind>`` (a definition), ``import``, ``call`` /
+``call.attr`` (a call by name or through ``obj.name``) and, in C and C++, ``call.ref``: a bare
+name passed, stored or returned, which is how a function pointer to it is made. References are not queried: a regex
 over the text finds them several times faster, and a name in a comment is a fair reference.
 """
 
@@ -61,6 +62,13 @@ _C_COMMON = """
 (declaration declarator: (pointer_declarator declarator: (function_declarator))) @def.prototype
 (call_expression function: (identifier) @call)
 (call_expression function: (field_expression field: (field_identifier) @call.attr))
+(argument_list (identifier) @call.ref)
+(initializer_list (identifier) @call.ref)
+(initializer_pair value: (identifier) @call.ref)
+(init_declarator value: (identifier) @call.ref)
+(assignment_expression right: (identifier) @call.ref)
+(pointer_expression argument: (identifier) @call.ref)
+(return_statement (identifier) @call.ref)
 """
 
 QUERIES: dict[str, str] = {

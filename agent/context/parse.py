@@ -24,7 +24,7 @@ from agent.context.languages import (
 )
 
 # Bump when the extracted data changes shape or meaning: the cache keys on it.
-PARSE_VERSION = 7
+PARSE_VERSION = 8
 MAX_SIG_LINES = 25
 MAX_HEADER_LINES = 6
 FUNCTION_KINDS = frozenset({"function", "method"})
@@ -154,16 +154,18 @@ def parse_source(lang: str, data: bytes) -> FileSymbols:
         return None
 
     calls: dict[str, set[str]] = {}
-    for cap, attr in (("call", False), ("call.attr", True)):
+    for cap in ("call", "call.attr", "call.ref"):
         for node in caps.get(cap, ()):
             start = node.start_byte
             owner = enclosing(start)
             if owner is None:
                 continue
             callee = data[start:node.end_byte].decode("utf-8", "replace")
-            if attr:  # the text just before the name tells `self.f()` from `other.f()`
+            if cap == "call.attr":  # the text just before the name tells `self.f()` from `other.f()`
                 on_self = _SELF_CALL.search(data, max(0, start - 6), start)
                 callee = ("self." if on_self else ".") + callee
+            elif cap == "call.ref":  # `qsort(xs, n, size, cmp)`: a call through a pointer later
+                callee = "&" + callee
             calls.setdefault(owner, set()).add(callee)
     imports = sorted({_text(n).strip("\"'<>") for n in caps.get("import", ())})
     return {

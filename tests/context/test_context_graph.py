@@ -70,3 +70,23 @@ def test_goal_words_match_whole_subwords_of_names_not_substrings(make_repo) -> N
     # "header" is a subword of parseHTTPHeader and a word of the notes; "head" is neither's
     assert found == {"header": ["http.py", "notes.txt"]}
     assert rank(graph, "parse the header").files[0] == "http.py"
+
+
+def test_c_call_graph_counts_functions_taken_as_pointers(make_repo) -> None:
+    repo = make_repo(None)
+    (repo / "sort.c").write_text(
+        "#include <stdlib.h>\n"
+        "typedef int (*fn)(int);\n"
+        "static int by_value(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }\n"
+        "static int twice(int x) { return 2 * x; }\n"
+        "void sort_ints(int *xs, size_t n) { qsort(xs, n, sizeof *xs, by_value); }\n"
+        "fn pick(void) { return twice; }\n"
+        "int apply(int x) { fn g = twice; int count = x; return g(count); }\n"
+    )
+    assert call_graph(repo) == {
+        "sort.c::by_value": set(),
+        "sort.c::twice": set(),
+        "sort.c::sort_ints": {"sort.c::by_value"},  # handed to qsort: it must exist first
+        "sort.c::pick": {"sort.c::twice"},
+        "sort.c::apply": {"sort.c::twice"},  # g and count are variables, not functions
+    }
