@@ -3,13 +3,42 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from agent.errors import AgentError
-from agent.llm.llama import LlamaModel, grammar_text, load_model
+from agent.llm.llama import LlamaModel, default_threads, grammar_text, load_model, threads_for
 from tests.llm.asks import ASK, STEPS_SCHEMA
+
+
+def test_threads_leave_out_cores_other_work_keeps_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert threads_for(2, [3.0, 5.0]) == 2
+    assert threads_for(2, [97.0, 4.0]) == 1
+    assert threads_for(2, [97.0, 99.0]) == 1  # never none
+    assert threads_for(8, [0.0] * 16) == 8  # hyperthreads: physical cores
+    monkeypatch.setenv("AGENT_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.setenv("AGENT_THREADS", "many")
+    with pytest.raises(AgentError, match="AGENT_THREADS must be a positive integer"):
+        default_threads()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_a_core_kept_busy_by_another_process_is_left_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENT_THREADS", raising=False)
+    cpu = min(os.sched_getaffinity(0))
+    spin = subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"])
+    try:
+        time.sleep(0.5)  # let it take the core
+        assert default_threads() <= len(os.sched_getaffinity(0)) - 1
+    finally:
+        spin.kill()
+        spin.wait()
 
 
 def test_not_a_gguf_file_fails_before_loading(tmp_path: Path) -> None:
