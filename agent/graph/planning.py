@@ -112,6 +112,23 @@ def _files_block(svc: Services, stage: Stage) -> str:
     return "".join(parts)
 
 
+PREVIOUS_PATCH_CHARS = 3000
+
+
+def _feedback_block(feedback: str, previous: str) -> str:
+    """Why the last attempt failed, and that it is gone: small models otherwise quote the lines
+    of their own rejected attempt as if they were in the file."""
+    if not feedback:
+        return ""
+    shown = previous if len(previous) <= PREVIOUS_PATCH_CHARS else previous[:PREVIOUS_PATCH_CHARS] + "...\n"
+    attempt = f"It was this patch:\n{shown}" if previous.strip() else ""
+    return (
+        "\nYour previous attempt at this stage was not kept: the files above are as they were before "
+        f"it, so copy search text from them, not from the attempt. {attempt}\n"
+        f"Why it was not kept:\n{feedback}\n"
+    )
+
+
 def propose_patch(state: RunState, svc: Services, context: str) -> str:
     """Ask for the current stage's edits and turn them into a patch against the checkpoint."""
     stage = state["stages"][state["current"]]
@@ -124,7 +141,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         title=stage["title"],
         intent=stage["intent"],
         files=_files_block(svc, stage),
-        feedback=f"\nYour previous attempt at this stage was not accepted:\n{feedback}\n" if feedback else "",
+        feedback=_feedback_block(feedback, state.get("patch", "")),
     )
     root = svc.worktree.path
 

@@ -115,7 +115,10 @@ def test_rejection_reason_goes_back_to_the_model(py_repo: Path) -> None:
     files, state = start(
         py_repo, "validate", term([reject, APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner()
     )
-    assert "use a clearer message" in model.calls[2][-1]["content"]
+    retry = model.calls[2][-1]["content"]
+    assert "use a clearer message" in retry
+    # the model sees its own rejected patch, and that the files shown do not contain it
+    assert "not kept: the files above are as they were" in retry and '+            raise ValueError' in retry
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
 
 
