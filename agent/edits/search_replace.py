@@ -105,7 +105,31 @@ def _apply_one(content: str, edit: Edit, index: int) -> str:
         )
     begin, end = span
     replace = edit.replace if edit.replace.endswith("\n") or not edit.replace else edit.replace + "\n"
-    return content[:begin] + replace + content[end:]
+    return content[:begin] + _reindent(replace, edit.search, content[begin:end]) + content[end:]
+
+
+def _indent(text: str) -> str:
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return first[: len(first) - len(first.lstrip())]
+
+
+def _reindent(replace: str, search: str, found: str) -> str:
+    """``replace`` shifted by the indent the tolerant match had to forgive (``search`` quoted at
+    4 spaces what the file has at 8, and ``replace`` starts at 4 as well: it belongs at 8).
+    A replacement already written at another indent is left as the model wrote it."""
+    have, quoted = _indent(found), _indent(search)
+    if have == quoted or _indent(replace) != quoted:
+        return replace
+    out = []
+    for line in replace.splitlines(keepends=True):
+        if not line.strip():
+            out.append(line)
+        elif len(have) > len(quoted):
+            out.append(have[: len(have) - len(quoted)] + line)
+        else:
+            cut = len(quoted) - len(have)
+            out.append(line[cut:] if line[:cut].strip() == "" else line.lstrip())
+    return "".join(out)
 
 
 def _relocate(root: Path, edit: Edit, rel: str) -> str:

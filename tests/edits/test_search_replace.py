@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.edits.search_replace import apply_edits, parse_edits
+from agent.edits.syntax import check_python_syntax
 from agent.errors import ModelReplyError
 from tests.conftest import make_repo
 
@@ -38,6 +39,26 @@ def test_tolerant_match_ignores_indentation_and_trailing_spaces(py_repo: Path) -
         ),
     )
     assert "        total = 0.0\n        for quantity, price" in new[STOCK]
+
+
+def test_a_replacement_quoted_at_the_wrong_indent_moves_with_its_search(py_repo: Path) -> None:
+    # search and replace both at 4 spaces; the file has these lines at 8 (inside a method)
+    search = "    total = 0\n    for quantity, price in self.items.values():\n"
+    replace = "    total = 0.0\n    for quantity, price in self.items.values():\n"
+    new = apply_edits(py_repo, parse_edits(reply((STOCK, search, replace))))
+    assert "        total = 0.0\n        for quantity, price in self.items.values():\n" in new[STOCK]
+
+
+def test_an_edit_that_breaks_python_syntax_goes_back_with_the_line(py_repo: Path) -> None:
+    search = "    def add_item(self, name, quantity, price):\n"
+    bad = search + "    if quantity < 0:\n        raise ValueError('negative')\n"
+    contents = apply_edits(py_repo, parse_edits(reply((STOCK, search, bad))))
+    with pytest.raises(ModelReplyError, match=r"make inventory/stock.py invalid Python \(.*line 9"):
+        check_python_syntax(py_repo, contents)
+    good = search + "        if quantity < 0:\n            raise ValueError('negative')\n"
+    check_python_syntax(py_repo, apply_edits(py_repo, parse_edits(reply((STOCK, search, good)))))
+    (py_repo / STOCK).write_text("def broken(:\n")  # already broken: the edit is not to blame
+    check_python_syntax(py_repo, {STOCK: "def still_broken(:\n"})
 
 
 def test_text_quoted_under_the_wrong_file_is_followed_to_its_one_home(py_repo: Path) -> None:

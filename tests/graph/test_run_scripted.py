@@ -129,6 +129,15 @@ def test_malformed_reply_is_sent_back_with_the_error(py_repo: Path) -> None:
     assert state["outcomes"][0]["status"] == "applied"
 
 
+def test_an_edit_breaking_python_syntax_is_sent_back_before_any_test_runs(py_repo: Path) -> None:
+    unindented = json.dumps({"edits": [{"file": "inventory/stock.py", "search": SEARCH,
+                                        "replace": SEARCH + "if quantity < 0:\n    raise ValueError\n"}]})
+    model = ScriptedModel([PLAN, unindented, GOOD_EDIT])
+    files, state = start(py_repo, "validate", term([APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner())
+    assert "invalid Python" in model.calls[2][-1]["content"]
+    assert state["outcomes"][0]["status"] == "applied"
+
+
 def test_unmatched_search_fails_the_stage_without_touching_files(py_repo: Path) -> None:
     bad = json.dumps({"edits": [{"file": "inventory/stock.py", "search": "no such line\n", "replace": "x\n"}]})
     files, state = run(py_repo, [PLAN, bad, bad, bad], [])
