@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from agent.edits.syntax import fit_indent
 from agent.errors import ModelReplyError
 
 EDIT_SCHEMA: dict = {
@@ -173,7 +174,10 @@ def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
         elif not edit.search.strip():
             raise ModelReplyError(f'edit {i}: file {rel} exists, so "search" must quote the lines to replace')
         else:
-            new[rel] = _apply_one(content, Edit(rel, edit.search, edit.replace), i)
+            changed = _apply_one(content, Edit(rel, edit.search, edit.replace), i)
+            if rel.endswith(".py"):
+                changed = fit_indent(content, changed, edit.search, edit.replace)
+            new[rel] = changed
     return new
 
 

@@ -1,8 +1,10 @@
 """Catch an edit that breaks a Python file's syntax before it costs a sandbox run.
 
-Small models often get indentation wrong; ``compile`` (which parses, never runs) says where at
-once, and the message goes straight back to the model. A file that did not compile before the
-edit is left to the tests: the edit is not what broke it.
+Small models often get indentation wrong: lines added after ``def f():`` at the ``def``'s own
+indent. ``fit_indent`` moves such added lines to where the code around them says they belong,
+if that makes the file parse; otherwise ``compile`` (which parses, never runs) names the line
+and the message goes straight back to the model. A file that did not compile before the edit is
+left to the tests: the edit is not what broke it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,44 @@ def _error(text: str, name: str) -> SyntaxError | None:
     except ValueError:  # NUL bytes: not something an edit check can judge
         return None
     return None
+
+
+def _parses(text: str) -> bool:
+    return _error(text, "<edit>") is None
+
+
+def _lead(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def fit_indent(before: str, after: str, search: str, replace: str) -> str:
+    """``after`` (``before`` with ``search`` -> ``replace`` applied once), with the lines the
+    edit adds shifted to the indent the code around them needs, when that alone makes a Python
+    file that parsed before parse again. Anything else comes back unchanged."""
+    if _parses(after) or not _parses(before) or before.count(search) != 1 or not search.strip():
+        return after
+    at = before.index(search)
+    if replace.startswith(search):  # lines added after the quoted ones
+        added, keep_head, keep_tail = replace[len(search):], search, ""
+        prev = search.rstrip("\n").rsplit("\n", 1)[-1]
+        need = _lead(prev) + (4 if prev.rstrip().endswith(":") else 0)
+    elif replace.endswith(search):  # lines added before them
+        added, keep_head, keep_tail = replace[: len(replace) - len(search)], "", search
+        need = _lead(next(ln for ln in search.splitlines() if ln.strip()))
+    else:
+        return after
+    lines = added.splitlines(keepends=True)
+    if not any(ln.strip() for ln in lines):
+        return after
+    shift = need - min(_lead(ln) for ln in lines if ln.strip())
+    if shift == 0:
+        return after
+    moved = "".join(
+        ln if not ln.strip() else (" " * shift + ln if shift > 0 else ln[min(-shift, _lead(ln)):])
+        for ln in lines
+    )
+    fixed = before[:at] + keep_head + moved + keep_tail + before[at + len(search):]
+    return fixed if _parses(fixed) else after
 
 
 def check_python_syntax(root: Path, contents: dict[str, str]) -> None:

@@ -49,14 +49,24 @@ def test_a_replacement_quoted_at_the_wrong_indent_moves_with_its_search(py_repo:
     assert "        total = 0.0\n        for quantity, price in self.items.values():\n" in new[STOCK]
 
 
-def test_an_edit_that_breaks_python_syntax_goes_back_with_the_line(py_repo: Path) -> None:
+def test_lines_added_at_the_wrong_indent_are_moved_where_python_needs_them(py_repo: Path) -> None:
     search = "    def add_item(self, name, quantity, price):\n"
-    bad = search + "    if quantity < 0:\n        raise ValueError('negative')\n"
-    contents = apply_edits(py_repo, parse_edits(reply((STOCK, search, bad))))
-    with pytest.raises(ModelReplyError, match=r"make inventory/stock.py invalid Python \(.*line 9"):
+    at_def_indent = search + "    if quantity < 0:\n        raise ValueError('negative')\n"
+    new = apply_edits(py_repo, parse_edits(reply((STOCK, search, at_def_indent))))
+    assert search + "        if quantity < 0:\n            raise ValueError('negative')\n" in new[STOCK]
+    compile(new[STOCK], STOCK, "exec")
+    line = "        have, price = self.items[name]\n"
+    before_unindented = "if quantity > have:\n    raise ValueError('short')\n" + line
+    new = apply_edits(py_repo, parse_edits(reply((STOCK, line, before_unindented))))
+    assert "        if quantity > have:\n            raise ValueError('short')\n        have, price" in new[STOCK]
+
+
+def test_an_edit_that_breaks_python_syntax_goes_back_with_the_line(py_repo: Path) -> None:
+    search = "    def remove_item(self, name, quantity):\n"
+    one_line = "    def remove_item(self, name, quantity): if quantity < 0: raise ValueError()\n"
+    contents = apply_edits(py_repo, parse_edits(reply((STOCK, search, one_line))))
+    with pytest.raises(ModelReplyError, match=r"make inventory/stock.py invalid Python \(.*line 13"):
         check_python_syntax(py_repo, contents)
-    good = search + "        if quantity < 0:\n            raise ValueError('negative')\n"
-    check_python_syntax(py_repo, apply_edits(py_repo, parse_edits(reply((STOCK, search, good)))))
     (py_repo / STOCK).write_text("def broken(:\n")  # already broken: the edit is not to blame
     check_python_syntax(py_repo, {STOCK: "def still_broken(:\n"})
 

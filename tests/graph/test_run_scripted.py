@@ -131,7 +131,7 @@ def test_malformed_reply_is_sent_back_with_the_error(py_repo: Path) -> None:
 
 def test_an_edit_breaking_python_syntax_is_sent_back_before_any_test_runs(py_repo: Path) -> None:
     unindented = json.dumps({"edits": [{"file": "inventory/stock.py", "search": SEARCH,
-                                        "replace": SEARCH + "if quantity < 0:\n    raise ValueError\n"}]})
+                                        "replace": SEARCH + "        if quantity < 0\n"}]})
     model = ScriptedModel([PLAN, unindented, GOOD_EDIT])
     files, state = start(py_repo, "validate", term([APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner())
     assert "invalid Python" in model.calls[2][-1]["content"]
