@@ -35,6 +35,9 @@ def refine(
         None, "--strategy", help="general, c2rust or self (default: c2rust when the goal says 'to Rust')."
     ),
     self_: bool = typer.Option(False, "--self", help="Refine agent's own prompts (its repository is the target)."),
+    record: Path = typer.Option(
+        None, "--record", help="Write every model reply to this JSON file (replay with --model scripted:FILE)."
+    ),
 ) -> None:
     """Plan GOAL as staged rewrites of PATH; each stage is tested, shown, and applied only if approved."""
     from agent.rewrites.c2rust import wants_rust  # the strategies load the graph: only when refining
@@ -54,7 +57,7 @@ def refine(
     if path is None:
         raise AgentError("no repository given: pass PATH, or --self to refine agent's own prompts")
     try:
-        _, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty)
+        _, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty, record=record)
     except Paused as paused:
         console.print(f"\nPaused with its state kept; continue with: agent resume {paused.args[0]}")
         raise typer.Exit(130) from None

@@ -39,13 +39,16 @@ def fit_indent(before: str, after: str, search: str, replace: str) -> str:
     if _parses(after) or not _parses(before) or before.count(search) != 1 or not search.strip():
         return after
     at = before.index(search)
+    margin = before[before.rfind("\n", 0, at) + 1:at]  # a search may start mid-line, after the indent
+    offset = len(margin) if not margin.strip() else 0
+    quoted = search.rstrip("\n").split("\n")
     if replace.startswith(search):  # lines added after the quoted ones
         added, keep_head, keep_tail = replace[len(search):], search, ""
-        prev = search.rstrip("\n").rsplit("\n", 1)[-1]
-        need = _lead(prev) + (4 if prev.rstrip().endswith(":") else 0)
+        last = quoted[-1]
+        need = _lead(last) + (offset if len(quoted) == 1 else 0) + (4 if last.rstrip().endswith(":") else 0)
     elif replace.endswith(search):  # lines added before them
         added, keep_head, keep_tail = replace[: len(replace) - len(search)], "", search
-        need = _lead(next(ln for ln in search.splitlines() if ln.strip()))
+        need = offset + _lead(quoted[0])
     else:
         return after
     lines = added.splitlines(keepends=True)

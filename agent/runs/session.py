@@ -14,6 +14,7 @@ from agent.config import Settings, load_settings
 from agent.errors import AgentError
 from agent.graph.services import Services
 from agent.llm.base import ChatModel
+from agent.llm.scripted import RecordingModel
 from agent.policy.load import LoadedPolicy, load_policy
 from agent.policy.local import policy_for_run
 from agent.rewrites import strategy_for
@@ -91,12 +92,17 @@ def services(
     model: ChatModel | None,
     runner: Runner,
     mode: Mode = "interactive",
+    record: Path | None = None,
 ) -> Services:
+    def load() -> ChatModel:
+        loaded = open_model(settings, term.busy)
+        return RecordingModel(loaded, record) if record is not None else loaded
+
     return Services(
         settings=settings,
         files=files,
         worktree=RunWorktree(files.repo, files.run_id, files.worktree),
-        model=(lambda: model) if model is not None else lazy(lambda: open_model(settings, term.busy)),
+        model=(lambda: model) if model is not None else lazy(load),
         runner=runner,
         limits=policy.policy.sandbox.limits(),
         busy=term.busy,
@@ -115,8 +121,11 @@ def start(
     model: ChatModel | None = None,
     runner: Runner | None = None,
     mode: Mode = "interactive",
+    record: Path | None = None,
 ) -> tuple[RunFiles, dict[str, Any]]:
     """Validate everything, then run the graph from the top; returns the final state.
+
+    ``record`` keeps every model reply in that JSON file, for ``--model scripted:FILE`` replays.
 
     ``mode`` is fixed for the run's life (kept in meta.json): in "ci-propose" stages are kept on
     the run branch without signatures, for 'agent ci apply' to check before anything lands.
@@ -157,7 +166,7 @@ def start(
         )
         files.register()
         term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
-        svc = services(files, settings, term, policy, model, sandbox, mode)
+        svc = services(files, settings, term, policy, model, sandbox, mode, record)
         svc.log(
             "run_started", {"goal": goal, "base_commit": base, "model": settings.model, "policy_sha256": policy.sha256}
         )

@@ -56,6 +56,11 @@ def test_lines_added_at_the_wrong_indent_are_moved_where_python_needs_them(py_re
     assert search + "        if quantity < 0:\n            raise ValueError('negative')\n" in new[STOCK]
     compile(new[STOCK], STOCK, "exec")
     line = "        have, price = self.items[name]\n"
+    # as the 1.5B model writes it: the def quoted without its indent, the body relative to that
+    mid_line = ("def add_item(self, name, quantity, price):",
+                "def add_item(self, name, quantity, price):\n    if quantity < 0:\n        raise ValueError('no')")
+    new = apply_edits(py_repo, parse_edits(reply((STOCK, *mid_line))))
+    assert "price):\n        if quantity < 0:\n            raise ValueError('no')\n" in new[STOCK]
     before_unindented = "if quantity > have:\n    raise ValueError('short')\n" + line
     new = apply_edits(py_repo, parse_edits(reply((STOCK, line, before_unindented))))
     assert "        if quantity > have:\n            raise ValueError('short')\n        have, price" in new[STOCK]

@@ -102,6 +102,14 @@ def test_replies_get_the_room_the_settings_keep_for_them(py_repo: Path) -> None:
     assert model.reply_limits == [3000, 3000]  # the plan and the edit
 
 
+def test_record_keeps_every_reply_for_a_replay(py_repo: Path, tmp_path: Path) -> None:
+    replies, record = tmp_path / "replies.json", tmp_path / "record.json"
+    replies.write_text(json.dumps([PLAN, "not json", GOOD_EDIT]))
+    start(py_repo, "validate", term([APPROVE]), {"sandbox": "none", "model": f"scripted:{replies}"},
+          runner=LocalRunner(), record=record)
+    assert json.loads(record.read_text()) == [PLAN, "not json", GOOD_EDIT]
+
+
 def test_rejected_stage_leaves_the_branch_at_base(py_repo: Path) -> None:
     files, state = run(py_repo, [PLAN, GOOD_EDIT], [{"decision": "reject", "approver": "tester", "reason": ""}])
     assert [o["status"] for o in state["outcomes"]] == ["rejected"]
