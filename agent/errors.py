@@ -26,3 +26,11 @@ class NotBuiltYet(AgentError):
 
 class ModelReplyError(AgentError):
     """A model reply that did not parse or did not match the repository."""
+
+
+class ReplyCutOff(ModelReplyError):
+    """A reply that hit its token limit; ``partial`` is what the model wrote until then."""
+
+    def __init__(self, message: str, partial: str) -> None:
+        super().__init__(message)
+        self.partial = partial

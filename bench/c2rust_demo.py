@@ -37,7 +37,7 @@ def _commit(repo: Path) -> Path:
     return repo
 
 
-def run(model: str, max_stages: int, sandbox: str, ctx: int) -> dict[str, Any]:
+def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None) -> dict[str, Any]:
     started = time.monotonic()
     term = Terminal(
         show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
@@ -49,7 +49,7 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int) -> dict[str, Any]:
         shutil.copytree(ROOT / "workspaces" / "c-mathlib", copy)
         repo = _commit(copy)
         overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
-        _, state = start(repo, "translate to Rust", term, overrides,
+        _, state = start(repo, "translate to Rust", term, overrides, record=record,
                          runner=LocalRunner() if sandbox == "none" else None)
     outcomes = state["outcomes"]
     stages = [
@@ -70,8 +70,9 @@ def main() -> None:
     parser.add_argument("--sandbox", default="none", choices=["none", "docker", "bwrap"])
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--record", type=Path, help="write the model's replies to this JSON file")
     args = parser.parse_args()
-    result = run(args.model, args.max_stages, args.sandbox, args.ctx)
+    result = run(args.model, args.max_stages, args.sandbox, args.ctx, args.record)
     if args.json:
         print(json.dumps(result))
         return

@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
 from agent.edits.syntax import check_python_syntax
-from agent.errors import ModelReplyError
+from agent.errors import ModelReplyError, ReplyCutOff
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.llm.base import ChatModel, Message
@@ -60,6 +60,9 @@ def parse_plan(reply: str, max_stages: int) -> list[Stage]:
     return stages
 
 
+CUT_REPLY_SHOWN = 800  # characters of a cut-off reply shown back to the model: enough to see it
+
+
 def ask(
     model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any, max_tokens: int
 ) -> tuple[Any, int]:
@@ -71,17 +74,21 @@ def ask(
     convo = list(messages)
     last: ModelReplyError | None = None
     for attempt in range(1, tries + 1):
-        reply = model.complete(convo, schema=schema, max_tokens=max_tokens)
         try:
-            return parse(reply), attempt
-        except ModelReplyError as err:
-            last = err
+            reply = model.complete(convo, schema=schema, max_tokens=max_tokens)
+        except ReplyCutOff as err:  # a runaway reply (often repeating itself) is asked again, shorter
+            last, reply = err, err.partial[:CUT_REPLY_SHOWN] + " ..."
+        else:
+            try:
+                return parse(reply), attempt
+            except ModelReplyError as err:
+                last = err
+        if attempt < tries:
+            again = ("Reply again with complete, shorter JSON only." if isinstance(last, ReplyCutOff)
+                     else "Reply again with corrected JSON only.")
             convo += [
                 {"role": "assistant", "content": reply},
-                {
-                    "role": "user",
-                    "content": f"That reply could not be used: {err}. Reply again with corrected JSON only.",
-                },
+                {"role": "user", "content": f"That reply could not be used: {last}. {again}"},
             ]
     assert last is not None
     raise ModelReplyError(f"{last} (after {tries} replies)")

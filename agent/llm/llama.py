@@ -15,7 +15,7 @@ from typing import Any
 
 import psutil
 
-from agent.errors import AgentError, ModelReplyError
+from agent.errors import AgentError, ModelReplyError, ReplyCutOff
 from agent.llm.base import Message, ProgressFn
 from agent.llm.endpoint import EndpointModel
 from agent.llm.gguf_file import read_gguf
@@ -151,10 +151,11 @@ class LlamaModel:
         if not text:
             raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
         if choice["finish_reason"] == "length" and (schema is not None or budget < max_tokens):
-            raise ModelReplyError(
+            raise ReplyCutOff(
                 f"{self.name} reply was cut off after {budget} tokens "
-                f"({'context full' if budget < max_tokens else 'max_tokens'}); "
-                "raise max_tokens or --ctx, or shorten the prompt"
+                f"({'context full' if budget < max_tokens else 'max_tokens'}; it ended {text[-60:]!r}); "
+                "raise max_tokens or --ctx, or shorten the prompt",
+                text,
             )
         return text
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agent.errors import AgentError
+from agent.errors import AgentError, ReplyCutOff
 from agent.llm.base import ChatModel, Message
 
 
@@ -46,7 +46,11 @@ class ScriptedModel:
         self.reply_limits.append(max_tokens)
         if not self.replies:
             raise AgentError(f"{self.name} has no recorded reply left for call {len(self.calls)}")
-        return self.replies.pop(0)
+        reply = self.replies.pop(0)
+        if self.count_tokens(reply) > max_tokens:  # as a real model stops at its token limit
+            cut = reply[: max_tokens * 4]
+            raise ReplyCutOff(f"{self.name} reply was cut off after {max_tokens} tokens (max_tokens)", cut)
+        return reply
 
     def count_tokens(self, text: str) -> int:
         """About four characters a token: the scripted model has no tokenizer of its own."""

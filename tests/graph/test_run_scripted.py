@@ -110,6 +110,16 @@ def test_record_keeps_every_reply_for_a_replay(py_repo: Path, tmp_path: Path) ->
     assert json.loads(record.read_text()) == [PLAN, "not json", GOOD_EDIT]
 
 
+def test_a_reply_cut_off_at_its_limit_is_asked_again_shorter(py_repo: Path) -> None:
+    runaway = '{"edits": [{"file": "inventory/stock.py", "search": "' + "x = 1\\n" * 400
+    model = ScriptedModel([PLAN, runaway, GOOD_EDIT])
+    start(py_repo, "validate", term([APPROVE]), {"sandbox": "none", "model": "scripted", "reply_tokens": 600},
+          model=model, runner=LocalRunner())
+    retry = model.calls[2][-1]["content"]
+    assert "cut off after 600 tokens" in retry and "shorter" in retry
+    assert len(model.calls[2][-2]["content"]) < 1000  # the runaway reply is shown only in part
+
+
 def test_rejected_stage_leaves_the_branch_at_base(py_repo: Path) -> None:
     files, state = run(py_repo, [PLAN, GOOD_EDIT], [{"decision": "reject", "approver": "tester", "reason": ""}])
     assert [o["status"] for o in state["outcomes"]] == ["rejected"]
