@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from agent.edits.syntax import fit_indent
+from agent.edits.syntax import check_python_syntax, fit_indent
 from agent.errors import ModelReplyError
 
 EDIT_SCHEMA: dict = {
@@ -153,8 +153,13 @@ def _relocate(root: Path, edit: Edit, rel: str) -> str:
 
 
 def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
-    """Compute the new text of every touched file; raise before anything is written."""
+    """Compute the new text of every touched file; raise before anything is written.
+
+    An edit that leaves a Python file unparseable is refused here too, with the line, so it goes
+    back to the model before a sandbox run is spent on it.
+    """
     new: dict[str, str] = {}
+    before: dict[str, str] = {}  # each existing file as it was, for the syntax check
     for i, edit in enumerate(edits, 1):
         rel = _safe_relpath(edit.file)
         path = root / rel
@@ -164,7 +169,7 @@ def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
         if rel in new:
             content: str | None = new[rel]
         elif path.is_file():
-            content = path.read_text(encoding="utf-8", errors="surrogateescape")
+            content = before[rel] = path.read_text(encoding="utf-8", errors="surrogateescape")
         else:
             content = None
         if content is None:
@@ -178,6 +183,7 @@ def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
             if rel.endswith(".py"):
                 changed = fit_indent(content, changed, edit.search, edit.replace)
             new[rel] = changed
+    check_python_syntax(before, new)
     return new
 
 

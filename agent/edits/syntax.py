@@ -9,8 +9,6 @@ left to the tests: the edit is not what broke it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from agent.errors import ModelReplyError
 
 
@@ -65,17 +63,16 @@ def fit_indent(before: str, after: str, search: str, replace: str) -> str:
     return fixed if _parses(fixed) else after
 
 
-def check_python_syntax(root: Path, contents: dict[str, str]) -> None:
-    """Raise ``ModelReplyError`` naming the line if an edit makes a Python file unparseable."""
-    for rel, text in sorted(contents.items()):
+def check_python_syntax(before: dict[str, str], after: dict[str, str]) -> None:
+    """Raise ``ModelReplyError`` naming the line if an edit makes a Python file unparseable.
+
+    ``before`` holds the files as they were (a file missing from it is new), ``after`` as edited.
+    """
+    for rel, text in sorted(after.items()):
         if not rel.endswith(".py"):
             continue
         err = _error(text, rel)
-        if err is None:
-            continue
-        path = root / rel
-        before = path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else ""
-        if _error(before, rel) is not None:
+        if err is None or _error(before.get(rel, ""), rel) is not None:
             continue
         line = (err.text or "").strip()
         raise ModelReplyError(

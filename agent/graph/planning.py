@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
-from agent.edits.syntax import check_python_syntax
 from agent.errors import ModelReplyError, ReplyCutOff
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
@@ -155,7 +154,6 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
 
     def to_patch(reply: str) -> str:
         contents = apply_edits(root, parse_edits(reply))
-        check_python_syntax(root, contents)
         patch = svc.worktree.diff_for(contents)
         if not patch.strip():
             raise ModelReplyError("the edits change nothing; replace the lines that need changing")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from agent.edits.search_replace import apply_edits, parse_edits
-from agent.edits.syntax import check_python_syntax
 from agent.errors import ModelReplyError
 from tests.conftest import make_repo
 
@@ -69,11 +68,11 @@ def test_lines_added_at_the_wrong_indent_are_moved_where_python_needs_them(py_re
 def test_an_edit_that_breaks_python_syntax_goes_back_with_the_line(py_repo: Path) -> None:
     search = "    def remove_item(self, name, quantity):\n"
     one_line = "    def remove_item(self, name, quantity): if quantity < 0: raise ValueError()\n"
-    contents = apply_edits(py_repo, parse_edits(reply((STOCK, search, one_line))))
     with pytest.raises(ModelReplyError, match=r"make inventory/stock.py invalid Python \(.*line 13"):
-        check_python_syntax(py_repo, contents)
+        apply_edits(py_repo, parse_edits(reply((STOCK, search, one_line))))
     (py_repo / STOCK).write_text("def broken(:\n")  # already broken: the edit is not to blame
-    check_python_syntax(py_repo, {STOCK: "def still_broken(:\n"})
+    assert apply_edits(py_repo, parse_edits(reply((STOCK, "broken", "still_broken")))) == {
+        STOCK: "def still_broken(:\n"}
 
 
 def test_text_quoted_under_the_wrong_file_is_followed_to_its_one_home(py_repo: Path) -> None:
