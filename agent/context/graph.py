@@ -1,8 +1,9 @@
 """The symbol graph (file -> file through names it uses) and the call graph (function -> callees).
 
 The symbol graph feeds ranking; the call graph (C, C++, Python, function pointers included)
-lets the C-to-Rust planner order stages leaves first. Names resolve the way a reader would guess: the same file first,
-then files it includes or imports, then a name defined exactly once in the repository.
+lets the C-to-Rust planner order stages leaves first. Names resolve the way a reader would
+guess: the same file first, then files it includes or imports, then a name defined exactly
+once in the repository.
 """
 
 from __future__ import annotations

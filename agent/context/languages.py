@@ -4,8 +4,9 @@ Grammars come from the per-language wheels (``tree_sitter_c`` ...), never from a
 downloads at run time, so parsing works offline. Each language has one query whose capture
 names say what a node is: ``def.<kind>`` (a definition), ``import``, ``call`` /
 ``call.attr`` (a call by name or through ``obj.name``) and, in C and C++, ``call.ref``: a bare
-name passed, stored or returned, which is how a function pointer to it is made. References are not queried: a regex
-over the text finds them several times faster, and a name in a comment is a fair reference.
+name passed, stored or returned, which is how a function pointer to it is made. References
+are not queried: a regex over the text finds them several times faster, and a name in a
+comment is a fair reference.
 """
 
 from __future__ import annotations
