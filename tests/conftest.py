@@ -4,16 +4,39 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agent.home import models_dir
 from agent.llm.registry import TEST_MODEL, ensure_bundled
+from agent.runs.session import Terminal
 
 REAL_MODELS_DIR = models_dir()  # read before any test moves AGENT_HOME, so models are assembled once
 ROOT = Path(__file__).resolve().parent.parent
 WORKSPACES = ROOT / "workspaces"
+
+
+APPROVE = {"decision": "approve", "approver": "tester", "reason": ""}
+
+
+def reviewing_terminal(
+    decisions: list[dict[str, Any]] | None = None,
+    seen: list[dict[str, Any]] | None = None,
+    show: Callable[[str], None] = lambda line: None,
+) -> Terminal:
+    """A terminal whose reviewer keeps each stage it is shown in ``seen`` and answers with
+    ``decisions`` in order, or approves every stage when none are given."""
+
+    def reviewer(payload: dict[str, Any]) -> dict[str, Any]:
+        if seen is not None:
+            seen.append(payload)
+        return decisions.pop(0) if decisions is not None else dict(APPROVE)
+
+    return Terminal(show=show, busy=lambda what: nullcontext(), reviewer=reviewer)
 
 
 def git(repo: Path, *args: str) -> str:

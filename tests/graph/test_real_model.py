@@ -7,28 +7,22 @@ carries a reason and leaves the run branch at a good checkpoint.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent.runs.session import Terminal, start
+from agent.runs.session import start
 from agent.sandbox.local import LocalRunner
-from tests.conftest import git
+from tests.conftest import git, reviewing_terminal
 
 pytestmark = pytest.mark.model
 
 
 def test_real_model_plans_and_stages_end_cleanly(py_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
-
-    def approve(payload: dict[str, Any]) -> dict[str, Any]:
-        seen.append(payload)
-        return {"decision": "approve", "approver": "tester", "reason": ""}
-
     lines: list[str] = []
-    term = Terminal(show=lines.append, busy=lambda what: nullcontext(), reviewer=approve)
+    term = reviewing_terminal(seen=seen, show=lines.append)
     files, state = start(
         py_repo, "make add_item raise ValueError when the quantity is negative", term,
         {"sandbox": "none", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "max_stages": 2}, runner=LocalRunner(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,9 @@ from agent.errors import AgentError
 from agent.llm.scripted import ScriptedModel
 from agent.runs.driver import Paused
 from agent.runs.files import RunFiles
-from agent.runs.session import Terminal, resume, start
+from agent.runs.session import resume, start
 from agent.sandbox.local import LocalRunner
-from tests.conftest import git
+from tests.conftest import APPROVE, git, reviewing_terminal
 
 PLAN = json.dumps(
     {
@@ -53,23 +52,11 @@ BREAKING_EDIT = json.dumps(
 )
 
 
-def term(decisions: list[dict[str, Any]], seen: list[dict[str, Any]] | None = None) -> Terminal:
-    def reviewer(payload: dict[str, Any]) -> dict[str, Any]:
-        if seen is not None:
-            seen.append(payload)
-        return decisions.pop(0)
-
-    return Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=reviewer)
-
-
-APPROVE = {"decision": "approve", "approver": "tester", "reason": ""}
-
-
 def run(repo: Path, replies: list[str], decisions: list[dict[str, Any]], **kw: Any) -> tuple[RunFiles, dict[str, Any]]:
     return start(
         repo,
         "validate quantities",
-        term(decisions, kw.pop("seen", None)),
+        reviewing_terminal(decisions, kw.pop("seen", None)),
         {"sandbox": "none", "model": "scripted"},
         model=ScriptedModel(replies),
         runner=LocalRunner(),
@@ -97,7 +84,7 @@ def test_approved_stage_is_committed_on_the_run_branch(py_repo: Path) -> None:
 
 def test_replies_get_the_room_the_settings_keep_for_them(py_repo: Path) -> None:
     model = ScriptedModel([PLAN, GOOD_EDIT])
-    start(py_repo, "validate quantities", term([APPROVE]),
+    start(py_repo, "validate quantities", reviewing_terminal([APPROVE]),
           {"sandbox": "none", "model": "scripted", "reply_tokens": 3000}, model=model, runner=LocalRunner())
     assert model.reply_limits == [3000, 3000]  # the plan and the edit
 
@@ -105,7 +92,7 @@ def test_replies_get_the_room_the_settings_keep_for_them(py_repo: Path) -> None:
 def test_record_keeps_every_reply_for_a_replay(py_repo: Path, tmp_path: Path) -> None:
     replies, record = tmp_path / "replies.json", tmp_path / "record.json"
     replies.write_text(json.dumps([PLAN, "not json", GOOD_EDIT]))
-    start(py_repo, "validate", term([APPROVE]), {"sandbox": "none", "model": f"scripted:{replies}"},
+    start(py_repo, "validate", reviewing_terminal([APPROVE]), {"sandbox": "none", "model": f"scripted:{replies}"},
           runner=LocalRunner(), record=record)
     assert json.loads(record.read_text()) == [PLAN, "not json", GOOD_EDIT]
 
@@ -113,8 +100,8 @@ def test_record_keeps_every_reply_for_a_replay(py_repo: Path, tmp_path: Path) ->
 def test_a_reply_cut_off_at_its_limit_is_asked_again_shorter(py_repo: Path) -> None:
     runaway = '{"edits": [{"file": "inventory/stock.py", "search": "' + "x = 1\\n" * 400
     model = ScriptedModel([PLAN, runaway, GOOD_EDIT])
-    start(py_repo, "validate", term([APPROVE]), {"sandbox": "none", "model": "scripted", "reply_tokens": 600},
-          model=model, runner=LocalRunner())
+    start(py_repo, "validate", reviewing_terminal([APPROVE]),
+          {"sandbox": "none", "model": "scripted", "reply_tokens": 600}, model=model, runner=LocalRunner())
     retry = model.calls[2][-1]["content"]
     assert "cut off after 600 tokens" in retry and "shorter" in retry
     assert len(model.calls[2][-2]["content"]) < 1000  # the runaway reply is shown only in part
@@ -131,7 +118,8 @@ def test_rejection_reason_goes_back_to_the_model(py_repo: Path) -> None:
     reject = {"decision": "reject", "approver": "tester", "reason": "use a clearer message"}
     model = ScriptedModel(model_replies)
     files, state = start(
-        py_repo, "validate", term([reject, APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner()
+        py_repo, "validate", reviewing_terminal([reject, APPROVE]), {"sandbox": "none"}, model=model,
+        runner=LocalRunner(),
     )
     retry = model.calls[2][-1]["content"]
     assert "use a clearer message" in retry
@@ -142,7 +130,8 @@ def test_rejection_reason_goes_back_to_the_model(py_repo: Path) -> None:
 
 def test_malformed_reply_is_sent_back_with_the_error(py_repo: Path) -> None:
     model = ScriptedModel([PLAN, "this is not json", GOOD_EDIT])
-    files, state = start(py_repo, "validate", term([APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner())
+    files, state = start(py_repo, "validate", reviewing_terminal([APPROVE]), {"sandbox": "none"}, model=model,
+                         runner=LocalRunner())
     assert "not valid JSON" in model.calls[2][-1]["content"]
     assert state["outcomes"][0]["status"] == "applied"
 
@@ -151,7 +140,8 @@ def test_an_edit_breaking_python_syntax_is_sent_back_before_any_test_runs(py_rep
     unindented = json.dumps({"edits": [{"file": "inventory/stock.py", "search": SEARCH,
                                         "replace": SEARCH + "        if quantity < 0\n"}]})
     model = ScriptedModel([PLAN, unindented, GOOD_EDIT])
-    files, state = start(py_repo, "validate", term([APPROVE]), {"sandbox": "none"}, model=model, runner=LocalRunner())
+    files, state = start(py_repo, "validate", reviewing_terminal([APPROVE]), {"sandbox": "none"}, model=model,
+                         runner=LocalRunner())
     assert "invalid Python" in model.calls[2][-1]["content"]
     assert state["outcomes"][0]["status"] == "applied"
 
@@ -182,7 +172,7 @@ def test_quit_at_the_gate_pauses_and_resume_finishes(py_repo: Path) -> None:
     [run_dir] = (py_repo / ".agent" / "runs").iterdir()
     files = RunFiles(py_repo, run_dir.name)
     assert json.loads(files.pending_path.read_text())["stage"]["title"] == "Validate quantity"
-    state = resume(files, term([APPROVE]), model=ScriptedModel([]), runner=LocalRunner())
+    state = resume(files, reviewing_terminal([APPROVE]), model=ScriptedModel([]), runner=LocalRunner())
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
     assert not files.pending_path.exists()
 
@@ -195,7 +185,7 @@ def test_bad_input_is_refused_before_anything_changes(tmp_path: Path, py_repo: P
     with pytest.raises(AgentError, match="not a git repository"):
         run(plain, [], [])
     with pytest.raises(AgentError, match="goal is empty"):
-        start(py_repo, "  ", term([]), {"sandbox": "none"}, model=ScriptedModel([]), runner=LocalRunner())
+        start(py_repo, "  ", reviewing_terminal([]), {"sandbox": "none"}, model=ScriptedModel([]), runner=LocalRunner())
     (py_repo / "inventory/stock.py").write_text("# my unsaved work\n")
     with pytest.raises(AgentError, match="uncommitted changes"):
         run(py_repo, [], [])
@@ -230,8 +220,7 @@ def test_bad_model_is_refused_before_the_run_starts(py_repo: Path, tmp_path: Pat
     corrupt = tmp_path / "broken.gguf"
     corrupt.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 40)
     spec = {"unknown": "no-such-model", "missing": str(tmp_path / "absent.gguf"), "corrupt": str(corrupt)}[kind]
-    term = Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=lambda p: dict(APPROVE))
     with pytest.raises(AgentError) as err:
-        start(py_repo, "validate", term, {"sandbox": "none", "model": spec}, runner=LocalRunner())
+        start(py_repo, "validate", reviewing_terminal(), {"sandbox": "none", "model": spec}, runner=LocalRunner())
     assert "\n" not in str(err.value) and len(str(err.value)) < 300
     assert not (py_repo / ".agent" / "runs").exists()

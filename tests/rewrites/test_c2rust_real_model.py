@@ -4,27 +4,21 @@ a person can act on (a compiler or test error, or an unusable reply)."""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agent.runs.session import Terminal, start
+from agent.runs.session import start
 from agent.sandbox.local import LocalRunner
-from tests.conftest import git
+from tests.conftest import git, reviewing_terminal
 
 pytestmark = pytest.mark.model
 
 
 def test_real_model_translates_a_stage_or_says_why(c_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
-
-    def approve(payload: dict[str, Any]) -> dict[str, Any]:
-        seen.append(payload)
-        return {"decision": "approve", "approver": "tester", "reason": ""}
-
-    term = Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=approve)
+    term = reviewing_terminal(seen=seen)
     files, state = start(
         c_repo, "translate to Rust", term,
         {"sandbox": "none", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "max_stages": 2, "strategy": "c2rust"},

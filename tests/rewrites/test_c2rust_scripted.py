@@ -4,26 +4,15 @@ every stage passes the original C tests against the mixed build, the end is a pu
 from __future__ import annotations
 
 import subprocess
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from agent.llm.scripted import ScriptedModel
 from agent.rewrites.c2rust.stages import plan_stages, translation_order
-from agent.runs.session import Terminal, start
+from agent.runs.session import start
 from agent.sandbox.local import LocalRunner
-from tests.conftest import git
+from tests.conftest import git, reviewing_terminal
 from tests.rewrites.c2rust_replies import REPLIES
-
-APPROVE = {"decision": "approve", "approver": "tester", "reason": ""}
-
-
-def approve_all(seen: list[dict[str, Any]]) -> Terminal:
-    def reviewer(payload: dict[str, Any]) -> dict[str, Any]:
-        seen.append(payload)
-        return APPROVE
-
-    return Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=reviewer)
 
 
 def test_translation_order_puts_callees_first_and_groups_by_file() -> None:
@@ -50,7 +39,7 @@ def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
     model = ScriptedModel(REPLIES)
     files, state = start(
-        c_repo, "translate to Rust", approve_all(seen),
+        c_repo, "translate to Rust", reviewing_terminal(seen=seen),
         {"sandbox": "none", "model": "scripted", "strategy": "c2rust", "max_stages": 20},
         model=model, runner=LocalRunner(),
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,10 @@ from agent.llm.scripted import ScriptedModel
 from agent.policy.load import SHIPPED_DEFAULT
 from agent.rewrites import self_refine
 from agent.rewrites.self_refine import allowed, inside
-from agent.runs.session import Terminal, start
+from agent.runs.session import start
 from agent.sandbox.local import LocalRunner
-from tests.conftest import ROOT, git
+from tests.conftest import ROOT, git, reviewing_terminal
 
-APPROVE = {"decision": "approve", "approver": "tester", "reason": ""}
 MARKER = "Change nothing the stage does not need."
 EDIT_LINE = "Reply with JSON only: {\"edits\": [{\"file\": \"...\", \"search\": \"...\", \"replace\": \"...\"}]}\n"
 
@@ -68,13 +66,7 @@ def run(
     repo: Path, goal: str, replies: list[str], seen: list[dict[str, Any]] | None = None
 ) -> tuple[ScriptedModel, dict[str, Any]]:
     model = ScriptedModel(replies)
-
-    def reviewer(payload: dict[str, Any]) -> dict[str, Any]:
-        if seen is not None:
-            seen.append(payload)
-        return APPROVE
-
-    term = Terminal(show=lambda line: None, busy=lambda what: nullcontext(), reviewer=reviewer)
+    term = reviewing_terminal(seen=seen)
     _, state = start(repo, goal, term, {"sandbox": "none", "strategy": "self"}, model=model, runner=LocalRunner())
     return model, state
 
