@@ -191,10 +191,6 @@ def review_stage(
             if not hash_ok:
                 console.print(escape("Refused: patch changed after verifying; [e]dit or [r]eject."))
                 continue
-            status, _ = _sandbox_line(payload.get("verify") or {})
-            if status == "failed":
-                if _ask(input_fn, "Sandbox failed. Approve anyway? [y/N] ").lower() != "y":
-                    continue
             return _decision("approve", approver)
         if key == "r":
             reason = ""

@@ -106,7 +106,7 @@ def plan(state: RunState, svc: Services) -> Update:
 def _fresh_stage(svc: Services) -> Update:
     """The per-stage fields as a stage starts: no candidates yet, the whole budget left."""
     return {"attempts": 0, "feedback": "", "patch": "", "candidate": "", "best": {}, "tried": [], "spent": 0.0,
-            "revisions_left": svc.settings.revisions}
+            "repairing": False, "revisions_left": svc.settings.revisions}
 
 
 def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
@@ -121,6 +121,8 @@ def propose(state: RunState, svc: Services) -> Update:
     """Ask the strategy for one candidate patch; ``verify`` tests it and keeps the best so far."""
     started = time.monotonic()
     svc.worktree.reset(state["checkpoint"])
+    if state.get("repairing"):  # the model sees the files as its best candidate left them, and fixes them
+        svc.worktree.apply(state["patch"])
     attempts = state.get("attempts", 0) + 1
     n = state["current"] + 1
     sampling = _sampling(state, svc, attempts)
@@ -132,6 +134,7 @@ def propose(state: RunState, svc: Services) -> Update:
         error = ""
         write_atomic(svc.files.stage_dir(n) / f"proposal-{attempts}.diff", patch)
         svc.log("stage_proposed", {"stage": n, "attempt": attempts, "patch_sha256": _sha(patch)})
+    svc.worktree.reset(state["checkpoint"])
     spent = state.get("spent", 0.0) + time.monotonic() - started
     update: Update = {"candidate": patch, "attempts": attempts, "sampling": sampling, "spent": spent}
     if error:
@@ -142,6 +145,14 @@ def propose(state: RunState, svc: Services) -> Update:
     return update
 
 
+def _test_edits(state: RunState, paths: list[str]) -> list[str]:
+    """Test files a stage may not edit: all of them, unless the goal asks for tests or the
+    strategy (in code, not the model) planned the stage to rewrite them."""
+    if state["stages"][state["current"]].get("tests_editable"):
+        return []
+    return test_edits(paths, state["goal"])
+
+
 def _refusal(state: RunState, patch: str) -> str:
     """Why a candidate is not even tested: the same as one tried or rejected, or it edits tests."""
     sha = _sha(patch)
@@ -150,7 +161,7 @@ def _refusal(state: RunState, patch: str) -> str:
     if sha in state.get("tried", []):
         return "it is identical to an earlier candidate; write a different one"
     try:
-        edited_tests = test_edits(hunks.changed_paths(patch), state["goal"])
+        edited_tests = _test_edits(state, hunks.changed_paths(patch))
     except AgentError as err:
         return f"the patch cannot be read: {err}"
     if edited_tests:
@@ -218,8 +229,8 @@ def verify(state: RunState, svc: Services) -> Update:
         elif not result.get("applied", True):
             refusal = verdict["reason"]
     spent = state.get("spent", 0.0) + time.monotonic() - started
-    update: Update = {"retry": False, "candidate_error": "", "best": best, "tried": tried, "spent": spent,
-                      "events": [event]}
+    update: Update = {"retry": False, "repairing": False, "candidate_error": "", "best": best, "tried": tried,
+                      "spent": spent, "events": [event]}
     best_ok = bool(best) and best["verdict"]["ok"]
     in_budget = spent < svc.settings.stage_seconds and attempt < svc.settings.candidates
     if best_ok and (best["verify"]["ok"] or not in_budget):
@@ -227,7 +238,8 @@ def verify(state: RunState, svc: Services) -> Update:
     if in_budget:
         if best:
             note = f"\nYour latest attempt was not tested: {refusal}" if refusal else ""
-            return {**update, "retry": True, "patch": best["patch"], "feedback": _failure_feedback(best) + note}
+            return {**update, "retry": True, "repairing": True, "patch": best["patch"],
+                    "feedback": _failure_feedback(best) + note}
         return {**update, "retry": True, "patch": patch, "feedback": refusal}
     reason = best["verdict"]["reason"] if best else refusal
     failed = f"no candidate verified in {attempt} attempt(s), {spent:.0f}s: {reason}"
@@ -243,7 +255,7 @@ def findings(state: RunState, svc: Services) -> list[str]:
     except AgentError as err:
         return [f"the patch cannot be read: {err}"]
     decision = evaluate_stage(svc.policy.policy, paths, size, bool(state["verify"].get("ok")), [])
-    tests = [f"edits test file {p}, but the goal does not ask for tests" for p in test_edits(paths, state["goal"])]
+    tests = [f"edits test file {p}, but the goal does not ask for tests" for p in _test_edits(state, paths)]
     if svc.mode == "interactive":  # a person approves here: why CI could not is beside the point
         return [f for f in decision.findings if f not in decision.ci_findings] + tests
     return decision.findings + tests
@@ -311,7 +323,7 @@ def gate(state: RunState, svc: Services) -> Update:
     if reason and state.get("revisions_left", 0) > 0 and not reason.startswith("approval does not hold"):
         update.update(  # a new search, learning from the reason; the rejected patch is never shown again
             feedback=f"A reviewer rejected it: {reason}", revisions_left=state["revisions_left"] - 1, retry=True,
-            best={}, spent=0.0, attempts=0,
+            best={}, spent=0.0, attempts=0, repairing=False,
         )
     else:
         update["outcomes"] = [_outcome(state, "rejected", reason or "rejected by the reviewer")]

@@ -190,16 +190,20 @@ def _files_block(svc: Services, stage: Stage) -> str:
 PREVIOUS_PATCH_CHARS = 3000
 
 
-def _feedback_block(feedback: str, previous: str) -> str:
-    """Why the last attempt failed, and that it is gone: small models otherwise quote the lines
-    of their own rejected attempt as if they were in the file."""
+def _feedback_block(feedback: str, previous: str, repairing: bool) -> str:
+    """Why the last attempt failed. A repair's files already hold the best attempt so far;
+    otherwise the attempt is gone, which is said, or small models quote its lines as if they
+    were in the file."""
     if not feedback:
         return ""
+    if repairing:
+        return ("\nThe files above already hold your best attempt so far at this stage. It is not right yet; "
+                f"fix it, starting from the files as shown:\n{feedback}\n")
     shown = previous if len(previous) <= PREVIOUS_PATCH_CHARS else previous[:PREVIOUS_PATCH_CHARS] + "...\n"
     attempt = f"It was this patch:\n{shown}" if previous.strip() else ""
     return (
         "\nYour previous attempt at this stage was not kept: the files above are as they were before "
-        f"it, so copy search text from them, not from the attempt. {attempt}\n"
+        f"it, so start from them, not from the attempt. {attempt}\n"
         f"Why it was not kept:\n{feedback}\n"
     )
 
@@ -222,13 +226,15 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         title=stage["title"],
         intent=stage["intent"],
         files=_files_block(svc, stage),
-        feedback=_feedback_block(feedback, state.get("patch", "")),
+        feedback=_feedback_block(feedback, state.get("patch", ""), bool(state.get("repairing"))),
     )
     root = svc.worktree.path
 
     def to_patch(reply: str) -> str:
         contents = apply_whole_files(root, reply, stage["files"]) if whole else apply_edits(root, parse_edits(reply))
         patch = svc.worktree.diff_for(contents)
+        if state.get("repairing"):  # diff_for leaves HEAD; a re-ask must see the same files as this ask
+            svc.worktree.apply(state["patch"])
         if not patch.strip():
             raise ModelReplyError("the edits change nothing; change the code the stage is about")
         return patch

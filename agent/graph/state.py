@@ -17,6 +17,7 @@ class Stage(TypedDict):
     files: list[str]
     kind: NotRequired[str]  # a strategy's own label, e.g. "scaffold" or "translate"
     symbols: NotRequired[list[str]]  # functions or types the stage is about, when the strategy knows
+    tests_editable: NotRequired[bool]  # a strategy's own stage that must rewrite tests (C tests to Rust)
 
 
 Status = Literal["applied", "rejected", "failed", "rolled_back"]
@@ -50,6 +51,7 @@ class RunState(TypedDict, total=False):
     candidate_error: str  # why the model's last reply gave no candidate, for the next proposal
     sampling: dict[str, Any]  # temperature and seed of the current proposal
     patch: str  # the best candidate so far (unified diff): what repairs start from and the gate shows
+    repairing: bool  # the next proposal starts from ``patch`` applied, with its test output as feedback
     best: dict[str, Any]  # the best candidate's verdict and attempt, {} before one was tested
     tried: list[str]  # SHA-256 of every candidate of the current stage: an identical one is not tested again
     rejected: list[str]  # SHA-256 of every patch a reviewer rejected: never shown again

@@ -99,14 +99,21 @@ def test_red_baseline_is_fixed_over_two_stages_and_the_partial_stage_sticks(red_
 
 def test_a_stage_that_breaks_a_passing_test_is_refused(red_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
-    model, state = run(red_repo, [BREAK_CONST, BREAK_CONST], seen=seen, candidates=2)
+    model, state = run(red_repo, [BREAK_CONST], seen=seen, candidates=1)
     assert seen == []  # never shown to a person
     [outcome] = state["outcomes"]
     assert outcome["status"] == "failed"
     assert "broke 1 test(s) that passed before it: test_calc.py::test_const" in outcome["reason"]
-    # the repeated identical candidate was not tested again
-    assert "identical to an earlier candidate" in "\n".join(state["events"])
     assert git(red_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]
+
+
+def test_a_repair_starts_from_the_best_candidate_and_an_identical_one_is_not_tested_again(red_repo: Path) -> None:
+    same = edit("    return a + b\n", "    return a + b\n")  # changes nothing of the best candidate
+    model, state = run(red_repo, [ADD, same], candidates=2, max_stages=1)
+    repair = model.calls[1][-1]["content"]
+    assert "already hold your best attempt" in repair and "return a + b" in repair
+    assert "identical to an earlier candidate" in "\n".join(state["events"])
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
 
 
 def test_a_test_file_edit_is_refused_when_the_goal_does_not_ask_for_tests(red_repo: Path) -> None:

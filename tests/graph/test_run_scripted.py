@@ -125,7 +125,7 @@ def test_rejection_reason_goes_back_to_the_model_and_the_same_patch_is_never_sho
     retry = model.calls[2][-1]["content"]
     assert "use a clearer message" in retry
     # the model sees its own rejected patch, and that the files shown do not contain it
-    assert "not kept: the files above are as they were" in retry and '+            raise ValueError' in retry
+    assert "not kept: the files above are as they were before it" in retry and '+            raise ValueError' in retry
     # it answered with the very same patch: that one is not shown again, the next one is
     assert "identical to a patch the reviewer rejected" in model.calls[3][-1]["content"]
     assert len(seen) == 2 and seen[0]["patch"] != seen[1]["patch"] and "must not be negative" in seen[1]["patch"]
@@ -160,7 +160,7 @@ def test_unmatched_search_fails_the_stage_without_touching_files(py_repo: Path) 
 
 def test_a_stage_breaking_a_passing_test_never_reaches_the_reviewer(py_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
-    files, state = run(py_repo, [PLAN, BREAKING_EDIT, BREAKING_EDIT], [], seen=seen, settings={"candidates": 2})
+    files, state = run(py_repo, [PLAN, BREAKING_EDIT], [], seen=seen, settings={"candidates": 1})
     assert seen == []
     [outcome] = state["outcomes"]
     assert outcome["status"] == "failed" and "broke 1 test(s) that passed before it" in outcome["reason"]
