@@ -26,6 +26,24 @@ def fits_whole(texts: list[str | None]) -> bool:
     return all(t is None or t.count("\n") <= WHOLE_FILE_MAX_LINES for t in texts)
 
 
+def _gbnf_literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def whole_file_grammar(stage_files: list[str]) -> str:
+    """GBNF for a reply of one fenced block per file of the stage, each after its path, and
+    nothing else: the reply cannot ramble past the last block, and every block names its file."""
+    paths = " | ".join(_gbnf_literal(f) for f in stage_files)
+    blocks = r' "\n\n" '.join(["block"] * len(stage_files))
+    return "\n".join([
+        f"root ::= {blocks}",
+        r'block ::= path "\n```" lang "\n" line* "```"',
+        f"path ::= {paths}",
+        "lang ::= [a-zA-Z0-9+#-]*",
+        r'line ::= ([^`\n] [^\n]* | "`" [^`\n] [^\n]* | "``" [^`\n] [^\n]*)? "\n"',
+    ])
+
+
 def _path_before(reply: str, start: int) -> str:
     """The path named on the last non-empty line before a fence, with decoration stripped."""
     lines = [ln for ln in reply[:start].splitlines() if ln.strip()]

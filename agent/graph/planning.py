@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
-from agent.edits.whole_file import apply_whole_files, fits_whole
+from agent.edits.whole_file import apply_whole_files, fits_whole, whole_file_grammar
 from agent.errors import ModelReplyError, ReplyCutOff
 from agent.graph.judge import goal_asks_for_tests, is_test_path
 from agent.graph.services import Services
@@ -118,20 +118,21 @@ CUT_REPLY_SHOWN = 800  # characters of a cut-off reply shown back to the model: 
 
 def ask(
     model: ChatModel, messages: list[Message], schema: dict[str, Any] | None, tries: int, parse: Any,
-    max_tokens: int, sampling: dict[str, Any] | None = None,
+    max_tokens: int, sampling: dict[str, Any] | None = None, grammar: str | None = None,
 ) -> tuple[Any, int]:
     """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks).
 
     ``max_tokens`` is the reply room the settings keep free (``reply_tokens``): a whole-function
     rewrite or a Rust translation cut off at a fixed cap would never parse. ``sampling`` holds
-    the temperature and seed of this proposal (a candidate after the first is sampled).
+    the temperature and seed of this proposal (a candidate after the first is sampled);
+    ``grammar`` constrains a reply that is not JSON (GBNF).
     """
     convo = list(messages)
     last: ModelReplyError | None = None
     form = "JSON" if schema is not None else "files in fenced code blocks"
     for attempt in range(1, tries + 1):
         try:
-            reply = model.complete(convo, schema=schema, max_tokens=max_tokens, **(sampling or {}))
+            reply = model.complete(convo, schema=schema, max_tokens=max_tokens, grammar=grammar, **(sampling or {}))
         except ReplyCutOff as err:  # a runaway reply (often repeating itself) is asked again, shorter
             last, reply = err, err.partial[:CUT_REPLY_SHOWN] + " ..."
         else:
@@ -248,5 +249,6 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
             to_patch,
             svc.settings.reply_tokens,
             state.get("sampling"),
+            whole_file_grammar(stage["files"]) if whole else None,
         )
     return str(patch)
