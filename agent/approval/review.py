@@ -35,12 +35,15 @@ def _decision(
 
 
 def reviewer_name() -> str:
-    """Who is reviewing: git's user.name, else the login name (never "unknown" for a person)."""
+    """Who is reviewing: the login name the shell gives, else git's user.name, else the login
+    name of the process's user (a container's root has no $USER): never "unknown"."""
+    if os.environ.get("USER"):
+        return os.environ["USER"]
     try:
         name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True).stdout.strip()
     except OSError:
         name = ""
-    return name or os.environ.get("USER", "") or pwd.getpwuid(os.getuid()).pw_name
+    return name or pwd.getpwuid(os.getuid()).pw_name
 
 
 def _sandbox_line(verify: dict[str, Any]) -> tuple[str, str]:

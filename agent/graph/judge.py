@@ -70,6 +70,8 @@ class Verdict:
 
     def summary(self) -> str:
         broke = f"broke {len(self.broke)} ({', '.join(self.broke[:3])})" if self.broke else "broke none"
+        if not self.failing_before:
+            return f"no test was failing, {broke}"
         return f"fixed {self.fixed} of {self.failing_before} failing tests, {broke}"
 
     def as_dict(self) -> dict[str, Any]:

@@ -204,7 +204,8 @@ def verify(state: RunState, svc: Services) -> Update:
 
     The gate sees the best candidate once one makes every test pass or, when the budget is
     spent, the best one that verified (broke nothing, fixed a failing test). A new proposal
-    learns from the best candidate so far and its test output: repairs start from there.
+    learns from the best candidate so far and its test output: once one verified, repairs start
+    from it; before that each proposal starts afresh, shown why the best attempt failed.
     """
     started = time.monotonic()
     n, attempt = state["current"] + 1, state["attempts"]
@@ -236,11 +237,12 @@ def verify(state: RunState, svc: Services) -> Update:
     if best_ok and (best["verify"]["ok"] or not in_budget):
         return {**update, "patch": best["patch"], "verify": best["verify"]}
     if in_budget:
-        if best:
-            note = f"\nYour latest attempt was not tested: {refusal}" if refusal else ""
-            return {**update, "retry": True, "repairing": True, "patch": best["patch"],
-                    "feedback": _failure_feedback(best) + note}
-        return {**update, "retry": True, "patch": patch, "feedback": refusal}
+        if not best:
+            return {**update, "retry": True, "patch": patch, "feedback": refusal}
+        note = f"\nYour latest attempt was not tested: {refusal}" if refusal else ""
+        # progress to build on: the next candidate starts from it; else afresh, told why it failed
+        return {**update, "retry": True, "repairing": best_ok, "patch": best["patch"],
+                "feedback": _failure_feedback(best) + note}
     reason = best["verdict"]["reason"] if best else refusal
     failed = f"no candidate verified in {attempt} attempt(s), {spent:.0f}s: {reason}"
     return {**update, "patch": "", "outcomes": [_outcome(state, "failed", failed)],

@@ -55,9 +55,9 @@ def payload(tmp_path: Path, **over: Any) -> Path:
     return path
 
 
-def screen(tmp_path: Path, color: bool = True, **over: Any) -> Screen:
+def screen(tmp_path: Path, color: bool = True, user: str = "tester", **over: Any) -> Screen:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
-    env.update(TERM="xterm-256color", USER="tester")
+    env.update(TERM="xterm-256color", USER=user)
     if not color:
         env["NO_COLOR"] = "1"
     return Screen([sys.executable, "-c", DRIVER, str(payload(tmp_path, **over))], env)
@@ -143,18 +143,24 @@ def test_view_whole_file_then_quit_keeps_state(tmp_path: Path) -> None:
     assert s.decision()["decision"] == "quit"
 
 
-def test_failed_sandbox_asks_before_approving(tmp_path: Path) -> None:
+def test_partial_progress_shows_what_it_fixed_and_what_still_fails(tmp_path: Path) -> None:
     verify = {"ok": False, "passed": 3, "failed": 2, "errors": 0, "skipped": 0, "flaky": [],
-              "summary": "2 failed", "output_tail": "FAILED test_x - assert 1 == 2"}
+              "summary": "2 failed", "output_tail": "FAILED test_x - assert 1 == 2",
+              "verdict": {"ok": True, "summary": "fixed 1 of 3 failing tests, broke none"}}
     s = screen(tmp_path, verify=verify)
-    s.expect("Sandbox: failed - 2 failed")
+    s.expect("Sandbox: progress")
+    s.expect("Tests: fixed 1 of 3 failing tests, broke none")
     s.expect("FAILED test_x")
     s.send("a")
-    s.expect("Approve anyway? [y/N]")
-    s.send("")
-    s.expect("[q]uit")
-    s.send("q")
-    assert s.decision()["decision"] == "quit"
+    assert s.decision()["decision"] == "approve"
+
+
+def test_without_user_the_reviewer_is_named_by_git_or_the_login(tmp_path: Path) -> None:
+    s = screen(tmp_path, user="")
+    s.send("r")
+    s.send("not like this")
+    decision = s.decision()
+    assert decision["decision"] == "reject" and decision["approver"] not in ("", "unknown")
 
 
 def test_patch_not_matching_its_hash_cannot_be_approved(tmp_path: Path) -> None:
