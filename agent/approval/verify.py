@@ -43,7 +43,7 @@ _REASONS = {
     "run_id": "approval belongs to run {got}, not {want} (replayed)",
     "stage": "approval belongs to stage {got}, not {want} (replayed)",
     "base_commit": "approval was for base commit {got}, not {want}",
-    "parent_commit": "approval was for the patch on {got:.10}, not on {want:.10} (stages dropped, repeated, reordered?)",
+    "parent_commit": "approval was for the patch on {got:.10}, not on {want:.10} (stages dropped/repeated/reordered?)",
     "policy_sha256": "approval was signed under a different policy ({got:.12})",
     "patch_sha256": "patch changed after approval (signed {got:.12}, applied {want:.12})",
 }

@@ -60,8 +60,9 @@ def test_propose_pushes_the_branch_and_writes_artifacts(world: World) -> None:
     tip = f"agent/{run}"
     record = git(world.remote, "ls-tree", "-r", "--name-only", tip, record_path(run)).splitlines()
     assert f"{record_path(run)}/stages/02/patch.diff" in record
-    ci_signed = [p for p in record if p.endswith(".sig")]
+    ci_signed = [p for p in record if p.endswith(".sig") and "/stages/" in p]
     assert len(ci_signed) == 1 and "/stages/02/approvals/" in ci_signed[0]  # docs stage only
+    assert [p for p in record if "/proposal/" in p and p.endswith(".sig")]  # CI signed the stage line
     audit = (world.repo / ".agent" / "runs" / run / "audit.jsonl").read_text().splitlines()
     approvals = [json.loads(e)["data"] for e in audit if '"event":"approved"' in e.replace(" ", "")]
     assert [(a["stage"], a["signer"], a["auto"]) for a in approvals] == [(2, "ci-bot", "ci_may_approve")]
