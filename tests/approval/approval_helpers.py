@@ -70,17 +70,21 @@ class Run:
 
 
 def make_run(
-    repo: Path, run_id: str, policy_text: str, patches: dict[int, str] | None = None
+    repo: Path, run_id: str, policy_text: str, patches: dict[int, str] | None = None,
+    base_files: dict[str, str] | None = None,
 ) -> Run:
     """A real git repository with the policy committed on main, and a run whose stages were all
     applied as the graph applies them: one commit each on ``agent/RUN`` with a checkpoint ref,
-    an ``applied`` audit entry each; awaiting signatures."""
+    an ``applied`` audit entry each; awaiting signatures. The base holds ``base_files``, by
+    default ``APP`` at every path the patches touch."""
     patches = patches or {1: PATCH}
     (repo / "policies").mkdir(parents=True)
     (repo / "policies" / "default.yaml").write_text(policy_text)
-    for path in {p for patch in patches.values() for p in hunks.changed_paths(patch)}:
+    if base_files is None:
+        base_files = {p: APP for patch in patches.values() for p in hunks.changed_paths(patch)}
+    for path, text in base_files.items():
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_text(APP)
+        (repo / path).write_text(text)
     git(repo, "init", "-q", "-b", "main")
     (repo / ".git" / "info" / "exclude").write_text("/.agent/\n")
     git(repo, "add", "-A")
