@@ -20,14 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from agent.approval.runs import run_policy
-from agent.approval.statement import PROPOSAL_KIND
-from agent.approval.verify import Rejected, check_signed, verify_stage
+from agent.approval.verify import verify_stage
 from agent.ci.gitops import blob, check_remote, git, ok
-from agent.ci.layout import extract_record, line_problems, read_record_meta, valid_stage_list
+from agent.ci.layout import extract_record, line_problems, read_record_meta, signed_stage_line
 from agent.config import Settings, load_settings
 from agent.errors import AgentError
 from agent.policy.load import SHIPPED_DEFAULT, LoadedPolicy
-from agent.policy.model import Policy
 from agent.runs.session import open_runner
 from agent.sandbox.base import Limits, Runner, TestReport
 from agent.sandbox.checks import check_command_exists, detect_test_command, run_checks
@@ -69,37 +67,6 @@ def _policy_problem(repo: Path, base: str, meta: dict[str, Any]) -> str | None:
     return None
 
 
-def _signed_stage_list(
-    run_path: Path, policy: Policy, meta: dict[str, Any], problems: list[str]
-) -> list[dict[str, Any]]:
-    """The stage line trusted signers signed (``proposal/*.sig``); never the record's own list."""
-    want = {"run_id": meta["run_id"], "base_commit": meta["base_commit"], "policy_sha256": meta["policy_sha256"]}
-    lines: list[tuple[str, Any]] = []
-    for sig in sorted((run_path / "proposal").glob("*.sig")):
-        try:
-            name, statement = check_signed(sig, policy, PROPOSAL_KIND)
-        except Rejected as ex:
-            problems.append(f"proposal/{sig.name}: {ex}")
-            continue
-        wrong = [k for k, v in want.items() if statement.get(k) != v]
-        if wrong:
-            problems.append(f"proposal/{sig.name}: signed for another {wrong[0]} ({str(statement.get(wrong[0]))[:12]})")
-        else:
-            lines.append((name, statement.get("stages")))
-    if not lines:
-        problems.append("no trusted signature binds the proposal's stage line (proposal/*.sig): "
-                        "a maintainer signs it with 'agent ci approve'")
-        return []
-    signed = lines[0][1]
-    if not valid_stage_list(signed) or not signed:
-        problems.append(f"the stage line {lines[0][0]} signed is empty or malformed")
-        return []
-    if any(other != signed for _, other in lines[1:]):
-        problems.append("the signed stage lines disagree: " + ", ".join(name for name, _ in lines))
-        return []
-    return list(signed)
-
-
 def _record_policy(run_path: Path, meta: dict[str, Any], problems: list[str]) -> LoadedPolicy | None:
     try:
         return run_policy(run_path, meta)
@@ -129,7 +96,7 @@ def _verify(repo: Path, run_id: str, tip: str, run_path: Path, meta: dict[str, A
     loaded = _record_policy(run_path, meta, problems)
     if loaded is None:
         return [], None
-    stages = _signed_stage_list(run_path, loaded.policy, meta, problems)
+    stages = signed_stage_line(run_path, loaded.policy, meta, problems)
     if stages:
         problems += line_problems(repo, run_path, base, stages, tip)
     for stage in stages:

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.approval.line import RECORD_ROOT, is_patch_on, resolve, stage_commits
-from agent.approval.statement import patch_sha256, proposal_fields, sign_proposal
+from agent.approval.statement import PROPOSAL_KIND, patch_sha256, proposal_fields, sign_proposal
+from agent.approval.verify import Rejected, check_signed
 from agent.ci.gitops import IDENTITY, blob, git
 from agent.errors import AgentError
+from agent.policy.model import Policy
 
 ROOT = RECORD_ROOT
 STAGE_KEYS = ("commit", "parent_commit", "patch_sha256")
@@ -133,3 +135,34 @@ def line_problems(repo: Path, run_path: Path, base: str, stages: list[dict[str, 
 
 def _ids(commits: list[str]) -> str:
     return ", ".join(c[:10] for c in commits) or "none"
+
+
+def signed_stage_line(
+    run_path: Path, policy: Policy, meta: dict[str, Any], problems: list[str]
+) -> list[dict[str, Any]]:
+    """The stage line trusted signers signed (``proposal/*.sig``); never the record's own list."""
+    want = {"run_id": meta["run_id"], "base_commit": meta["base_commit"], "policy_sha256": meta["policy_sha256"]}
+    lines: list[tuple[str, Any]] = []
+    for sig in sorted((run_path / "proposal").glob("*.sig")):
+        try:
+            name, statement = check_signed(sig, policy, PROPOSAL_KIND)
+        except Rejected as ex:
+            problems.append(f"proposal/{sig.name}: {ex}")
+            continue
+        wrong = [k for k, v in want.items() if statement.get(k) != v]
+        if wrong:
+            problems.append(f"proposal/{sig.name}: signed for another {wrong[0]} ({str(statement.get(wrong[0]))[:12]})")
+        else:
+            lines.append((name, statement.get("stages")))
+    if not lines:
+        problems.append("no trusted signature binds the proposal's stage line (proposal/*.sig): "
+                        "a maintainer signs it with 'agent ci approve'")
+        return []
+    signed = lines[0][1]
+    if not valid_stage_list(signed) or not signed:
+        problems.append(f"the stage line {lines[0][0]} signed is empty or malformed")
+        return []
+    if any(other != signed for _, other in lines[1:]):
+        problems.append("the signed stage lines disagree: " + ", ".join(name for name, _ in lines))
+        return []
+    return list(signed)

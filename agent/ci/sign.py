@@ -19,7 +19,7 @@ from agent.approval.keys import load_key, resolve_key_path
 from agent.approval.line import resolve
 from agent.approval.runs import read_meta, run_policy
 from agent.approval.statement import patch_sha256, proposal_fields, sign_approval, sign_proposal
-from agent.ci.layout import line_problems, read_record_meta, record_path
+from agent.ci.layout import line_problems, read_record_meta, record_path, signed_stage_line
 from agent.errors import AgentError
 from agent.policy.evaluate import evaluate_stage
 from agent.policy.load import default_policy_path, load_policy
@@ -111,6 +111,10 @@ def approve_in_checkout(checkout: Path, run_id: str, stage: int, key: Path | Non
     listed = {s["stage"]: s for s in meta["stages"]}
     head = resolve(checkout, "HEAD") or "HEAD"
     problems = line_problems(checkout, run_path, meta["base_commit"], meta["stages"], head)
+    line = proposal_fields(meta["run_id"], meta["base_commit"], loaded.sha256, meta["stages"])
+    if not problems and list((run_path / "proposal").glob("*.sig")):
+        if signed_stage_line(run_path, loaded.policy, meta, problems) != line["stages"] and not problems:
+            problems.append("its stage list is not the one already signed in proposal/")
     if stage not in listed or problems:
         why = problems[0] if problems else f"its record does not list stage {stage}"
         raise AgentError(f"{checkout}: the branch does not hold what its record proposes ({why}); "
@@ -121,6 +125,5 @@ def approve_in_checkout(checkout: Path, run_id: str, stage: int, key: Path | Non
         "policy_sha256": loaded.sha256, "audit_head": None,
     }
     sig = sign_approval(run_path, fields, signing.path)
-    sign_proposal(run_path, proposal_fields(meta["run_id"], meta["base_commit"], loaded.sha256, meta["stages"]),
-                  signing.path)
+    sign_proposal(run_path, line, signing.path)
     return sig, signer.name

@@ -154,3 +154,18 @@ def test_a_workflow_under_a_quoted_name_needs_a_person(world: World, tmp_path: P
     assert code == 3, out
     assert "refused: stage 4: no approvals" in out
     assert git(remote, "rev-parse", "main") == world.base
+
+
+def test_a_maintainer_does_not_sign_a_rewritten_line(world: World, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    remote = copy_remote(world.remote, tmp_path / "remote.git")
+    forge(remote, tmp_path, world.run_id, [1, 3, 2, 4])  # the record's list edited to match the branch
+    clone = fresh_clone(remote, tmp_path / "maintainer")
+    git(clone, "checkout", "-q", f"agent/{world.run_id}")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["ci", "approve", world.run_id, "--stage", "3", "--key", str(world.keys["alice"]), "--repo", str(clone)])
+    out = capsys.readouterr()
+    assert done.value.code == 3
+    assert "its stage list is not the one already signed in proposal/" in out.err
+    assert not (clone / record_path(world.run_id) / "stages" / "03" / "approvals").exists()
