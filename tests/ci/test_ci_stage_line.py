@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from agent.approval.keys import NAMESPACE, load_key
+from agent.approval.verify import allowed_signers_text
 from agent.ci.layout import record_path
 from agent.ci.propose import propose
 from agent.cli import main
 from agent.llm.scripted import ScriptedModel
+from agent.policy.load import load_policy
 from agent.sandbox.local import LocalRunner
 from tests.ci.ci_helpers import CI_NOTE_EDIT, ME, README_EDIT, copy_remote, fresh_clone, keygen, sign_and_push
 from tests.conftest import WORKSPACES, git, make_repo
@@ -80,9 +84,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENT_HOME", str(root / "home"))
         proposal = propose(repo, "mark, document, deploy", "origin", root / "artifacts", keys["ci-bot"],
-                           overrides={"sandbox": "none", "max_stages": 4}, model=ScriptedModel(REPLIES), runner=LocalRunner())
+                           overrides={"sandbox": "none", "max_stages": 4}, model=ScriptedModel(REPLIES),
+                           runner=LocalRunner())
     assert [s.outcome for s in proposal.stages] == ["applied"] * 4
     yield World(root, remote, keys, proposal.run_id, git(repo, "rev-parse", "main"))
+
+
+def keys_fingerprint(key: Path) -> str:
+    return load_key(key).fingerprint
 
 
 def signed_remote(world: World, tmp_path: Path, people: dict[int, list[Path]]) -> Path:
@@ -130,6 +139,19 @@ def test_the_signed_line_lands(world: World, tmp_path: Path, capsys: pytest.Capt
     assert f"run {world.run_id}: stages 1, 2, 3, 4 verified" in out
     assert git(remote, "show", "main:docs/log.md").count("b") == 1
     assert WORKFLOW in git(remote, "ls-tree", "-r", "--name-only", "-z", "main").split("\0")
+    # every signature on the branch, the signed stage lines too, verifies with plain ssh-keygen
+    record = tmp_path / "maintainer" / record_path(world.run_id)
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(allowed_signers_text(load_policy(record / "policy.yaml").policy))
+    sigs = sorted(record.glob("proposal/*.sig")) + sorted(record.glob("stages/*/approvals/*.sig"))
+    assert len(sigs) == 2 + 4  # CI's and alice's stage lines; CI on stages 1-2, alice on 3-4
+    for sig in sigs:
+        signer = json.loads(sig.with_suffix(".json").read_text())["key_fingerprint"]
+        name = next(n for n, k in world.keys.items() if keys_fingerprint(k) == signer)
+        plain = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", name,
+                                "-n", NAMESPACE, "-s", str(sig)],
+                               stdin=sig.with_suffix(".json").open("rb"), capture_output=True, check=False)
+        assert plain.returncode == 0, (sig, plain.stderr)
 
 
 @pytest.mark.parametrize("order", [[1, 1, 2, 3, 4], [2, 3, 4], [1, 2, 3], [1, 3, 2, 4]],
