@@ -40,7 +40,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = git(repo, "rev-parse", "main")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENT_HOME", str(root / "home"))
-        proposal = propose(repo, "validate quantities", "origin", root / "artifacts", keys["ci-bot"],
+        goal = "validate quantities and document them, then add CI notes"  # several changes: planned as stages
+        proposal = propose(repo, goal, "origin", root / "artifacts", keys["ci-bot"],
                            overrides={"sandbox": "none"}, model=ScriptedModel(REPLIES_THREE), runner=LocalRunner())
     yield World(root, repo, remote, keys, proposal, base)
 

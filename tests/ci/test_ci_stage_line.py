@@ -83,7 +83,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     git(repo, "push", "-q", "origin", "main")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENT_HOME", str(root / "home"))
-        proposal = propose(repo, "mark, document, deploy", "origin", root / "artifacts", keys["ci-bot"],
+        goal = "mark the log and document it, then add a deploy workflow"  # several changes: planned as stages
+        proposal = propose(repo, goal, "origin", root / "artifacts", keys["ci-bot"],
                            overrides={"sandbox": "none", "max_stages": 4}, model=ScriptedModel(REPLIES),
                            runner=LocalRunner())
     assert [s.outcome for s in proposal.stages] == ["applied"] * 4
