@@ -10,9 +10,21 @@ from pathlib import Path
 
 from agent.approval import audit
 from agent.approval.keys import load_key, resolve_key_path
+from agent.approval.line import resolve
 from agent.approval.runs import read_meta, run_policy, stage_dir
 from agent.approval.statement import patch_sha256, sign_approval
 from agent.errors import AgentError
+
+
+def stage_parent(run_path: Path, run_id: str, stage: int) -> str:
+    """The commit stage ``stage`` applies to: its applied commit's parent, else the run branch's
+    head (where the run waits at the gate). The approval signs it, fixing the stage's place."""
+    repo = run_path.parents[2]
+    applied = resolve(repo, f"refs/agent/{run_id}/stage-{stage}")
+    parent = resolve(repo, f"{applied}^") if applied else resolve(repo, f"refs/heads/agent/{run_id}")
+    if parent is None:
+        raise AgentError(f"run {run_id} has no branch agent/{run_id} in {repo}; the run cannot be approved")
+    return parent
 
 
 def approve_stage(
@@ -37,12 +49,14 @@ def approve_stage(
     sha = patch_sha256(patch.read_bytes())
     if reviewed_sha is not None and reviewed_sha != sha:
         raise AgentError(f"{patch} changed since it was reviewed; run 'agent review' again")
+    log = run_path / "audit.jsonl"
     fields = {
-        "run_id": meta["run_id"], "stage": stage, "patch_sha256": sha,
-        "base_commit": meta["base_commit"], "policy_sha256": loaded.sha256,
+        "run_id": meta["run_id"], "stage": stage, "patch_sha256": sha, "base_commit": meta["base_commit"],
+        "parent_commit": stage_parent(run_path, meta["run_id"], stage), "policy_sha256": loaded.sha256,
+        "audit_head": audit.signed_head(log),
     }
     sig = sign_approval(run_path, fields, signing.path)
-    audit.append_event(run_path / "audit.jsonl", meta["run_id"], "approved", {
+    audit.append_event(log, meta["run_id"], "approved", {
         "stage": stage, "signer": signer.name, "key_fingerprint": signing.fingerprint,
         "patch_sha256": sha,
     })

@@ -2,7 +2,9 @@
 
 Appends are locked and fsynced. ``audit.head`` records the last entry's number and hash
 so that cutting entries off the end is caught too. ``verify_log`` names the first
-edited, deleted, reordered or inserted entry by line number.
+edited, deleted, reordered or inserted entry by line number. Both files can be rewritten
+together by whoever can write the run folder, so every approval also signs the log's head
+(``signed_head``) and ``anchor_problem`` checks the log against those signed heads.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.approval.redact import redact
+from agent.errors import AgentError
 
 GENESIS = "0" * 64
 EVENTS = frozenset({
@@ -149,3 +152,39 @@ def _check_head(log: Path, entries: list[dict[str, Any]]) -> str | None:
     if entries and entries[-1]["hash"] != last_hash:
         return f"line {len(entries)}: entry edited (does not match the recorded head)"
     return None
+
+
+def signed_head(log: Path) -> dict[str, Any] | None:
+    """``{seq, hash}`` of the log's last entry, which an approval signs; None without a log.
+
+    A log that does not verify is refused: an approval must not vouch for a broken chain.
+    """
+    if not log.exists():
+        return None
+    report = verify_log(log)
+    if not report.ok:
+        raise AgentError(f"audit log {log}: {report.problem}; an approval cannot be anchored in it")
+    if not report.entries:
+        return None
+    last = report.entries[-1]
+    return {"seq": last["seq"], "hash": last["hash"]}
+
+
+def anchor_problem(entries: list[dict[str, Any]], anchors: list[tuple[str, Any]]) -> str | None:
+    """Each ``(who, {seq, hash})`` an approval signed must still be in the log, unchanged.
+
+    Entries up to a signed head can then be neither cut off nor rewritten (even with every
+    hash recomputed) without breaking a signature; entries after the newest one can.
+    """
+    for who, head in sorted(anchors, key=lambda a: -_seq(a[1])):
+        seq = _seq(head)
+        if seq < 1 or seq > len(entries):
+            return f"entry #{seq}, signed as the log's head by {who}, is gone (entries cut off the end)"
+        if entries[seq - 1]["hash"] != head.get("hash"):
+            return f"entries up to #{seq} were rewritten: {who} signed a different log head"
+    return None
+
+
+def _seq(head: Any) -> int:
+    seq = head.get("seq") if isinstance(head, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else 0

@@ -1,7 +1,13 @@
-"""Facts about a unified diff (paths, size) and picking its hunks one by one like ``git add -p``."""
+"""Facts about a unified diff (paths, size) and picking its hunks one by one like ``git add -p``.
+
+Paths and sizes come from ``git apply --numstat -z``: git's own reading of the patch, so the
+names policy rules see are the names git writes (never the quoted, escaped forms of the diff
+header), and a patch git cannot read is refused rather than half-understood.
+"""
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
 from unidiff import PatchedFile, PatchSet
@@ -26,23 +32,49 @@ def parse(patch: str) -> PatchSet:
         raise AgentError(f"patch is not a valid unified diff ({ex}); regenerate the stage") from ex
 
 
-def _strip(name: str) -> str:
-    return name[2:] if name.startswith(("a/", "b/")) else name
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a patch as git applies it: its path(s), unquoted, and its line counts."""
+
+    paths: tuple[str, ...]  # one path, or (old, new) for a rename or copy
+    added: int
+    removed: int
 
 
-def changed_paths(patch: str) -> list[str]:
+def numstat(patch: str | bytes) -> list[FileChange]:
+    """Every file the patch changes, read by git itself (``-z``: names exactly as on disk)."""
+    data = patch.encode("utf-8", "surrogateescape") if isinstance(patch, str) else patch
+    if not data.strip():
+        return []
+    proc = subprocess.run(
+        ["git", "apply", "--numstat", "-z", "-"], input=data, capture_output=True, cwd="/", check=False
+    )
+    if proc.returncode:
+        why = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise AgentError(f"git cannot read the patch ({why[-1] if why else 'no message'}); regenerate the stage")
+    fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    out: list[FileChange] = []
+    i = 0
+    while i < len(fields) - 1:
+        added, removed, path = fields[i].split("\t", 2)
+        names = (path,) if path else (fields[i + 1], fields[i + 2])  # a rename: old, new follow
+        i += 1 if path else 3
+        out.append(FileChange(names, _count(added), _count(removed)))
+    return out
+
+
+def _count(field: str) -> int:
+    return int(field) if field.isdigit() else 0  # "-" for a binary file
+
+
+def changed_paths(patch: str | bytes) -> list[str]:
     """Every path the patch touches, both sides of a rename, in order, once each."""
-    out: list[str] = []
-    for pf in parse(patch):
-        for name in (pf.source_file, pf.target_file):
-            if name and name != "/dev/null":
-                out.append(_strip(name))
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(p for change in numstat(patch) for p in change.paths))
 
 
-def diff_lines(patch: str) -> int:
+def diff_lines(patch: str | bytes) -> int:
     """Added plus removed lines: the size policy limits."""
-    return sum(pf.added + pf.removed for pf in parse(patch))
+    return sum(change.added + change.removed for change in numstat(patch))
 
 
 def split(patch: str) -> list[Hunk]:

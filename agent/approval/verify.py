@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from agent.approval import hunks, sshsig
-from agent.approval.audit import verify_log
 from agent.approval.keys import NAMESPACE
 from agent.approval.runs import stage_dir
-from agent.approval.statement import FIELDS, KIND, patch_sha256
+from agent.approval.statement import KIND, patch_sha256
 from agent.errors import AgentError
 from agent.policy.evaluate import Decision, evaluate_stage
 from agent.policy.model import Policy
@@ -33,14 +32,25 @@ class StageVerdict:
     signers: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     decision: Decision | None = None
+    anchors: list[tuple[str, Any]] = field(default_factory=list)  # (who, audit head they signed)
 
     @property
     def ok(self) -> bool:
         return not self.reasons
 
 
-def check_approval(sig: Path, expected: dict[str, Any], policy: Policy) -> str:
-    """The trusted signer's name for one ``.sig``, or ``Rejected`` with the reason."""
+_REASONS = {
+    "run_id": "approval belongs to run {got}, not {want} (replayed)",
+    "stage": "approval belongs to stage {got}, not {want} (replayed)",
+    "base_commit": "approval was for base commit {got}, not {want}",
+    "parent_commit": "approval was for the patch on {got:.10}, not on {want:.10} (stages dropped/repeated/reordered?)",
+    "policy_sha256": "approval was signed under a different policy ({got:.12})",
+    "patch_sha256": "patch changed after approval (signed {got:.12}, applied {want:.12})",
+}
+
+
+def check_signed(sig: Path, policy: Policy, kind: str) -> tuple[str, dict[str, Any]]:
+    """The trusted signer's name and the signed statement of one ``.sig``, or ``Rejected``."""
     statement_file = sig.with_suffix(".json")
     try:
         armored, message = sig.read_text(errors="replace"), statement_file.read_bytes()
@@ -57,22 +67,23 @@ def check_approval(sig: Path, expected: dict[str, Any], policy: Policy) -> str:
         statement = json.loads(message)
     except ValueError as ex:
         raise Rejected("signed statement is not JSON") from ex
-    if not isinstance(statement, dict) or statement.get("kind") != KIND:
-        raise Rejected(f"signed statement is not an {KIND} statement")
+    if not isinstance(statement, dict) or statement.get("kind") != kind:
+        got = statement.get("kind") if isinstance(statement, dict) else None
+        older = " from an older agent; sign the stage again" if got == "agent-approval/v1" else ""
+        raise Rejected(f"signed statement is not an {kind} statement{older}")
     if statement.get("key_fingerprint") != verified.fingerprint:
         raise Rejected("statement names a different key than the one that signed it")
-    reasons = {
-        "run_id": "approval belongs to run {got}, not {want} (replayed)",
-        "stage": "approval belongs to stage {got}, not {want} (replayed)",
-        "base_commit": "approval was for base commit {got}, not {want}",
-        "policy_sha256": "approval was signed under a different policy ({got:.12})",
-        "patch_sha256": "patch changed after approval (signed {got:.12}, applied {want:.12})",
-    }
-    for name in FIELDS:
-        got, want = statement.get(name), expected[name]
+    return signer.name, statement
+
+
+def check_approval(sig: Path, expected: dict[str, Any], policy: Policy) -> tuple[str, dict[str, Any]]:
+    """The trusted signer's name and statement for one stage approval, or ``Rejected``."""
+    name, statement = check_signed(sig, policy, KIND)
+    for field_name, template in _REASONS.items():
+        got, want = statement.get(field_name), expected[field_name]
         if got != want:
-            raise Rejected(reasons[name].format(got=str(got), want=str(want)))
-    return signer.name
+            raise Rejected(template.format(got=str(got), want=str(want)))
+    return name, statement
 
 
 def _checks_green(sdir: Path) -> bool:
@@ -85,9 +96,10 @@ def _checks_green(sdir: Path) -> bool:
 
 def verify_stage(
     run_path: Path, stage: int, meta: dict[str, Any], policy: Policy, policy_sha: str,
-    applied_sha: str | None = None,
+    applied_sha: str | None = None, *, parent: str,
 ) -> StageVerdict:
-    """Check a stage's approvals against its patch, the run, and the policy in force."""
+    """Check a stage's approvals against its patch, the commit it applies to (``parent``),
+    the run, and the policy in force."""
     verdict = StageVerdict(stage)
     sdir = stage_dir(run_path, stage)
     try:
@@ -100,21 +112,24 @@ def verify_stage(
         verdict.reasons.append("patch.diff differs from the patch the log says was applied")
     expected = {
         "run_id": meta["run_id"], "stage": stage, "patch_sha256": applied_sha or sha,
-        "base_commit": meta["base_commit"], "policy_sha256": policy_sha,
+        "base_commit": meta["base_commit"], "parent_commit": parent, "policy_sha256": policy_sha,
     }
     sigs = sorted((sdir / "approvals").glob("*.sig"))
     if not sigs:
         verdict.reasons.append("no approvals")
     for sig in sigs:
         try:
-            verdict.signers.append(check_approval(sig, expected, policy))
+            name, statement = check_approval(sig, expected, policy)
         except Rejected as ex:
             verdict.reasons.append(f"{sig.name}: {ex}")
-    text = patch.decode(errors="replace")
+            continue
+        verdict.signers.append(name)
+        if statement.get("audit_head") is not None:
+            verdict.anchors.append((f"{name} (stage {stage})", statement["audit_head"]))
     try:
-        paths, size = hunks.changed_paths(text), hunks.diff_lines(text)
-    except AgentError:
-        verdict.reasons.append("patch.diff is not a valid unified diff")
+        paths, size = hunks.changed_paths(patch), hunks.diff_lines(patch)
+    except AgentError as ex:
+        verdict.reasons.append(f"patch.diff: {ex}")
         return verdict
     verdict.decision = evaluate_stage(policy, paths, size, _checks_green(sdir), verdict.signers)
     if sigs and not verdict.decision.approved:
@@ -124,20 +139,16 @@ def verify_stage(
     return verdict
 
 
-def applied_stages(run_path: Path) -> dict[int, str | None]:
-    """Stage number -> patch hash the log recorded as applied; without a log, every stage."""
-    log = run_path / "audit.jsonl"
-    if log.exists():
-        applied: dict[int, str | None] = {}
-        for entry in verify_log(log).entries:
-            data = entry.get("data") or {}
-            if entry.get("event") == "applied" and isinstance(data.get("stage"), int):
-                applied[data["stage"]] = data.get("patch_sha256")
-            elif entry.get("event") == "rolled_back" and isinstance(data.get("stage"), int):
-                applied.pop(data["stage"], None)
-        return applied
-    stages = sorted(p.name for p in (run_path / "stages").glob("[0-9]*") if p.name.isdigit())
-    return {int(name): None for name in stages}
+def applied_stages(entries: list[dict[str, Any]]) -> dict[int, str | None]:
+    """Stage number -> patch hash the audit log recorded as applied, rollbacks taken out."""
+    applied: dict[int, str | None] = {}
+    for entry in entries:
+        data = entry.get("data") or {}
+        if entry.get("event") == "applied" and isinstance(data.get("stage"), int):
+            applied[data["stage"]] = data.get("patch_sha256")
+        elif entry.get("event") == "rolled_back" and isinstance(data.get("stage"), int):
+            applied.pop(data["stage"], None)
+    return applied
 
 
 def allowed_signers_text(policy: Policy) -> str:

@@ -1,11 +1,12 @@
 """``agent ci apply RUN``: land a proposal on the target branch only when everything holds.
 
 It trusts nothing on the proposal branch by itself. The base must be the target's tip (so the
-policy at the base is the target's own), the record's policy must be that policy, every stage
-commit must be exactly its signed patch applied to the stage before, only signature commits may
-follow, every stage's signatures must satisfy the policy, and the checks must pass on the final
-tree in the sandbox. Then the target is fast-forwarded to the last stage commit; the record and
-the signatures stay on the proposal branch.
+policy at the base is the target's own), the record's policy must be that policy, the stage line
+is the one trusted signers signed (``proposal/``), never the record's own list; the branch must
+hold exactly those stage commits, each its signed patch applied to the stage before, then only
+signature commits; every stage's approvals must bind its parent and satisfy the policy, and the
+checks must pass on the final tree in the sandbox. Then the target is fast-forwarded to the last
+stage commit; the record and the signatures stay on the proposal branch.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any
 
 from agent.approval.runs import run_policy
 from agent.approval.verify import verify_stage
-from agent.ci.gitops import blob, changed_files, check_remote, git, ok
-from agent.ci.layout import ROOT, extract_record, read_record_meta
+from agent.ci.gitops import blob, check_remote, git, ok
+from agent.ci.layout import extract_record, line_problems, read_record_meta, signed_stage_line
 from agent.config import Settings, load_settings
 from agent.errors import AgentError
 from agent.policy.load import SHIPPED_DEFAULT, LoadedPolicy
@@ -58,57 +59,12 @@ def _fetch(repo: Path, remote: str, branch: str, ref: str) -> str:
     return git(repo, "rev-parse", ref)
 
 
-def _stage_commits(repo: Path, base: str, tip: str, problems: list[str]) -> list[str]:
-    """Commits base..tip that change the code; record/signature commits must come after them."""
-    if not ok(repo, "merge-base", "--is-ancestor", base, tip):
-        problems.append(f"the proposal branch does not grow from its base {base[:10]}")
-        return []
-    stages: list[str] = []
-    record_seen = False
-    for line in git(repo, "rev-list", "--reverse", "--parents", f"{base}..{tip}").splitlines():
-        commit, *parents = line.split()
-        if len(parents) != 1:
-            problems.append(f"commit {commit[:10]} is a merge; the proposal branch must be linear")
-            continue
-        paths = changed_files(repo, commit)
-        in_record = [p for p in paths if p.startswith(ROOT + "/")]
-        if in_record and len(in_record) != len(paths):
-            problems.append(f"commit {commit[:10]} mixes signatures with code changes; keep them apart")
-        elif in_record:
-            record_seen = True
-        elif record_seen:
-            problems.append(f"commit {commit[:10]} changes {paths[0] if paths else 'nothing'} after the proposal; "
-                            "no signature covers it (tampered branch?)")
-        else:
-            stages.append(commit)
-    return stages
-
-
 def _policy_problem(repo: Path, base: str, meta: dict[str, Any]) -> str | None:
     """The record's policy must be the target's own at the base, not one brought by the branch."""
     trusted = blob(repo, base, "policies/default.yaml") or SHIPPED_DEFAULT.read_bytes()
     if hashlib.sha256(trusted).hexdigest() != meta["policy_sha256"]:
         return f"the record's policy is not policies/default.yaml at base {base[:10]} (policy swapped?)"
     return None
-
-
-def _replay(repo: Path, tree: Path, run_path: Path, stages: list[dict[str, Any]], commits: list[str],
-            problems: list[str]) -> None:
-    """Apply each signed patch in turn; each result must be the tree of its stage commit."""
-    for stage, commit in zip(stages, commits, strict=True):
-        n = stage["stage"]
-        patch = run_path / "stages" / f"{n:02d}" / "patch.diff"
-        if not patch.is_file():
-            problems.append(f"stage {n}: the record has no patch.diff")
-            return
-        if not ok(tree, "apply", "--index", "--whitespace=nowarn", str(patch)):
-            problems.append(f"stage {n}: its signed patch does not apply to the stage before")
-            return
-        if git(tree, "write-tree") != git(repo, "rev-parse", f"{commit}^{{tree}}"):
-            problems.append(f"stage {n}: commit {commit[:10]} is not its signed patch applied to the stage before "
-                            "(the branch was changed after the proposal)")
-            return
-        git(tree, "reset", "-q", "--hard", commit)
 
 
 def _record_policy(run_path: Path, meta: dict[str, Any], problems: list[str]) -> LoadedPolicy | None:
@@ -129,28 +85,25 @@ def _checks(tree: Path, command: list[str], settings: Settings, runner: Runner |
         return run_checks(tree, command, own, limits)
 
 
-def _verify(repo: Path, run_id: str, tip: str, run_path: Path, meta: dict[str, Any], tree: Path,
-            problems: list[str]) -> tuple[list[str], LoadedPolicy | None]:
-    """Every reason the proposal does not hold goes to ``problems``; (stage commits, policy)."""
+def _verify(repo: Path, run_id: str, tip: str, run_path: Path, meta: dict[str, Any],
+            problems: list[str]) -> tuple[list[dict[str, Any]], LoadedPolicy | None]:
+    """Every reason the proposal does not hold goes to ``problems``; (signed stages, policy)."""
     base = meta["base_commit"]
     if meta["run_id"] != run_id:
         problems.append(f"the record on agent/{run_id} belongs to run {meta['run_id']} (copied?)")
     if (why := _policy_problem(repo, base, meta)) is not None:
         problems.append(why)
-    stages: list[dict[str, Any]] = list(meta["stages"])
-    commits = _stage_commits(repo, base, tip, problems)
-    if not stages:
-        problems.append("the record lists no stages; nothing to apply")
-    elif len(commits) != len(stages):
-        problems.append(f"the branch has {len(commits)} stage commit(s), the record lists {len(stages)}")
-    if not problems:
-        _replay(repo, tree, run_path, stages, commits, problems)
     loaded = _record_policy(run_path, meta, problems)
-    if loaded is not None:
-        for stage in stages:
-            verdict = verify_stage(run_path, stage["stage"], meta, loaded.policy, loaded.sha256)
-            problems += [f"stage {stage['stage']}: {reason}" for reason in verdict.reasons]
-    return commits, loaded
+    if loaded is None:
+        return [], None
+    stages = signed_stage_line(run_path, loaded.policy, meta, problems)
+    if stages:
+        problems += line_problems(repo, run_path, base, stages, tip)
+    for stage in stages:
+        verdict = verify_stage(run_path, stage["stage"], meta, loaded.policy, loaded.sha256,
+                               parent=stage["parent_commit"])
+        problems += [f"stage {stage['stage']}: {reason}" for reason in verdict.reasons]
+    return stages, loaded
 
 
 def apply_run(path: Path, run_id: str, remote: str = "origin", target: str | None = None,
@@ -179,18 +132,20 @@ def apply_run(path: Path, run_id: str, remote: str = "origin", target: str | Non
         settings = load_settings(tree, overrides)  # the target's own settings, not the branch's
         command = settings.test_command or detect_test_command(tree)
         problems: list[str] = []
-        commits, loaded = _verify(repo, run_id, tip, run_path, meta, tree, problems)
+        stages, loaded = _verify(repo, run_id, tip, run_path, meta, problems)
         if problems or loaded is None:
             for line in problems:
                 print(f"refused: {line}", file=sys.stderr)
             raise Refused(f"run {run_id} not applied: {len(problems)} problem(s) above; "
                           f"{target} left at {base[:10]}", problems)
+        last = stages[-1]["commit"]
+        git(tree, "reset", "-q", "--hard", last)
         report = _checks(tree, command, settings, runner, loaded.policy.sandbox.limits())
         if not report.ok:
             raise Refused(f"checks failed on the final tree ({report.summary()}); {target} left at {base[:10]}",
                           [report.summary()], exit_code=CHECKS_FAILED)
-        git(repo, "push", "-q", remote, f"{commits[-1]}:refs/heads/{target}")
-        return Landed(run_id, target, commits[-1], [s["stage"] for s in meta["stages"]], report.summary())
+        git(repo, "push", "-q", remote, f"{last}:refs/heads/{target}")
+        return Landed(run_id, target, last, [s["stage"] for s in stages], report.summary())
     finally:
         if tree.exists():
             git(repo, "worktree", "remove", "--force", str(tree), check=False)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.approval import hunks
+from agent.approval.approve import stage_parent
 from agent.approval.verify import verify_stage
 from agent.ci.layout import record_path
 from agent.errors import AgentError
@@ -61,7 +62,8 @@ def collect(run_dir: Path, state: dict[str, Any], meta: dict[str, Any], policy: 
                 info.paths = hunks.changed_paths(patch.read_text())
             except AgentError:
                 info.paths = []
-            verdict = verify_stage(run_dir, n, meta, policy.policy, policy.sha256)
+            parent = stage_parent(run_dir, meta["run_id"], n)
+            verdict = verify_stage(run_dir, n, meta, policy.policy, policy.sha256, parent=parent)
             info.signers = verdict.signers
             if verdict.decision is not None:
                 info.findings = verdict.decision.findings

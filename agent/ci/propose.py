@@ -101,7 +101,7 @@ def propose(
     ]
     pushed = False
     if applied:
-        write_record(files.worktree, files.dir, meta, applied)
+        write_record(files.worktree, files.dir, meta, applied, key)
         git(repo, "push", "-q", remote, f"refs/heads/agent/{files.run_id}:refs/heads/agent/{files.run_id}")
         pushed = True
         print(f"Pushed branch agent/{files.run_id} to {remote}", flush=True)

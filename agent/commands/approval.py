@@ -13,9 +13,9 @@ import typer
 from agent.approval import audit
 from agent.approval.approve import approve_stage
 from agent.approval.keys import NAMESPACE, init_key
-from agent.approval.runs import read_meta, run_dir, run_policy
+from agent.approval.run_verify import signed_anchors, verify_run
+from agent.approval.runs import run_dir
 from agent.approval.sshsig import public_line
-from agent.approval.verify import allowed_signers_text, applied_stages, verify_stage
 from agent.errors import AgentError
 
 FAILED = 3
@@ -64,33 +64,23 @@ def approve(
 def verify(
     run: str = typer.Argument(..., help="Run id."),
     repo: Path | None = RepoOpt,
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Verify against this policy file (default: the one committed at the run's base)."
+    ),
+    no_audit: bool = typer.Option(False, "--no-audit", help="Do not require or check the run's audit log."),
 ) -> None:
-    """Check every applied stage's signatures against policy (exit 3 if any fails)."""
+    """Check branch agent/RUN: each commit a signed stage, each stage's signatures enough (exit 3 if not)."""
     run_path = run_dir(run, repo)
-    meta = read_meta(run_path)
-    loaded = run_policy(run_path, meta)
-    (run_path / "allowed_signers").write_text(allowed_signers_text(loaded.policy))
-    log = run_path / "audit.jsonl"
-    problems = []
-    if log.exists() and not (report := audit.verify_log(log)).ok:
-        problems.append(f"audit log: {report.problem}")
-        print(f"audit log: TAMPERED: {report.problem}")
-    applied = applied_stages(run_path)
-    for stage, sha in sorted(applied.items()):
-        verdict = verify_stage(run_path, stage, meta, loaded.policy, loaded.sha256, sha)
-        if verdict.ok:
-            print(f"stage {stage:02d}: ok, approved by {', '.join(verdict.signers)}")
-        else:
-            problems.append(f"stage {stage}")
-            for reason in verdict.reasons:
-                print(f"stage {stage:02d}: REJECTED: {reason}")
-    if problems:
-        raise AgentError(f"run {run} failed verification ({len(problems)} problem(s) above); "
-                         "do not trust its applied stages", exit_code=FAILED)
-    if not applied:
+    verdict = verify_run(run_path, policy, check_audit=not no_audit)
+    for line in verdict.lines:
+        print(line)
+    if verdict.problems:
+        raise AgentError(f"run {run} failed verification ({len(verdict.problems)} problem(s) above); "
+                         "do not trust or merge agent/" + run, exit_code=FAILED)
+    if not verdict.stages:
         print(f"run {run} has no applied stages; nothing to verify")
         return
-    print(f"all {len(applied)} applied stage(s) verified; plain check: ssh-keygen -Y verify "
+    print(f"all {len(verdict.stages)} applied stage(s) verified; plain check: ssh-keygen -Y verify "
           f"-f {run_path / 'allowed_signers'} -I NAME -n {NAMESPACE} -s FILE.sig < FILE.json")
 
 
@@ -99,13 +89,19 @@ def audit_verify(
     run: str = typer.Argument(..., help="Run id."),
     repo: Path | None = RepoOpt,
 ) -> None:
-    """Detect edited, deleted, reordered or inserted audit entries (exit 3 if any)."""
-    log = run_dir(run, repo) / "audit.jsonl"
+    """Detect edited, deleted, reordered, inserted or cut-off audit entries (exit 3 if any)."""
+    run_path = run_dir(run, repo)
+    log = run_path / "audit.jsonl"
     report = audit.verify_log(log)
     if not report.ok:
         raise AgentError(f"audit log {log}: {report.problem}", exit_code=FAILED)
+    anchors = signed_anchors(run_path, run_path.name)
+    if (why := audit.anchor_problem(report.entries, anchors)) is not None:
+        raise AgentError(f"audit log {log}: {why}", exit_code=FAILED)
     head = report.entries[-1]["hash"][:12] if report.entries else "-"
-    print(f"audit log ok: {len(report.entries)} entries, chain intact (head {head})")
+    signed = max((a[1]["seq"] for a in anchors), default=0)
+    cover = f"signed by approvals up to entry #{signed}" if signed else "no approval signs any of it yet"
+    print(f"audit log ok: {len(report.entries)} entries, chain intact (head {head}), {cover}")
 
 
 @keys_app.command("init")

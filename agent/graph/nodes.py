@@ -272,6 +272,7 @@ def check_signatures(state: RunState, svc: Services) -> list[str]:
         svc.policy.policy,
         svc.policy.sha256,
         applied_sha=_sha(state["patch"]),
+        parent=state["checkpoint"],
     )
     return verdict.reasons
 

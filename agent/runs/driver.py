@@ -114,7 +114,7 @@ def _ask(svc: Services, reviewer: Reviewer, payload: dict[str, Any]) -> dict[str
     svc.files.write_json(f"stages/{n:02d}/verify.json", payload["verify"])
     svc.files.write_json("pending.json", payload)
     signed = verify_stage(svc.files.dir, n, svc.files.meta(), svc.policy.policy, svc.policy.sha256,
-                          applied_sha=payload["patch_sha256"])
+                          applied_sha=payload["patch_sha256"], parent=svc.worktree.head())
     if signed.ok:  # signed already, e.g. with 'agent approve RUN --stage N' while the run waited
         svc.files.pending_path.unlink(missing_ok=True)
         return {"decision": "approve", "approver": ", ".join(signed.signers), "reason": "", "presigned": True}

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from approval_helpers import PATCH, Run, keygen, make_run, policy_yaml
+from approval_helpers import PATCH, PATCH2, Run, keygen, make_run, policy_yaml
 
 from agent.cli import main
 from agent.home import run_index_dir
@@ -29,7 +29,7 @@ def alice(tmp_path: Path) -> Path:
 @pytest.fixture
 def run(tmp_path: Path, alice: Path) -> Run:
     run = make_run(tmp_path / "repo", "run-1", policy_yaml([("alice@example.com", alice, "**")]),
-                   {1: PATCH, 2: PATCH.replace("return 2", "return 3")})
+                   {1: PATCH, 2: PATCH2})
     run_index_dir().mkdir(parents=True, exist_ok=True)
     (run_index_dir() / "run-1").write_text(str(run.repo))
     return run
@@ -63,7 +63,7 @@ def test_verify_fails_with_exit_3_and_reasons(
     (run.stage(1) / "patch.diff").write_text(PATCH.replace("return 2", "return 9"))
     code, out = agent(capsys, "verify", "run-1", "--repo", str(run.repo))
     assert code == 3
-    assert "stage 01: REJECTED: patch.diff differs from the patch the log says was applied" in out
+    assert "commit " in out and "(agent: stage 1) is no stage's signed patch on" in out
     assert "stage 02: REJECTED: no approvals" in out
     assert "failed verification" in out
 
@@ -93,8 +93,8 @@ def test_policy_edited_after_run_start_is_not_used(
     code, out = agent(capsys, "approve", "run-1", "--stage", "1", "--key", str(alice))
     assert code == 0, out  # the snapshot taken at run start is the policy in force
     (run.path / "policy.yaml").write_text("version: 1\n")
-    code, out = agent(capsys, "verify", "run-1")
-    assert code == 1 and "is not the one run run-1 started with" in out
+    code, out = agent(capsys, "verify", "run-1")  # a tampered snapshot is a failed verification
+    assert code == 3 and "policy.yaml in the run folder" in out and "tampered" in out
 
 
 def test_audit_verify_ok_and_tampered(capsys: pytest.CaptureFixture[str], run: Run) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from approval_helpers import PATCH, Run, fields, keygen, make_run, policy_yaml
+from approval_helpers import PATCH, PATCH2, Run, fields, keygen, make_run, policy_yaml
 
 from agent.approval.statement import sign_approval
 from agent.approval.verify import StageVerdict, allowed_signers_text, verify_stage
@@ -27,13 +27,13 @@ def keys(tmp_path: Path) -> dict[str, Path]:
 def run(tmp_path: Path, keys: dict[str, Path]) -> Run:
     text = policy_yaml([("alice@example.com", keys["alice"], "**"),
                         ("bob@example.com", keys["bob"], "src/**")])
-    return make_run(tmp_path / "repo", "run-1", text, {1: PATCH, 2: PATCH})
+    return make_run(tmp_path / "repo", "run-1", text, {1: PATCH, 2: PATCH2})
 
 
 def check(run: Run, stage: int = 1) -> StageVerdict:
     meta = json.loads((run.path / "meta.json").read_text())
     policy = load_policy(run.path / "policy.yaml").policy
-    return verify_stage(run.path, stage, meta, policy, run.policy_sha)
+    return verify_stage(run.path, stage, meta, policy, run.policy_sha, parent=run.parents[stage])
 
 
 def only_reason(verdict: StageVerdict) -> str:
@@ -69,7 +69,7 @@ def test_applied_patch_differs_from_stored_patch(run: Run, keys: dict) -> None:
     meta_sha = hashlib.sha256(b"other").hexdigest()
     meta = json.loads((run.path / "meta.json").read_text())
     policy = load_policy(run.path / "policy.yaml").policy
-    verdict = verify_stage(run.path, 1, meta, policy, run.policy_sha, applied_sha=meta_sha)
+    verdict = verify_stage(run.path, 1, meta, policy, run.policy_sha, applied_sha=meta_sha, parent=run.parents[1])
     assert any("differs from the patch the log says was applied" in r for r in verdict.reasons)
 
 
@@ -100,6 +100,12 @@ def test_signature_over_a_different_policy(run: Run, keys: dict) -> None:
 def test_different_base_commit(run: Run, keys: dict) -> None:
     sign_approval(run.path, fields(run, base_commit="b" * 40), keys["alice"])
     assert "base commit" in only_reason(check(run))
+
+
+def test_approval_for_the_patch_on_another_parent(run: Run, keys: dict) -> None:
+    """The same patch approved on top of another commit does not count here (stage moved)."""
+    sign_approval(run.path, fields(run, stage=2, parent_commit=run.base), keys["alice"])
+    assert "not on " + run.parents[2][:10] in only_reason(check(run, stage=2))
 
 
 @pytest.mark.parametrize(
@@ -145,10 +151,10 @@ def test_signer_not_trusted_for_the_paths(tmp_path: Path, keys: dict) -> None:
 
 
 def test_protected_path_needs_two_people(tmp_path: Path, keys: dict) -> None:
-    patch = PATCH.replace("src/app.py", "policies/default.yaml")
+    patch = PATCH.replace("src/app.py", "agent/approval/app.py")
     text = policy_yaml(
         [("alice@example.com", keys["alice"], "**"), ("bob@example.com", keys["bob"], "**")],
-        "multi_signature:\n  - paths: [\"policies/**\"]\n    signatures: 2\n",
+        "multi_signature:\n  - paths: [\"agent/approval/**\"]\n    signatures: 2\n",
     )
     run = make_run(tmp_path / "r", "run-4", text, {1: patch})
     sign_approval(run.path, fields(run), keys["alice"])

@@ -40,7 +40,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = git(repo, "rev-parse", "main")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENT_HOME", str(root / "home"))
-        proposal = propose(repo, "validate quantities", "origin", root / "artifacts", keys["ci-bot"],
+        goal = "validate quantities and document them, then add CI notes"  # several changes: planned as stages
+        proposal = propose(repo, goal, "origin", root / "artifacts", keys["ci-bot"],
                            overrides={"sandbox": "none"}, model=ScriptedModel(REPLIES_THREE), runner=LocalRunner())
     yield World(root, repo, remote, keys, proposal, base)
 
@@ -60,8 +61,9 @@ def test_propose_pushes_the_branch_and_writes_artifacts(world: World) -> None:
     tip = f"agent/{run}"
     record = git(world.remote, "ls-tree", "-r", "--name-only", tip, record_path(run)).splitlines()
     assert f"{record_path(run)}/stages/02/patch.diff" in record
-    ci_signed = [p for p in record if p.endswith(".sig")]
+    ci_signed = [p for p in record if p.endswith(".sig") and "/stages/" in p]
     assert len(ci_signed) == 1 and "/stages/02/approvals/" in ci_signed[0]  # docs stage only
+    assert [p for p in record if "/proposal/" in p and p.endswith(".sig")]  # CI signed the stage line
     audit = (world.repo / ".agent" / "runs" / run / "audit.jsonl").read_text().splitlines()
     approvals = [json.loads(e)["data"] for e in audit if '"event":"approved"' in e.replace(" ", "")]
     assert [(a["stage"], a["signer"], a["auto"]) for a in approvals] == [(2, "ci-bot", "ci_may_approve")]
