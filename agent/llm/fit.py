@@ -14,8 +14,6 @@ Verdicts and the exit statuses ``agent models fit`` uses for them:
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -23,8 +21,8 @@ import psutil
 
 from agent.errors import AgentError
 from agent.llm.gguf_file import GGUFInfo, read_gguf
+from agent.llm.gpu import MiB, free_vram
 
-MiB = 1 << 20
 RESERVE_BYTES = 512 * MiB
 """RAM left for the OS, the sandbox client and the rest of agent."""
 RUNTIME_BYTES = 64 * MiB
@@ -118,24 +116,6 @@ def _layer(tensor_name: str) -> int:
     """The block a tensor belongs to, or -1 for embeddings and the output head."""
     parts = tensor_name.split(".")
     return int(parts[1]) if parts[0] == "blk" and parts[1].isdigit() else -1
-
-
-def free_vram() -> int | None:
-    """Free VRAM in bytes, or None when this llama.cpp build cannot offload to a GPU."""
-    from agent.llm.llama import gpu_offload_available
-
-    if not gpu_offload_available():
-        return None
-    smi = shutil.which("nvidia-smi")
-    if smi:
-        out = subprocess.run(
-            [smi, "--query-gpu=memory.free", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=10,
-        )
-        values = [int(v) for v in out.stdout.split() if v.isdigit()]
-        if out.returncode == 0 and values:
-            return values[0] * MiB
-    return None  # unified memory (Metal) or unknown: offloaded layers are counted in RAM
 
 
 def check_fit(

@@ -17,19 +17,12 @@ import psutil
 
 from agent.errors import AgentError, ModelReplyError, ReplyCutOff
 from agent.llm.base import Message, ProgressFn
-from agent.llm.endpoint import EndpointModel
 from agent.llm.gguf_file import read_gguf
+from agent.llm.gpu import gpu_offload_available
 from agent.llm.prefix_cache import PrefixCache
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 """KV cache element types by name -> ggml type id (llama_cpp.GGML_TYPE_*)."""
-
-
-def gpu_offload_available() -> bool:
-    """True when this llama.cpp build has a GPU backend (CUDA, Metal, Vulkan, ...)."""
-    import llama_cpp
-
-    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 BUSY_CORE = 50.0  # percent: a core another process keeps this busy is not ours to spin on
@@ -192,38 +185,6 @@ class LlamaModel:
     def llama(self) -> Any:
         """The underlying ``llama_cpp.Llama`` (for the prefix cache and the benches)."""
         return self._llm
-
-
-def load_model(
-    spec: str, n_ctx: int, progress: ProgressFn | None = None, *, persist_prefix: bool = True,
-    **options: Any,
-) -> LlamaModel | EndpointModel:
-    """The single entry point: resolve ``spec``, check it fits, load it.
-
-    ``spec`` is a bundled name, a .gguf path, ``hf:OWNER/REPO/FILE``, or an OpenAI-compatible
-    endpoint ``http(s)://HOST[:PORT]/v1[#MODEL]``. With ``persist_prefix`` the KV state of long
-    stable prompt prefixes is kept on disk for the next process. ``options`` go to
-    ``LlamaModel`` (n_threads, n_gpu_layers, kv_type, prefix_cache).
-    """
-    if spec.startswith(("http://", "https://")):
-        url, _, served = spec.partition("#")
-        return EndpointModel(url, served or "default", context_length=n_ctx)
-    from agent.llm.fit import require_fit
-    from agent.llm.prefix_cache import default_dir, model_identity
-    from agent.llm.registry import resolve_model
-
-    path = resolve_model(spec, progress)
-    require_fit(path, n_ctx, kv_type=options.get("kv_type", "f16"),
-                n_gpu_layers=options.get("n_gpu_layers"))
-    if progress:
-        progress(f"loading {Path(path).name}", 0.0)
-    if persist_prefix and "prefix_cache" not in options:
-        options["prefix_cache"] = PrefixCache(default_dir(), model_identity(path))
-    name = spec if not spec.endswith(".gguf") else Path(spec).stem
-    model = LlamaModel(path, n_ctx=n_ctx, name=name, **options)
-    if progress:
-        progress(f"loading {Path(path).name}", 1.0)
-    return model
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
