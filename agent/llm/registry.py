@@ -40,7 +40,6 @@ class BundledModel:
     version: str
     size: int
     sha256: str
-    chat_format: str
     description: str
 
     @property
@@ -57,7 +56,6 @@ BUNDLED: dict[str, BundledModel] = {
             version="0.9.0",
             size=491_400_064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            chat_format="chatml",
             description="Qwen2.5-Coder 0.5B Instruct; small and fast, used by the tests",
         ),
         BundledModel(
@@ -66,7 +64,6 @@ BUNDLED: dict[str, BundledModel] = {
             version="0.2.0",
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            chat_format="chatml",
             description="Qwen2.5-Coder 1.5B Instruct; the default",
         ),
     )

