@@ -73,7 +73,12 @@ class FitReport:
         have = f"{_gib(self.free_ram)} RAM free"
         if self.free_vram is not None:
             have += f", {_gib(self.free_vram)} VRAM free"
-        line = f"{self.verdict}: ctx {self.requested.n_ctx} {need}; {have}"
+        asked = f"ctx {self.requested.n_ctx}"
+        if self.requested.kv_type != "f16":
+            asked += f", KV cache {self.requested.kv_type}"
+        if self.free_vram is not None:
+            asked += f", GPU layers {self.requested.n_gpu_layers}"
+        line = f"{self.verdict}: {asked} {need}; {have}"
         if self.changes:
             line += "; fits with: " + ", ".join(self.changes)
         return line
@@ -155,7 +160,7 @@ def require_fit(path: Path, n_ctx: int, *, kv_type: str = "f16",
     report = check_fit(path, n_ctx, kv_type=kv_type, n_gpu_layers=n_gpu_layers)
     if report.verdict == "fits":
         return report
-    fix = ("use " + ", ".join(report.changes)) if report.changes else (
+    fix = "pass those flags or set them in .agent.toml" if report.changes else (
         "free memory, or use a smaller model or --ctx")
     raise AgentError(f"{Path(path).name} {report.summary()}; {fix}", exit_code=report.exit_code)
 
