@@ -8,8 +8,13 @@ seed makes replies repeatable.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
+import sys
+from contextlib import redirect_stderr
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -67,29 +72,39 @@ class LlamaModel:
         n_batch: int = 512,
         name: str | None = None,
         prefix_cache: PrefixCache | None = None,
+        progress: ProgressFn | None = None,
     ) -> None:
         path = Path(path)
         info = read_gguf(path)  # missing / not GGUF / truncated: one line, before loading
         if kv_type not in KV_TYPES:
             raise AgentError(f"unknown KV cache type '{kv_type}'; use one of {', '.join(KV_TYPES)}")
-        from llama_cpp import Llama
-
         if n_gpu_layers is None:
             n_gpu_layers = -1 if gpu_offload_available() else 0
         kv = KV_TYPES[kv_type]
         threads = n_threads or default_threads()
+        loading = _LoadProgress(f"loading {path.name}", progress)
+        log = io.StringIO()
         try:
-            self._llm = Llama(
-                model_path=str(path), n_ctx=n_ctx, n_batch=n_batch,
-                n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,
-                type_k=kv, type_v=kv, flash_attn=kv_type != "f16",  # quantised V needs FA
-                seed=0, verbose=False,
-            )
+            # verbose=False would point fds 1 and 2 at /dev/null for the whole load, so no
+            # progress could be drawn; llama.cpp's log lines go to ``log`` instead (for the error)
+            with redirect_stderr(log):
+                self._llm = _progress_llama()(
+                    loading, model_path=str(path), n_ctx=n_ctx, n_batch=n_batch,
+                    n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,
+                    type_k=kv, type_v=kv, flash_attn=kv_type != "f16",  # quantised V needs FA
+                    seed=0, verbose=True,
+                )
         except (ValueError, RuntimeError) as exc:
+            if loading.error is not None:
+                raise loading.error from None  # Ctrl-C while loading: the load was aborted
+            said = [ln for ln in log.getvalue().splitlines() if ln.strip()]
             raise AgentError(
-                f"llama.cpp could not load {path.name} ({exc}); check the file with "
-                f"'agent models fit' or try a smaller --ctx"
+                f"llama.cpp could not load {path.name} ({said[-1].strip() if said else exc}); "
+                "check the file with 'agent models fit' or try a smaller --ctx"
             ) from None
+        finally:
+            logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # as verbose=False
+        self._llm.verbose = False  # quiet from here on: no timings after every reply
         self.path = path
         self.name = name or path.stem
         self.context_length = self._llm.n_ctx()
@@ -185,6 +200,61 @@ class LlamaModel:
     def llama(self) -> Any:
         """The underlying ``llama_cpp.Llama`` (for the prefix cache and the benches)."""
         return self._llm
+
+
+class _LoadProgress:
+    """llama.cpp's load-progress callback, reporting to a ``ProgressFn``.
+
+    An exception in the report (Ctrl-C while loading) makes the callback return false, which
+    aborts the load; it is kept in ``error`` and raised again once llama.cpp has returned.
+    """
+
+    def __init__(self, what: str, report: ProgressFn | None) -> None:
+        import llama_cpp
+
+        self.what, self.report = what, report
+        self.error: BaseException | None = None
+        self.stderr = sys.stderr
+        self.c_callback = llama_cpp.llama_progress_callback(self._called)  # kept alive here
+
+    def _called(self, fraction: float, _user_data: object) -> bool:
+        if self.report is None:
+            return True
+        try:
+            with redirect_stderr(self.stderr):  # the caller's stderr, not the captured log
+                self.report(self.what, float(fraction))
+        except BaseException as exc:  # noqa: BLE001 - C cannot carry it; re-raised after the load
+            self.error = exc
+            return False
+        return True
+
+
+@cache
+def _progress_llama() -> type:
+    """``llama_cpp.Llama`` whose model params carry a load-progress callback.
+
+    llama-cpp-python 0.3 builds ``llama_model_params`` inside ``Llama.__init__`` and offers no
+    argument for ``progress_callback`` (abetlen/llama-cpp-python#2340 would add one); this
+    subclass sets the field on the params as ``__init__`` assigns them, before the weights are
+    read, without touching any module of llama_cpp.
+    """
+    from llama_cpp import Llama
+
+    class ProgressLlama(Llama):  # type: ignore[misc]
+        def __init__(self, loading: _LoadProgress, **kwargs: Any) -> None:
+            self._loading = loading
+            super().__init__(**kwargs)
+
+        @property
+        def model_params(self) -> Any:
+            return self.__dict__["model_params"]
+
+        @model_params.setter
+        def model_params(self, params: Any) -> None:
+            params.progress_callback = self._loading.c_callback
+            self.__dict__["model_params"] = params
+
+    return ProgressLlama
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

@@ -105,9 +105,5 @@ def open_model(
     if persist_prefix and "prefix_cache" not in options:
         options["prefix_cache"] = PrefixCache(default_dir(), model_identity(path))
     name = Path(spec).stem if parsed.kind == "file" else spec
-    if progress:
-        progress(f"loading {path.name}", 0.0)
-    model = LlamaModel(path, n_ctx=n_ctx, kv_type=kv_type, n_gpu_layers=n_gpu_layers, name=name, **options)
-    if progress:
-        progress(f"loading {path.name}", 1.0)
-    return model
+    return LlamaModel(path, n_ctx=n_ctx, kv_type=kv_type, n_gpu_layers=n_gpu_layers, name=name,
+                      progress=progress, **options)

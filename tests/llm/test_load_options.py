@@ -1,4 +1,5 @@
-"""What a run asks of llama.cpp: KV cache type and GPU layers from the settings."""
+"""What a run asks of llama.cpp: KV cache type and GPU layers from the settings, and the load's
+real progress through llama.cpp's own callback."""
 
 from __future__ import annotations
 
@@ -57,6 +58,29 @@ def test_settings_reach_the_loaded_model(py_repo: Path, small_model: LlamaModel)
         assert quantised < 0.6 * full, (quantised, full)  # q8_0 is 34 bytes per 32 values, f16 64
     finally:
         model.close()
+    assert status.lines[-1] == "loading qwen2.5-coder-0.5b.gguf 100% ..."  # from llama.cpp's callback
+
+
+@pytest.mark.model
+def test_load_reports_increasing_fractions(small_model_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    seen: list[tuple[str, float]] = []
+    model = LlamaModel(small_model_path, n_ctx=1024, progress=lambda what, done: seen.append((what, done)))
+    model.close()
+    assert capfd.readouterr() == ("", "")  # llama.cpp's log lines are kept, not printed
+    fractions = [done for _, done in seen]
+    assert {what for what, _ in seen} == {"loading qwen2.5-coder-0.5b.gguf"}
+    assert len(set(fractions)) >= 5, fractions  # real steps, not just 0 and 1
+    assert fractions == sorted(fractions) and fractions[0] < 0.5 and fractions[-1] == 1.0
+
+
+@pytest.mark.model
+def test_an_interrupt_while_loading_stops_the_load(small_model_path: Path) -> None:
+    def report(what: str, done: float) -> None:
+        if done > 0.3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        LlamaModel(small_model_path, n_ctx=1024, progress=report)
 
 
 @pytest.mark.model
