@@ -26,6 +26,12 @@ def _kv_bytes(model: LlamaModel, tokens: list[int]) -> int:
     return int(llama_cpp.llama_state_seq_get_size(model.llama.ctx, 0))
 
 
+def _flash_attention(params: llama_cpp.llama_context_params) -> bool:
+    if hasattr(params, "flash_attn_type"):  # llama.cpp since mid-2025: auto, enabled or disabled
+        return bool(params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED)
+    return bool(params.flash_attn)
+
+
 class Status:
     """A live status line, as ``rich.status.Status`` is: only its text is kept."""
 
@@ -51,7 +57,7 @@ def test_settings_reach_the_loaded_model(py_repo: Path, small_model: LlamaModel)
         assert isinstance(model, LlamaModel)
         params = model.llama.context_params
         assert params.type_k == params.type_v == llama_cpp.GGML_TYPE_Q8_0
-        assert params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED  # quantised V needs it
+        assert _flash_attention(params)  # llama.cpp needs it for a quantised V cache
         assert model.llama.model_params.n_gpu_layers == 0
         tokens = model.llama.tokenize(b"x = 1\n" * 200, add_bos=False)
         quantised, full = _kv_bytes(model, tokens), _kv_bytes(small_model, tokens)
