@@ -22,6 +22,8 @@ class Settings(BaseModel):
 
     model: str = "qwen2.5-coder-1.5b"
     ctx: int = Field(8192, ge=1024, description="model context length in tokens")
+    kv_cache: Literal["f16", "q8_0", "q4_0"] = Field("f16", description="KV cache element type")
+    gpu_layers: int | None = Field(None, ge=-1, description="layers on the GPU; -1 or unset: all there are")
     reply_tokens: int = Field(1536, ge=128, description="tokens kept free for a reply")
     max_stages: int = Field(3, ge=1, le=20)
     edit_retries: int = Field(2, ge=0, le=10, description="re-asks after a reply that does not parse or match")

@@ -18,12 +18,6 @@ class AgentError(Exception):
             self.exit_code = exit_code
 
 
-class NotBuiltYet(AgentError):
-    """A command the product will have, not built in this version."""
-
-    exit_code = 2
-
-
 class ModelReplyError(AgentError):
     """A model reply that did not parse or did not match the repository."""
 

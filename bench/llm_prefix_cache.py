@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from agent.llm.llama import LlamaModel  # noqa: E402
 from agent.llm.prefix_cache import PrefixCache, model_identity  # noqa: E402
-from agent.llm.registry import TEST_MODEL, resolve_model  # noqa: E402
+from agent.llm.registry import TEST_MODEL  # noqa: E402
+from agent.llm.spec import local_file, parse_spec  # noqa: E402
 
 HEADROOM = 256
 
@@ -54,7 +55,7 @@ def child(path: Path, n_ctx: int, cache_dir: Path, tokens: int) -> dict[str, Any
 
 
 def run(model_spec: str, tokens: int) -> dict[str, Any]:
-    path = resolve_model(model_spec)
+    path = local_file(parse_spec(model_spec))
     n_ctx = tokens + HEADROOM
     with tempfile.TemporaryDirectory(prefix="agent-kv-bench-") as tmp:
         cache_dir = Path(tmp)

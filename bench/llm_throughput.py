@@ -21,7 +21,8 @@ import llama_cpp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from agent.llm.llama import LlamaModel, default_threads  # noqa: E402
-from agent.llm.registry import TEST_MODEL, resolve_model  # noqa: E402
+from agent.llm.registry import TEST_MODEL  # noqa: E402
+from agent.llm.spec import local_file, parse_spec  # noqa: E402
 
 N_CTX = 4096
 N_BATCH = 512
@@ -92,7 +93,7 @@ def main() -> None:
     parser.add_argument("--gen", type=int, default=64, help="tokens to generate")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    path = str(resolve_model(args.model))
+    path = str(local_file(parse_spec(args.model)))
     mine = ours(path, _messages(args.lines), args.gen)
     raw = low_level(path, mine.pop("tokens"), mine["gen_tokens"])
     result = {

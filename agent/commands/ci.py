@@ -34,13 +34,15 @@ def propose_command(
     artifacts: Path = typer.Option(None, "--artifacts", help="Where artifacts go (default: the run dir)."),
     ci_key: Path = typer.Option(None, "--ci-key", help="CI signer's ed25519 key (default: $AGENT_CI_KEY)."),
     model: str = typer.Option(None, "--model", "-m", help="Model name, GGUF path, hf:REPO/FILE or scripted:FILE."),
+    kv_cache: str = typer.Option(None, "--kv-cache", help="KV cache type: f16 (default), q8_0 or q4_0."),
+    gpu_layers: int = typer.Option(None, "--gpu-layers", help="Model layers on the GPU (default or -1: all)."),
     sandbox: str = typer.Option(None, "--sandbox", help="docker (default), bwrap, or none."),
     test_command: str = typer.Option(None, "--test-command", help="Command that runs the tests (default: detected)."),
     max_stages: int = typer.Option(None, "--max-stages", help="Most stages the plan may have."),
 ) -> None:
     """Plan, propose and verify every stage; push branch agent/RUN; write CI artifacts."""
-    overrides = {"model": model, "sandbox": sandbox, "max_stages": max_stages,
-                 "test_command": shlex.split(test_command) if test_command else None}
+    overrides = {"model": model, "kv_cache": kv_cache, "gpu_layers": gpu_layers, "sandbox": sandbox,
+                 "max_stages": max_stages, "test_command": shlex.split(test_command) if test_command else None}
     result = propose(repo, main_goal(goal, goal_file, issue_body), remote, artifacts, ci_key, target, overrides)
     print(f"run {result.run_id}: proposal pushed; report {result.artifacts_dir / 'report.md'}")
 
@@ -64,6 +66,8 @@ def apply_command(
     repo: Path = RepoOpt,
     remote: str = RemoteOpt,
     target: str = typer.Option(None, "--target", help="Branch to fast-forward (default: the run's)."),
+    kv_cache: str = typer.Option(None, "--kv-cache", help="KV cache type: f16 (default), q8_0 or q4_0."),
+    gpu_layers: int = typer.Option(None, "--gpu-layers", help="Model layers on the GPU (default or -1: all)."),
     sandbox: str = typer.Option(None, "--sandbox", help="docker (default), bwrap, or none."),
 ) -> None:
     """Verify signatures, re-run checks, fast-forward the target branch."""

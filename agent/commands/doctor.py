@@ -99,18 +99,19 @@ def _llama() -> Finding:
     except Exception as ex:  # a missing or broken native library shows up as any error
         return Finding("llama-cpp-python", False, f"not importable ({type(ex).__name__}: {ex}); "
                        "'pip install llama-cpp-python'")
-    gpu = llama_cpp.llama_supports_gpu_offload()
+    from agent.llm.gpu import gpu_offload_available
+
+    gpu = gpu_offload_available()
     backend = "GPU offload available" if gpu else "CPU only (no GPU backend compiled in)"
     return Finding("llama-cpp-python", True, f"{llama_cpp.__version__}, {backend}")
 
 
 def _models() -> list[Finding]:
-    from agent.home import models_dir
-    from agent.llm.registry import BUNDLED
+    from agent.llm.registry import BUNDLED, bundled_path
 
     found = []
     for name in BUNDLED:
-        path = models_dir() / f"{name}.gguf"
+        path = bundled_path(name)
         if path.is_file():
             found.append(Finding(f"model {name}", True, f"{path} ({path.stat().st_size >> 20} MB)"))
         else:

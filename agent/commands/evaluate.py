@@ -15,6 +15,8 @@ def eval_command(
     task: list[str] = typer.Option(None, "--task", "-t", help="Only this task (repeatable)."),
     sandbox: str = typer.Option(None, "--sandbox", help="docker, bwrap, or none (tests unsandboxed on this machine)."),
     ctx: int = typer.Option(None, "--ctx", help="Model context length in tokens."),
+    kv_cache: str = typer.Option(None, "--kv-cache", help="KV cache type: f16 (default), q8_0 or q4_0."),
+    gpu_layers: int = typer.Option(None, "--gpu-layers", help="Model layers on the GPU (default or -1: all)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
 ) -> None:
     """Run the bundled evaluation suite and print a score per task and the total, with the model used."""
@@ -29,7 +31,8 @@ def eval_command(
     tasks = load_tasks(task or None)
     if prompts is not None and not prompts.is_dir():
         raise AgentError(f"--prompts {prompts} is not a folder: pass a folder of .md prompt templates")
-    settings = load_settings(TASKS, {"model": model, "ctx": ctx, "sandbox": sandbox})
+    settings = load_settings(TASKS, {"model": model, "ctx": ctx, "kv_cache": kv_cache, "gpu_layers": gpu_layers,
+                                     "sandbox": sandbox})
     llm = open_model(settings, terminal(console).busy)
     with open_runner(settings, TASKS) as runner:
         with console.status(f"Running {len(tasks)} task(s) x {repeat} with {llm.name}"):

@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -19,9 +18,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from agent.errors import AgentError
 from agent.llm import registry
 from agent.llm.base import ProgressFn
-from agent.llm.endpoint import EndpointModel
 from agent.llm.fit import check_fit
-from agent.llm.llama import LlamaModel, load_model
+from agent.llm.spec import local_file, parse_spec
 
 app = typer.Typer(help="List, download and check the local models.", no_args_is_help=True)
 _err = Console(stderr=True)
@@ -40,12 +38,6 @@ def progress_bar(description: str) -> Iterator[ProgressFn]:
             bar.update(task, description=what, completed=fraction)
 
         yield update
-
-
-def load_with_progress(spec: str, n_ctx: int, **options: Any) -> LlamaModel | EndpointModel:
-    """``load_model`` with a progress bar on stderr (download, assemble, verify, load)."""
-    with progress_bar(f"model {spec}") as update:
-        return load_model(spec, n_ctx, update, **options)
 
 
 @app.command("list")
@@ -109,7 +101,7 @@ def _local_file(name: str) -> Path:
         if not registry.is_assembled(name):
             raise AgentError(f"{name} is not pulled yet; run 'agent models pull {name}' first")
         return registry.bundled_path(name)
-    return registry.resolve_model(name)
+    return local_file(parse_spec(name))
 
 
 def _gib(n: int) -> str:

@@ -22,6 +22,8 @@ def refine(
         None, "--model", "-m", help="Bundled model name, GGUF path, hf:REPO/FILE or scripted:FILE."
     ),
     ctx: int = typer.Option(None, "--ctx", help="Model context length in tokens."),
+    kv_cache: str = typer.Option(None, "--kv-cache", help="KV cache type: f16 (default), q8_0 or q4_0 (less memory)."),
+    gpu_layers: int = typer.Option(None, "--gpu-layers", help="Model layers on the GPU (default or -1: all; 0: none)."),
     max_stages: int = typer.Option(None, "--max-stages", help="Most stages the plan may have."),
     sandbox: str = typer.Option(
         None, "--sandbox", help="docker (default), bwrap, or none (runs tests unsandboxed on this machine)."
@@ -47,6 +49,8 @@ def refine(
     overrides = {
         "model": model,
         "ctx": ctx,
+        "kv_cache": kv_cache,
+        "gpu_layers": gpu_layers,
         "max_stages": max_stages,
         "sandbox": sandbox,
         "test_command": shlex.split(test_command) if test_command else None,

@@ -14,8 +14,6 @@ Verdicts and the exit statuses ``agent models fit`` uses for them:
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -23,8 +21,8 @@ import psutil
 
 from agent.errors import AgentError
 from agent.llm.gguf_file import GGUFInfo, read_gguf
+from agent.llm.gpu import MiB, free_vram
 
-MiB = 1 << 20
 RESERVE_BYTES = 512 * MiB
 """RAM left for the OS, the sandbox client and the rest of agent."""
 RUNTIME_BYTES = 64 * MiB
@@ -75,7 +73,12 @@ class FitReport:
         have = f"{_gib(self.free_ram)} RAM free"
         if self.free_vram is not None:
             have += f", {_gib(self.free_vram)} VRAM free"
-        line = f"{self.verdict}: ctx {self.requested.n_ctx} {need}; {have}"
+        asked = f"ctx {self.requested.n_ctx}"
+        if self.requested.kv_type != "f16":
+            asked += f", KV cache {self.requested.kv_type}"
+        if self.free_vram is not None:
+            asked += f", GPU layers {self.requested.n_gpu_layers}"
+        line = f"{self.verdict}: {asked} {need}; {have}"
         if self.changes:
             line += "; fits with: " + ", ".join(self.changes)
         return line
@@ -120,24 +123,6 @@ def _layer(tensor_name: str) -> int:
     return int(parts[1]) if parts[0] == "blk" and parts[1].isdigit() else -1
 
 
-def free_vram() -> int | None:
-    """Free VRAM in bytes, or None when this llama.cpp build cannot offload to a GPU."""
-    from agent.llm.llama import gpu_offload_available
-
-    if not gpu_offload_available():
-        return None
-    smi = shutil.which("nvidia-smi")
-    if smi:
-        out = subprocess.run(
-            [smi, "--query-gpu=memory.free", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=10,
-        )
-        values = [int(v) for v in out.stdout.split() if v.isdigit()]
-        if out.returncode == 0 and values:
-            return values[0] * MiB
-    return None  # unified memory (Metal) or unknown: offloaded layers are counted in RAM
-
-
 def check_fit(
     path: Path, n_ctx: int, *, kv_type: str = "f16", n_gpu_layers: int | None = None,
     free_ram: int | None = None, vram: int | None = None,
@@ -175,7 +160,7 @@ def require_fit(path: Path, n_ctx: int, *, kv_type: str = "f16",
     report = check_fit(path, n_ctx, kv_type=kv_type, n_gpu_layers=n_gpu_layers)
     if report.verdict == "fits":
         return report
-    fix = ("use " + ", ".join(report.changes)) if report.changes else (
+    fix = "pass those flags or set them in .agent.toml" if report.changes else (
         "free memory, or use a smaller model or --ctx")
     raise AgentError(f"{Path(path).name} {report.summary()}; {fix}", exit_code=report.exit_code)
 

@@ -8,8 +8,13 @@ seed makes replies repeatable.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
+import sys
+from contextlib import redirect_stderr
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +22,12 @@ import psutil
 
 from agent.errors import AgentError, ModelReplyError, ReplyCutOff
 from agent.llm.base import Message, ProgressFn
-from agent.llm.endpoint import EndpointModel
 from agent.llm.gguf_file import read_gguf
+from agent.llm.gpu import gpu_offload_available
 from agent.llm.prefix_cache import PrefixCache
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 """KV cache element types by name -> ggml type id (llama_cpp.GGML_TYPE_*)."""
-
-
-def gpu_offload_available() -> bool:
-    """True when this llama.cpp build has a GPU backend (CUDA, Metal, Vulkan, ...)."""
-    import llama_cpp
-
-    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 BUSY_CORE = 50.0  # percent: a core another process keeps this busy is not ours to spin on
@@ -74,29 +72,39 @@ class LlamaModel:
         n_batch: int = 512,
         name: str | None = None,
         prefix_cache: PrefixCache | None = None,
+        progress: ProgressFn | None = None,
     ) -> None:
         path = Path(path)
         info = read_gguf(path)  # missing / not GGUF / truncated: one line, before loading
         if kv_type not in KV_TYPES:
             raise AgentError(f"unknown KV cache type '{kv_type}'; use one of {', '.join(KV_TYPES)}")
-        from llama_cpp import Llama
-
         if n_gpu_layers is None:
             n_gpu_layers = -1 if gpu_offload_available() else 0
         kv = KV_TYPES[kv_type]
         threads = n_threads or default_threads()
+        loading = _LoadProgress(f"loading {path.name}", progress)
+        log = io.StringIO()
         try:
-            self._llm = Llama(
-                model_path=str(path), n_ctx=n_ctx, n_batch=n_batch,
-                n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,
-                type_k=kv, type_v=kv, flash_attn=kv_type != "f16",  # quantised V needs FA
-                seed=0, verbose=False,
-            )
+            # verbose=False would point fds 1 and 2 at /dev/null for the whole load, so no
+            # progress could be drawn; llama.cpp's log lines go to ``log`` instead (for the error)
+            with redirect_stderr(log):
+                self._llm = _progress_llama()(
+                    loading, model_path=str(path), n_ctx=n_ctx, n_batch=n_batch,
+                    n_threads=threads, n_threads_batch=threads, n_gpu_layers=n_gpu_layers,
+                    type_k=kv, type_v=kv, flash_attn=kv_type != "f16",  # quantised V needs FA
+                    seed=0, verbose=True,
+                )
         except (ValueError, RuntimeError) as exc:
+            if loading.error is not None:
+                raise loading.error from None  # Ctrl-C while loading: the load was aborted
+            said = [ln for ln in log.getvalue().splitlines() if ln.strip()]
             raise AgentError(
-                f"llama.cpp could not load {path.name} ({exc}); check the file with "
-                f"'agent models fit' or try a smaller --ctx"
+                f"llama.cpp could not load {path.name} ({said[-1].strip() if said else exc}); "
+                "check the file with 'agent models fit' or try a smaller --ctx"
             ) from None
+        finally:
+            logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # as verbose=False
+        self._llm.verbose = False  # quiet from here on: no timings after every reply
         self.path = path
         self.name = name or path.stem
         self.context_length = self._llm.n_ctx()
@@ -196,36 +204,59 @@ class LlamaModel:
         return self._llm
 
 
-def load_model(
-    spec: str, n_ctx: int, progress: ProgressFn | None = None, *, persist_prefix: bool = True,
-    **options: Any,
-) -> LlamaModel | EndpointModel:
-    """The single entry point: resolve ``spec``, check it fits, load it.
+class _LoadProgress:
+    """llama.cpp's load-progress callback, reporting to a ``ProgressFn``.
 
-    ``spec`` is a bundled name, a .gguf path, ``hf:OWNER/REPO/FILE``, or an OpenAI-compatible
-    endpoint ``http(s)://HOST[:PORT]/v1[#MODEL]``. With ``persist_prefix`` the KV state of long
-    stable prompt prefixes is kept on disk for the next process. ``options`` go to
-    ``LlamaModel`` (n_threads, n_gpu_layers, kv_type, prefix_cache).
+    An exception in the report (Ctrl-C while loading) makes the callback return false, which
+    aborts the load; it is kept in ``error`` and raised again once llama.cpp has returned.
     """
-    if spec.startswith(("http://", "https://")):
-        url, _, served = spec.partition("#")
-        return EndpointModel(url, served or "default", context_length=n_ctx)
-    from agent.llm.fit import require_fit
-    from agent.llm.prefix_cache import default_dir, model_identity
-    from agent.llm.registry import resolve_model
 
-    path = resolve_model(spec, progress)
-    require_fit(path, n_ctx, kv_type=options.get("kv_type", "f16"),
-                n_gpu_layers=options.get("n_gpu_layers"))
-    if progress:
-        progress(f"loading {Path(path).name}", 0.0)
-    if persist_prefix and "prefix_cache" not in options:
-        options["prefix_cache"] = PrefixCache(default_dir(), model_identity(path))
-    name = spec if not spec.endswith(".gguf") else Path(spec).stem
-    model = LlamaModel(path, n_ctx=n_ctx, name=name, **options)
-    if progress:
-        progress(f"loading {Path(path).name}", 1.0)
-    return model
+    def __init__(self, what: str, report: ProgressFn | None) -> None:
+        import llama_cpp
+
+        self.what, self.report = what, report
+        self.error: BaseException | None = None
+        self.stderr = sys.stderr
+        self.c_callback = llama_cpp.llama_progress_callback(self._called)  # kept alive here
+
+    def _called(self, fraction: float, _user_data: object) -> bool:
+        if self.report is None:
+            return True
+        try:
+            with redirect_stderr(self.stderr):  # the caller's stderr, not the captured log
+                self.report(self.what, float(fraction))
+        except BaseException as exc:  # noqa: BLE001 - C cannot carry it; re-raised after the load
+            self.error = exc
+            return False
+        return True
+
+
+@cache
+def _progress_llama() -> type:
+    """``llama_cpp.Llama`` whose model params carry a load-progress callback.
+
+    llama-cpp-python 0.3 builds ``llama_model_params`` inside ``Llama.__init__`` and offers no
+    argument for ``progress_callback`` (abetlen/llama-cpp-python#2340 would add one); this
+    subclass sets the field on the params as ``__init__`` assigns them, before the weights are
+    read, without touching any module of llama_cpp.
+    """
+    from llama_cpp import Llama
+
+    class ProgressLlama(Llama):  # type: ignore[misc]
+        def __init__(self, loading: _LoadProgress, **kwargs: Any) -> None:
+            self._loading = loading
+            super().__init__(**kwargs)
+
+        @property
+        def model_params(self) -> Any:
+            return self.__dict__["model_params"]
+
+        @model_params.setter
+        def model_params(self, params: Any) -> None:
+            params.progress_callback = self._loading.c_callback
+            self.__dict__["model_params"] = params
+
+    return ProgressLlama
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

@@ -16,13 +16,22 @@ import ctypes
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from agent.home import data_home
 from agent.llm.base import ProgressFn
 
-if TYPE_CHECKING:
-    from agent.llm.llama import LlamaModel
+
+class LoadedModel(Protocol):
+    """What the cache needs of an embedded model (``LlamaModel``), named here so the cache
+    does not import the backend that uses it."""
+
+    kv_type: str
+
+    @property
+    def llama(self) -> Any: ...
+
+    def eval_tokens(self, tokens: list[int], progress: ProgressFn | None = None) -> None: ...
 
 MIN_TOKENS = 512
 """Shorter prefixes prefill in well under a second; not worth a file."""
@@ -69,7 +78,7 @@ class PrefixCache:
         return self.directory / f"{digest.hexdigest()[:40]}.kv"
 
     def restore_or_fill(
-        self, model: LlamaModel, prefix: list[int], progress: ProgressFn | None
+        self, model: LoadedModel, prefix: list[int], progress: ProgressFn | None
     ) -> str:
         """Make ``model``'s KV cache start with ``prefix``: from memory, from disk, or by
         evaluating it (then saving it for next time). Returns which of those happened."""
@@ -87,7 +96,7 @@ class PrefixCache:
             self.last_outcome = "filled"
         return self.last_outcome
 
-    def _load(self, model: LlamaModel, prefix: list[int]) -> bool:
+    def _load(self, model: LoadedModel, prefix: list[int]) -> bool:
         import llama_cpp
 
         path = self.path_for(prefix, model.kv_type)
@@ -109,7 +118,7 @@ class PrefixCache:
         os.utime(path)  # recently used: pruned last
         return True
 
-    def _save(self, model: LlamaModel, prefix: list[int]) -> None:
+    def _save(self, model: LoadedModel, prefix: list[int]) -> None:
         import llama_cpp
 
         self.directory.mkdir(parents=True, exist_ok=True)

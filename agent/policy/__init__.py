@@ -1,0 +1,1 @@
+"""Policy files: protected paths, trusted signers, auto-approval rules, sandbox limits."""
