@@ -26,6 +26,7 @@ from bench.solve_tasks import Task, Verdict, judge, read_tree, write_tree
 
 CTX = 8192  # agent's default context; the server gets the same
 GRACE_SECONDS = 15  # after the cap: Ctrl-C first, so agent pauses cleanly and removes its container
+# (Aider is killed at once: its result is the files it wrote, and Ctrl-C only asks it for another)
 TEST_LINES = 50  # Aider's benchmark feeds back this many lines of test output
 RECORD_DIR = ".agent-approvals/"  # CI mode's signature record on the run branch, not code
 TEST_COMMAND = "python3 -m pytest -q"  # a task folder has no marker agent detects pytest by
@@ -72,8 +73,10 @@ class Finished:
         return self.exit_code is None
 
 
-def run_capped(command: list[str], cwd: Path, env: dict[str, str], seconds: float, log: Path) -> Finished:
-    """Run ``command`` in its own process group for at most ``seconds``; then Ctrl-C, then kill.
+def run_capped(command: list[str], cwd: Path, env: dict[str, str], seconds: float, log: Path,
+               grace: float = GRACE_SECONDS) -> Finished:
+    """Run ``command`` in its own process group for at most ``seconds``; then Ctrl-C, and after
+    ``grace`` seconds kill (at once when ``grace`` is 0).
 
     The whole group is stopped so nothing a tool started keeps a core busy during the next task.
     """
@@ -86,16 +89,17 @@ def run_capped(command: list[str], cwd: Path, env: dict[str, str], seconds: floa
             code: int | None = proc.wait(timeout=max(seconds, 0.1))
         except subprocess.TimeoutExpired:
             code = None
-            _stop_group(proc)
+            _stop_group(proc, grace)
         except BaseException:
-            _stop_group(proc)
+            _stop_group(proc, grace)
             raise
     text = log.read_text(errors="replace")
     return Finished(code, text[text.rfind("$ "):])
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGINT, GRACE_SECONDS), (signal.SIGKILL, 5)):
+def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    steps = ((signal.SIGINT, grace), (signal.SIGKILL, 5)) if grace > 0 else ((signal.SIGKILL, 5),)
+    for sig, wait in steps:
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
@@ -289,7 +293,7 @@ def run_aider(cfg: Settings, server: LlamaServer, task: Task, work: Path, log: P
             break
         tries = attempt
         done = run_capped(aider_command(cfg, server, task, where, message, attempt > 1), files,
-                          {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}, left, log)
+                          {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}, left, log, grace=0)
         seconds = time.monotonic() - start  # the judge after the last try is outside the tool, as for agent
         exit_code, timed_out = done.exit_code, done.timed_out
         if timed_out:
