@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
 
+from agent.llm.llama import default_threads  # noqa: E402
 from bench.solve_tasks import Task, load_tasks, pick  # noqa: E402
 from bench.solve_tools import LlamaServer, Outcome, Settings, run_agent, run_aider  # noqa: E402
 
@@ -44,12 +45,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--agent-cmd", default=str(Path(sys.executable).parent / "agent"),
                    help="command that runs agent (default: this venv's)")
     p.add_argument("--task-seconds", type=float, default=300, help="wall-clock cap per task, for each tool")
-    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
-                   help="llama.cpp threads for both tools")
+    p.add_argument("--threads", type=int, help="llama.cpp threads for both tools (default: what agent picks "
+                   "at the start: $AGENT_THREADS, else the physical cores other processes leave idle)")
     p.add_argument("--only", choices=TOOLS, help="run one tool only")
     p.add_argument("--out", type=Path, help="keep per-task logs, files and results.json in this folder")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = p.parse_args(argv)
+    if args.threads is None:
+        args.threads = default_threads()  # spinning threads on a busy core collapse; both tools get the same
     if args.n < 1 or args.task_seconds <= 0 or args.threads < 1:
         p.error("--n, --task-seconds and --threads must be positive")
     return args
