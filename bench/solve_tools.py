@@ -57,10 +57,12 @@ class Outcome:
     exit_code: int | None = None
     tries: int = 1
     notes: list[str] = field(default_factory=list)
+    load: float = field(default_factory=lambda: os.getloadavg()[0])  # other work on the cores slows both tools
 
     def as_dict(self) -> dict[str, object]:
         return {"solved": self.solved, "seconds": round(self.seconds, 1), "timed_out": self.timed_out,
-                "exit_code": self.exit_code, "tries": self.tries, "notes": self.notes}
+                "exit_code": self.exit_code, "tries": self.tries, "notes": self.notes,
+                "load_average": round(self.load, 1)}
 
 
 @dataclass
@@ -160,6 +162,7 @@ def run_agent(cfg: Settings, task: Task, work: Path, log: Path) -> Outcome:
     start = time.monotonic()
     done = run_capped(command, where, cfg.agent_env(), cfg.task_seconds, log)
     seconds = time.monotonic() - start
+    keep_error_log(cfg.home, where)
     branch, final = run_branch_files(repo)
     verdict = judge(cfg.agent_cmd, task, final, where / "judged", cfg.agent_env())
     notes = [] if branch else ["no run branch: the run stopped before it began"]
@@ -167,6 +170,13 @@ def run_agent(cfg: Settings, task: Task, work: Path, log: Path) -> Outcome:
         notes += tail(done.output)
     notes += judge_notes(verdict)
     return Outcome(verdict.passed, seconds, done.timed_out, done.exit_code, 1, notes)
+
+
+def keep_error_log(home: Path, where: Path) -> None:
+    """agent writes an internal error's traceback to AGENT_HOME, which this run deletes at its end."""
+    log = home / "last-error.log"
+    if log.is_file():
+        log.rename(where / "last-error.log")
 
 
 def judge_notes(verdict: Verdict) -> list[str]:
