@@ -100,17 +100,23 @@ def run_capped(command: list[str], cwd: Path, env: dict[str, str], seconds: floa
 
 
 def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    steps = ((signal.SIGINT, grace), (signal.SIGKILL, 5)) if grace > 0 else ((signal.SIGKILL, 5),)
-    for sig, wait in steps:
+    """Ctrl-C the group and give its leader ``grace`` seconds to finish cleanly, then kill
+    whatever is left of the group (children that ignore Ctrl-C included)."""
+    if grace > 0:
+        _signal_group(proc, signal.SIGINT)
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            continue
+            pass
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:  # the whole group is gone already
+        pass
 
 
 def git(repo: Path, *args: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.solve_rate import summary  # noqa: E402
 from bench.solve_tasks import Verdict, judge, judged_tree, load_tasks, pick  # noqa: E402
-from bench.solve_tools import retry_message, run_branch_files  # noqa: E402
+from bench.solve_tools import retry_message, run_branch_files, run_capped  # noqa: E402
 
 STUB = "def double(n):\n    pass\n"
 TESTS = "import unittest\n\nfrom twice import double\n\n\nclass T(unittest.TestCase):\n" \
@@ -129,3 +130,15 @@ def test_ratios_are_agent_over_aider_and_missing_when_aider_solved_none() -> Non
     assert result["agent"]["solve_rate"] == 1.0 and result["aider"]["solve_rate"] == 0.5
     assert result["solve_rate_ratio"] == 2.0 and result["seconds_ratio"] == 1.0
     assert summary(rows[1:2], {})["solve_rate_ratio"] is None
+
+
+def test_a_tool_past_the_cap_is_stopped_with_the_processes_it_started(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    script = f"sleep 60 & echo $! > {pid_file}; echo started; wait"
+    start = time.monotonic()
+    done = run_capped(["sh", "-c", script], tmp_path, {"PATH": "/usr/bin:/bin"}, 1.0, tmp_path / "log", grace=0.5)
+    assert done.timed_out and "started" in done.output
+    assert time.monotonic() - start < 10
+    child = int(pid_file.read_text())
+    time.sleep(0.2)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
