@@ -18,6 +18,7 @@ from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
 from agent.errors import AgentError, ModelReplyError
 from agent.graph.judge import Verdict, judge, preserves_behaviour, test_edits
+from agent.graph.report import write_report
 from agent.graph.services import Services
 from agent.graph.state import Outcome, RunState, Stage, Status
 from agent.policy.evaluate import evaluate_stage
@@ -421,8 +422,6 @@ def advance(state: RunState, svc: Services) -> Update:
 
 
 def report(state: RunState, svc: Services) -> Update:
-    from agent.runs.report import write_report
-
     text = write_report(state, svc.files, svc.worktree.branch)
     svc.log(
         "run_ended", {"outcomes": [{"stage": o["stage"], "status": o["status"]} for o in state.get("outcomes", [])]}

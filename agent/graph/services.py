@@ -17,7 +17,7 @@ from agent.sandbox.base import Limits, Runner
 from agent.vcs.worktree import RunWorktree
 
 if TYPE_CHECKING:
-    from agent.rewrites import Strategy
+    from agent.graph.strategy import Strategy
 
 
 @dataclass
