@@ -7,7 +7,10 @@ rolling back moves the branch to the last good checkpoint.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import git
@@ -15,6 +18,7 @@ import git
 from agent.errors import AgentError
 
 IDENTITY = ("-c", "user.name=agent", "-c", "user.email=agent@localhost")
+LEFTOVER_WAIT_S = 10.0  # how long a resume waits for a killed run's last git to finish
 
 
 def exclude_run_files(repo: Path) -> None:
@@ -23,8 +27,33 @@ def exclude_run_files(repo: Path) -> None:
     exclude = (repo / common if not common.is_absolute() else common) / "info" / "exclude"
     exclude.parent.mkdir(parents=True, exist_ok=True)
     lines = exclude.read_text().splitlines() if exclude.exists() else []
-    if "/.agent/" not in lines:
-        exclude.write_text("\n".join([*lines, "/.agent/"]) + "\n")
+    if "/.agent/" in lines:
+        return
+    tmp = exclude.with_name(f".exclude.{os.getpid()}.tmp")  # a kill mid-write never cuts the user's file
+    tmp.write_text("\n".join([*lines, "/.agent/"]) + "\n")
+    os.replace(tmp, exclude)
+
+
+def _admin_dir(worktree: Path) -> Path | None:
+    """The worktree's own folder in the repository (``.git/worktrees/NAME``), from its .git file."""
+    try:
+        text = (worktree / ".git").read_text()
+    except OSError:
+        return None
+    return Path(text.removeprefix("gitdir:").strip()) if text.startswith("gitdir:") else None
+
+
+def _processes_in(folder: Path) -> list[int]:
+    """Live processes (other than this one) whose working directory is inside ``folder``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+        except OSError:
+            continue
+        if int(proc.name) != os.getpid() and cwd.is_relative_to(folder):
+            found.append(int(proc.name))
+    return found
 
 
 class RunWorktree:
@@ -41,16 +70,73 @@ class RunWorktree:
             raise AgentError(f"git {args[0]} failed in the run worktree: {err.stderr.strip()}") from None
 
     def create(self, base_commit: str) -> None:
-        """Create the worktree and branch at ``base_commit``; a no-op if they already exist."""
+        """Create the worktree and branch at ``base_commit``; a no-op if they already exist.
+
+        A worktree half made by a killed ``git worktree add`` is removed and made again.
+        """
         exclude_run_files(self.repo)
         if (self.path / ".git").exists():
-            return
+            if self._usable():
+                return
+            admin = _admin_dir(self.path)
+            if admin is not None:
+                shutil.rmtree(admin, ignore_errors=True)
+            shutil.rmtree(self.path)
         main = git.Repo(self.repo)
+        self._forget_registration(Path(main.git.rev_parse("--git-common-dir")))
         main.git.worktree("prune")
         if self.branch in [h.name for h in main.heads]:
             main.git.worktree("add", str(self.path), self.branch)
         else:
             main.git.worktree("add", "-q", "-b", self.branch, str(self.path), base_commit)
+
+    def _usable(self) -> bool:
+        """True if git sees a worktree on the run branch here (a killed add may leave HEAD unset)."""
+        done = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.path, capture_output=True, text=True)
+        return done.returncode == 0 and done.stdout.strip() == f"refs/heads/{self.branch}"
+
+    def _forget_registration(self, common: Path) -> None:
+        """Drop the repository's record of this worktree when its folder never got a .git file."""
+        common = common if common.is_absolute() else self.repo / common
+        for admin in (common / "worktrees").glob("*"):
+            try:
+                points_here = Path((admin / "gitdir").read_text().strip()) == self.path / ".git"
+            except OSError:
+                continue
+            if points_here:
+                shutil.rmtree(admin, ignore_errors=True)
+
+    def clear_stale_locks(self) -> list[Path]:
+        """Remove the lock files a killed git left in this run's worktree and on its refs.
+
+        Only the run holding the repository lock calls this, so no git but the run's own works
+        here; once the killed run's last processes are gone, every such lock is stale.
+        Returns the locks removed.
+        """
+        admin = _admin_dir(self.path)
+        if admin is None or not admin.is_dir():
+            return []
+        deadline = time.monotonic() + LEFTOVER_WAIT_S
+        while busy := _processes_in(self.path):
+            if time.monotonic() > deadline:
+                raise AgentError(
+                    f"process {busy[0]} still works in the run's worktree {self.path}; "
+                    "wait for it to end or stop it, then resume"
+                )
+            time.sleep(0.05)
+        common = (admin / (admin / "commondir").read_text().strip()).resolve()
+        locks = [
+            *admin.glob("*.lock"),
+            common / "refs" / "heads" / f"{self.branch}.lock",
+            *(common / "refs" / "agent" / self.run_id).glob("*.lock"),
+        ]
+        removed = [lock for lock in locks if lock.is_file()]
+        for lock in removed:
+            lock.unlink()
+        initializing = admin / "locked"  # 'git worktree add' killed before it finished
+        if initializing.is_file() and initializing.read_text().strip() == "initializing":
+            initializing.unlink()
+        return removed
 
     def head(self) -> str:
         return self._git("rev-parse", "HEAD")
