@@ -103,4 +103,4 @@ def list_runs(repo: Path) -> list[RunFiles]:
     root = repo / ".agent" / "runs"
     if not root.is_dir():
         return []
-    return [RunFiles(repo, p.name) for p in sorted(root.iterdir()) if (p / "meta.json").is_file()]
+    return [RunFiles(repo, p.name) for p in sorted(root.glob("[!.]*")) if (p / "meta.json").is_file()]

@@ -5,8 +5,8 @@ Used only where the user asked for it in so many words (``--backend none
 Docker or bubblewrap runner.
 
 The command runs under a small reaper process that the kernel signals when the agent dies
-(``PR_SET_PDEATHSIG``); it then kills the command's whole process group, so no test outlives
-a killed run.
+(``PR_SET_PDEATHSIG``); it then kills the command's whole process group, and it kills what
+the command left running before it exits itself, so no test outlives a killed run.
 """
 
 from __future__ import annotations
@@ -24,6 +24,24 @@ REAPER = """
 import ctypes, os, signal, subprocess, sys
 def stop(*_):
     os.killpg(0, signal.SIGKILL)
+def clear():
+    me, group = os.getpid(), os.getpgid(0)
+    while True:  # until no other live process of the group is left (one may fork meanwhile)
+        found = False
+        for name in os.listdir("/proc"):
+            try:
+                stat = open(f"/proc/{name}/stat").read() if name.isdigit() and int(name) != me else ""
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if fields and fields[0] != "Z" and int(fields[2]) == group:
+                found = True
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                except OSError:
+                    pass
+        if not found:
+            return
 signal.signal(signal.SIGTERM, stop)
 ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG: told when the agent dies
 if os.getppid() != int(sys.argv[1]):
@@ -32,7 +50,8 @@ try:
     code = subprocess.call(sys.argv[2:])
 except OSError as err:
     print(f"{sys.argv[2]}: {err.strerror}", file=sys.stderr)
-    sys.exit(127)
+    code = 127
+clear()  # what the command left running dies before we go, not after the agent looks
 sys.exit(128 - code if code < 0 else code)
 """
 

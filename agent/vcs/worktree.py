@@ -18,6 +18,9 @@ import git
 from agent.errors import AgentError
 
 IDENTITY = ("-c", "user.name=agent", "-c", "user.email=agent@localhost")
+# A run's commit starts no repository-wide maintenance: killed with the run, it would leave
+# objects/maintenance.lock in the user's repository, where no resume may take it away.
+NO_MAINTENANCE = ("-c", "maintenance.auto=false", "-c", "gc.auto=0")
 LEFTOVER_WAIT_S = 10.0  # how long a resume waits for a killed run's last git to finish
 
 
@@ -172,7 +175,7 @@ class RunWorktree:
             raise AgentError(f"the patch does not apply: {proc.stderr.decode(errors='replace').strip()}")
 
     def commit(self, message: str) -> str:
-        self._git(*IDENTITY, "commit", "-q", "--allow-empty", "-m", message)
+        self._git(*IDENTITY, *NO_MAINTENANCE, "commit", "-q", "--allow-empty", "-m", message)
         return self.head()
 
     def checkpoint_ref(self, stage: int) -> str:
