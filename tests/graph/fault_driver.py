@@ -8,6 +8,7 @@ One JSON request a line on stdin, one JSON reply a line on stdout. A request:
    "sandbox": "none" | "bwrap", "env": {NAME: VALUE},
    "kill_after": SECONDS                          the server kills the group after this long, or
    "kill_at": {"node": K}                         on entering the K-th node call, or
+   "kill_at": {"git_lock": N}                     while git holds a lock, the N-th time one appears, or
    "kill_at": {"before"|"after": "MODULE:NAME", "nth": N}   around the N-th call of that
                                                   function (NAME may be Class.method), or
    "kill_at": {"tear": N}                         halfway through the N-th audit entry write}
@@ -28,6 +29,7 @@ import select
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from contextlib import nullcontext
@@ -104,6 +106,29 @@ def kill_around(target: str, nth: int, after: bool) -> None:
     setattr(owner, name, wrapped)
 
 
+def kill_while_git_locks(nth: int, repo: Path) -> None:
+    """SIGKILL while a git process holds a lock file (index.lock, HEAD.lock, a ref's .lock) in
+    ``repo``'s git folder: the nth time one appears, as seen by a thread polling for them."""
+    git_dir = repo / ".git"
+
+    def held() -> bool:
+        return any(any(git_dir.glob(pattern)) for pattern in ("worktrees/*/*.lock", "*.lock", "refs/*/*/*.lock",
+                                                               "refs/*/*/*/*.lock"))
+
+    def watch() -> None:
+        seen, before = 0, False
+        while True:
+            now = held()
+            if now and not before:
+                seen += 1
+                if seen == nth:
+                    die()
+            before = now
+            time.sleep(0.0001)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def tear_audit_write(nth: int) -> None:
     """The nth audit entry write stops halfway, as a kill during a large write can leave it."""
     original = audit._write_entry
@@ -126,8 +151,10 @@ def terminal() -> Terminal:
     return Terminal(show=lambda line: print(line, flush=True), busy=lambda what: nullcontext(), reviewer=approve)
 
 
-def arm(kill_at: dict[str, Any]) -> None:
-    if "node" in kill_at:
+def arm(kill_at: dict[str, Any], repo: Path) -> None:
+    if "git_lock" in kill_at:
+        kill_while_git_locks(kill_at["git_lock"], repo)
+    elif "node" in kill_at:
         kill_at_node_entry(kill_at["node"])
     elif "tear" in kill_at:
         tear_audit_write(kill_at["tear"])
@@ -138,9 +165,9 @@ def arm(kill_at: dict[str, Any]) -> None:
 
 def run(request: dict[str, Any]) -> None:
     """In the child: the run itself, started or resumed as the request says."""
-    if request.get("kill_at"):
-        arm(request["kill_at"])
     repo = Path(request["repo"])
+    if request.get("kill_at"):
+        arm(request["kill_at"], repo)
     if request["command"] == "resume":
         resume(RunFiles(repo, request["run"]), terminal(), model=ByRequest([]))
         print("RESUMED", flush=True)

@@ -34,12 +34,6 @@ from tests.conftest import WORKSPACES, git, make_repo
 DRIVER = Path(__file__).with_name("fault_driver.py")
 NODE_CALLS = 15  # snapshot, plan, then (propose verify gate apply check advance) x 2, report
 USER_FILES = ("inventory/stock.py", "scratch.txt")
-KILL_HOOK = """#!/bin/sh
-# fault tests: with FAULT_KILL_MARK naming an existing file, kill git's whole process group
-# while git commit holds index.lock (git runs this hook with the index locked)
-if [ -n "$FAULT_KILL_MARK" ] && [ -e "$FAULT_KILL_MARK" ]; then rm -f "$FAULT_KILL_MARK"; kill -KILL 0; fi
-exit 0
-"""
 RANDOM_TRIALS = 16  # each starts once and is killed up to KILLS_PER_TRIAL times
 KILLS_PER_TRIAL = 16
 MIN_RANDOM_KILLS = 160  # kills that landed (a kill after the run ended is not counted)
@@ -79,9 +73,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def trial_repo(dest: Path) -> Path:
     """py-inventory with the user's work in progress (a changed tracked file, an untracked one)."""
     repo = make_repo(WORKSPACES / "py-inventory", dest)
-    hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text(KILL_HOOK)
-    hook.chmod(0o755)
     stock = repo / "inventory" / "stock.py"
     stock.write_text(stock.read_text() + "# the user's work in progress\n")
     (repo / "scratch.txt").write_text("untracked notes\n")
@@ -132,28 +123,31 @@ def outcome(repo: Path) -> dict[str, object]:
     }
 
 
-def check_stopped(repo: Path, user: dict[str, object]) -> None:
-    """A killed run reads consistently at the instant it died, before anything repairs it."""
+def check_stopped(repo: Path, user: dict[str, object]) -> list[str]:
+    """A killed run reads consistently at the instant it died, before anything repairs it.
+    Returns the git lock files the kill left."""
     assert user_view(repo) == user  # the run never shows in the user's git status
+    locks = sorted(str(p.relative_to(repo)) for p in (repo / ".git").rglob("*.lock"))
     run = run_id_of(repo)
     if run is None:
-        return
+        return locks
     run_dir = repo / ".agent" / "runs" / run
     log = verify_log(run_dir / "audit.jsonl")
     assert log.ok, log.problem  # a kill mid-append is not tampering
     if (run_dir / "report.json").is_file():  # 'agent runs' says finished: the log must be complete
         assert log.entries[-1]["event"] == "run_ended"
+    return locks
 
 
 Kills = list[dict[str, Any]] | Callable[[int], dict[str, Any]]
 
 
-def run_to_the_end(server: Server, repo: Path, kills: Kills, log: Path, **request: Any) -> int:
+def run_to_the_end(server: Server, repo: Path, kills: Kills, log: Path, **request: Any) -> list[list[str]]:
     """Start the run, then resume it after each kill until it ends; ``kills`` arms attempt i
-    (a list, or a function of i). Returns how many kills landed (a kill timed after the attempt
-    ended does not)."""
+    (a list, or a function of i). Returns, for each kill that landed (a kill timed after the
+    attempt ended does not), the git locks it left."""
     user = user_view(repo)
-    landed = 0
+    stops: list[list[str]] = []
     for i in range(MAX_ATTEMPTS):
         run = run_id_of(repo)
         where = {"command": "resume", "run": run} if run else {"command": "start"}
@@ -162,10 +156,9 @@ def run_to_the_end(server: Server, repo: Path, kills: Kills, log: Path, **reques
         assert reply["leftovers"] == [], f"test processes outlived the run: {reply}"
         if reply["status"] == 0:
             assert user_view(repo) == user
-            return landed
+            return stops
         assert reply["status"] == -9, f"{where} {kill} ended with {reply}:\n{log.read_text()[-3000:]}"
-        landed += 1
-        check_stopped(repo, user)
+        stops.append(check_stopped(repo, user))
     raise AssertionError(f"the run never finished:\n{log.read_text()[-3000:]}")
 
 
@@ -185,8 +178,8 @@ def reference(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 def killed_and_resumed(server: Server, tmp_path: Path, kills: Kills, **request: Any) -> dict[str, object]:
     repo = trial_repo(tmp_path / "repo")
-    landed = run_to_the_end(server, repo, kills, tmp_path / "log", **request)
-    assert landed >= 1, "the kill never happened"
+    stops = run_to_the_end(server, repo, kills, tmp_path / "log", **request)
+    assert len(stops) == len(kills), f"{len(kills) - len(stops)} of the kills never happened"
     return outcome(repo)
 
 
@@ -201,8 +194,6 @@ ANCHORS = {
     # a step's result saved, the checkpoint after it not (class 2: resume did nothing)
     **{f"step result saved ({n})": [{"kill_at": {"after": "langgraph.checkpoint.sqlite:SqliteSaver.put_writes",
                                                  "nth": n}}] for n in (2, 5, 9, 14, 20)},
-    # git commit holds index.lock (class 3: every later git call failed)
-    "git lock held": [{"env": {"FAULT_KILL_MARK": "MARK"}}],
     "checkpoint ref written": [{"kill_at": {"after": "agent.vcs.worktree:RunWorktree.set_checkpoint", "nth": 1}}],
     # durable writes: audit entries and heads, run files (class 4: torn audit appends)
     **{f"after fsync {n}": [{"kill_at": {"after": "os:fsync", "nth": n}}] for n in range(1, 31, 3)},
@@ -219,13 +210,16 @@ ANCHORS = {
 
 @pytest.mark.parametrize("anchor", list(ANCHORS))
 def test_kill_at_an_anchored_moment(anchor: str, server: Server, reference: dict[str, Any], tmp_path: Path) -> None:
-    kills = [dict(k) for k in ANCHORS[anchor]]
-    for kill in kills:
-        if "env" in kill:
-            mark = tmp_path / "kill-mark"
-            mark.write_text("")
-            kill["env"] = {"FAULT_KILL_MARK": str(mark)}
-    assert killed_and_resumed(server, tmp_path, kills) == reference["outcome"]
+    assert killed_and_resumed(server, tmp_path, ANCHORS[anchor]) == reference["outcome"]
+
+
+@pytest.mark.parametrize("nth", [1, 4, 12])
+def test_kill_while_git_holds_a_lock(nth: int, server: Server, reference: dict[str, Any], tmp_path: Path) -> None:
+    """Killed with git mid-operation, the run's worktree keeps git's lock; resume clears it."""
+    repo = trial_repo(tmp_path / "repo")
+    [locks] = run_to_the_end(server, repo, [{"kill_at": {"git_lock": nth}}], tmp_path / "log")
+    assert locks, "no git lock was left by the kill"
+    assert outcome(repo) == reference["outcome"]
 
 
 def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_path: Path) -> None:
@@ -246,7 +240,7 @@ def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_
             return {"kill_after": rng.uniform(0.001, span / 3)}
 
         repo = trial_repo(tmp_path / f"repo{trial}")
-        landed += run_to_the_end(server, repo, kill, tmp_path / f"log{trial}")
+        landed += len(run_to_the_end(server, repo, kill, tmp_path / f"log{trial}"))
         assert outcome(repo) == reference["outcome"], f"trial {trial}"
     print(f"{landed} kills landed in {RANDOM_TRIALS} trials")
     assert landed >= MIN_RANDOM_KILLS
@@ -260,7 +254,7 @@ def test_bwrap_checks_leave_no_scratch_copy(server: Server, tmp_path: Path) -> N
         kills = [{"kill_at": {"after": "agent.sandbox.bwrap_runner:make_copy", "nth": n}} for n in (1, 2, 3)]
         repo = trial_repo(tmp_path / "repo")
         env = {"TMPDIR": str(tmpdir)}
-        assert run_to_the_end(server, repo, kills, tmp_path / "log", sandbox="bwrap", env=env) == 3
+        assert len(run_to_the_end(server, repo, kills, tmp_path / "log", sandbox="bwrap", env=env)) == 3
         result = outcome(repo)
         assert result["refs"] == ["stage-1", "stage-2"] and result["verify"] == 0 and result["audit_verify"] == 0
         assert list(tmpdir.rglob("bwrap-*")) == []
