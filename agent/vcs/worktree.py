@@ -86,7 +86,7 @@ class RunWorktree:
                 shutil.rmtree(admin, ignore_errors=True)
             shutil.rmtree(self.path)
         main = git.Repo(self.repo)
-        self._forget_registration(Path(main.git.rev_parse("--git-common-dir")))
+        self._forget_registration(self._common_dir())
         main.git.worktree("prune")
         if self.branch in [h.name for h in main.heads]:
             main.git.worktree("add", str(self.path), self.branch)
@@ -100,7 +100,6 @@ class RunWorktree:
 
     def _forget_registration(self, common: Path) -> None:
         """Drop the repository's record of this worktree when its folder never got a .git file."""
-        common = common if common.is_absolute() else self.repo / common
         for admin in (common / "worktrees").glob("*"):
             try:
                 points_here = Path((admin / "gitdir").read_text().strip()) == self.path / ".git"
@@ -116,30 +115,31 @@ class RunWorktree:
         here; once the killed run's last processes are gone, every such lock is stale.
         Returns the locks removed.
         """
-        admin = _admin_dir(self.path)
-        if admin is None or not admin.is_dir():
-            return []
         deadline = time.monotonic() + LEFTOVER_WAIT_S
-        while busy := _processes_in(self.path):
+        while self.path.is_dir() and (busy := _processes_in(self.path)):
             if time.monotonic() > deadline:
                 raise AgentError(
                     f"process {busy[0]} still works in the run's worktree {self.path}; "
                     "wait for it to end or stop it, then resume"
                 )
             time.sleep(0.05)
-        common = (admin / (admin / "commondir").read_text().strip()).resolve()
-        locks = [
-            *admin.glob("*.lock"),
-            common / "refs" / "heads" / f"{self.branch}.lock",
-            *(common / "refs" / "agent" / self.run_id).glob("*.lock"),
-        ]
+        common = self._common_dir()
+        locks = [common / "refs" / "heads" / f"{self.branch}.lock",
+                 *(common / "refs" / "agent" / self.run_id).glob("*.lock")]
+        admin = _admin_dir(self.path)
+        if admin is not None and admin.is_dir():
+            locks += admin.glob("*.lock")
+            initializing = admin / "locked"  # 'git worktree add' killed before it finished
+            if initializing.is_file() and initializing.read_text().strip() == "initializing":
+                initializing.unlink()
         removed = [lock for lock in locks if lock.is_file()]
         for lock in removed:
             lock.unlink()
-        initializing = admin / "locked"  # 'git worktree add' killed before it finished
-        if initializing.is_file() and initializing.read_text().strip() == "initializing":
-            initializing.unlink()
         return removed
+
+    def _common_dir(self) -> Path:
+        common = Path(git.Repo(self.repo).git.rev_parse("--git-common-dir"))
+        return common if common.is_absolute() else self.repo / common
 
     def head(self) -> str:
         return self._git("rev-parse", "HEAD")

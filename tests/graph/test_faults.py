@@ -241,7 +241,9 @@ def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_
 
         repo = trial_repo(tmp_path / f"repo{trial}")
         landed += len(run_to_the_end(server, repo, kill, tmp_path / f"log{trial}"))
-        assert outcome(repo) == reference["outcome"], f"trial {trial}"
+        result, expected = outcome(repo), reference["outcome"]
+        differs = {k: (v, expected[k]) for k, v in result.items() if v != expected[k]}
+        assert not differs, f"trial {trial}: {differs}\n{(tmp_path / f'log{trial}').read_text()[-3000:]}"
     print(f"{landed} kills landed in {RANDOM_TRIALS} trials")
     assert landed >= MIN_RANDOM_KILLS
 
