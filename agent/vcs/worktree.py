@@ -22,6 +22,7 @@ IDENTITY = ("-c", "user.name=agent", "-c", "user.email=agent@localhost")
 # objects/maintenance.lock in the user's repository, where no resume may take it away.
 NO_MAINTENANCE = ("-c", "maintenance.auto=false", "-c", "gc.auto=0")
 LEFTOVER_WAIT_S = 10.0  # how long a resume waits for a killed run's last git to finish
+SHARED_LOCK_AGE_S = 2.0  # a live git holds packed-refs.lock for milliseconds, and gives up after 1 s
 
 
 def exclude_run_files(repo: Path) -> None:
@@ -112,8 +113,9 @@ class RunWorktree:
         """Remove the lock files a killed git left in this run's worktree and on its refs.
 
         Only the run holding the repository lock calls this, so no git but the run's own works
-        here; once the killed run's last processes are gone, every such lock is stale.
-        Returns the locks removed.
+        here; once the killed run's last processes are gone, every such lock is stale. The
+        repository's packed-refs.lock, which the run's git takes for a moment too, is removed
+        only once it has been there longer than any live git holds it. Returns the locks removed.
         """
         deadline = time.monotonic() + LEFTOVER_WAIT_S
         while self.path.is_dir() and (busy := _processes_in(self.path)):
@@ -132,9 +134,12 @@ class RunWorktree:
             initializing = admin / "locked"  # 'git worktree add' killed before it finished
             if initializing.is_file() and initializing.read_text().strip() == "initializing":
                 initializing.unlink()
-        removed = [lock for lock in locks if lock.is_file()]
+        shared = common / "packed-refs.lock"  # our reset and commit take it too, for a moment
+        while shared.is_file() and time.time() - shared.stat().st_mtime < SHARED_LOCK_AGE_S:
+            time.sleep(0.05)
+        removed = [lock for lock in [*locks, shared] if lock.is_file()]
         for lock in removed:
-            lock.unlink()
+            lock.unlink(missing_ok=True)
         return removed
 
     def _common_dir(self) -> Path:

@@ -219,14 +219,16 @@ def leftovers() -> list[int]:
 
 
 def reap() -> None:
-    """Wait for orphans the killed group left to this server (it is their subreaper)."""
-    while True:
+    """Wait until every process the killed group left has ended (this server is their
+    subreaper): a child forked just before the kill may still hold the run's files open."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
-            return
+            time.sleep(0.005)
 
 
 def attempt(request: dict[str, Any]) -> dict[str, Any]:
