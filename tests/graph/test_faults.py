@@ -34,7 +34,7 @@ from tests.conftest import WORKSPACES, git, make_repo
 DRIVER = Path(__file__).with_name("fault_driver.py")
 NODE_CALLS = 15  # snapshot, plan, then (propose verify gate apply check advance) x 2, report
 USER_FILES = ("inventory/stock.py", "scratch.txt")
-RANDOM_TRIALS = 16  # each starts once and is killed up to KILLS_PER_TRIAL times
+RANDOM_TRIALS = 18  # each starts once and is killed up to KILLS_PER_TRIAL times
 KILLS_PER_TRIAL = 16
 MIN_RANDOM_KILLS = 160  # kills that landed (a kill after the run ended is not counted)
 MAX_ATTEMPTS = KILLS_PER_TRIAL + 4
@@ -224,7 +224,7 @@ def test_kill_while_git_holds_a_lock(nth: int, server: Server, reference: dict[s
 
 def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_path: Path) -> None:
     """Hundreds of kills. The first of each trial falls evenly from the run's first millisecond
-    to its end; each resumed attempt is then killed at a random instant of its first third of
+    to its end; each resumed attempt is then killed at a random instant of its first fifth of
     a run's time (so kills also land while a resume starts up), until an attempt outlives its
     kill or the trial has had its kills, and the run ends."""
     rng = random.Random(14)
@@ -237,7 +237,7 @@ def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_
                 return {}
             if i == 0:
                 return {"kill_after": 0.001 if trial == 0 else span * (trial + rng.random()) / RANDOM_TRIALS}
-            return {"kill_after": rng.uniform(0.001, span / 3)}
+            return {"kill_after": rng.uniform(0.001, span / 5)}
 
         repo = trial_repo(tmp_path / f"repo{trial}")
         landed += len(run_to_the_end(server, repo, kill, tmp_path / f"log{trial}"))
