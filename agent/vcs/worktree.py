@@ -47,15 +47,16 @@ def _admin_dir(worktree: Path) -> Path | None:
     return Path(text.removeprefix("gitdir:").strip()) if text.startswith("gitdir:") else None
 
 
-def _processes_in(folder: Path) -> list[int]:
-    """Live processes (other than this one) whose working directory is inside ``folder``."""
+def _git_processes_in(folder: Path) -> list[int]:
+    """Live git processes working inside ``folder`` (a person's shell there does not count)."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cwd = Path(os.readlink(proc / "cwd"))
+            name = (proc / "comm").read_text().strip()
         except OSError:
             continue
-        if int(proc.name) != os.getpid() and cwd.is_relative_to(folder):
+        if (name == "git" or name.startswith("git-")) and cwd.is_relative_to(folder):
             found.append(int(proc.name))
     return found
 
@@ -113,15 +114,15 @@ class RunWorktree:
         """Remove the lock files a killed git left in this run's worktree and on its refs.
 
         Only the run holding the repository lock calls this, so no git but the run's own works
-        here; once the killed run's last processes are gone, every such lock is stale. The
+        here; once the killed run's last git processes are gone, every such lock is stale. The
         repository's packed-refs.lock, which the run's git takes for a moment too, is removed
         only once it has been there longer than any live git holds it. Returns the locks removed.
         """
         deadline = time.monotonic() + LEFTOVER_WAIT_S
-        while self.path.is_dir() and (busy := _processes_in(self.path)):
+        while self.path.is_dir() and (busy := _git_processes_in(self.path)):
             if time.monotonic() > deadline:
                 raise AgentError(
-                    f"process {busy[0]} still works in the run's worktree {self.path}; "
+                    f"git (process {busy[0]}) still works in the run's worktree {self.path}; "
                     "wait for it to end or stop it, then resume"
                 )
             time.sleep(0.05)
