@@ -248,6 +248,10 @@ def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_
     assert landed >= MIN_RANDOM_KILLS
 
 
+NO_BWRAP = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+@NO_BWRAP
 def test_bwrap_checks_leave_no_scratch_copy(server: Server, tmp_path: Path) -> None:
     """Killed mid-check, bwrap's repository copy is swept when the run resumes."""
     tmpdir = Path(tempfile.mkdtemp(dir="/tmp"))  # a folder the sandbox user can reach
@@ -264,6 +268,7 @@ def test_bwrap_checks_leave_no_scratch_copy(server: Server, tmp_path: Path) -> N
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+@NO_BWRAP
 def test_bwrap_checks_work_as_root_under_a_closed_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """As root, TMPDIR below a mode-0700 folder (pytest's own tmp) is unreachable for the sandbox
     user; the copy goes to /tmp instead of failing with "Can't find source path"."""
