@@ -1,10 +1,10 @@
 """The run's audit log: JSON lines, each carrying the hash of the one before.
 
 Appends are locked and fsynced. ``audit.head`` records the last entry's number and hash
-so that cutting entries off the end is caught too. ``verify_log`` names the first
-edited, deleted, reordered or inserted entry by line number. Both files can be rewritten
-together by whoever can write the run folder, so every approval also signs the log's head
-(``signed_head``) and ``anchor_problem`` checks the log against those signed heads.
+(and the entry itself) so that cutting entries off the end is caught too. ``verify_log`` names
+the first edited, deleted, reordered or inserted entry by line number. Both files can be
+rewritten together by whoever can write the run folder, so every approval also signs the log's
+head (``signed_head``) and ``anchor_problem`` checks the log against those signed heads.
 """
 
 from __future__ import annotations
@@ -42,25 +42,84 @@ def head_path(log: Path) -> Path:
     return log.with_name(log.stem + ".head")
 
 
-def _last_entry(fh: Any) -> dict[str, Any] | None:
-    fh.seek(0)
-    last = None
-    for line in fh:
-        if line.strip():
-            last = line
-    return json.loads(last) if last else None
+def _read_head(log: Path) -> dict[str, Any] | None:
+    try:
+        head = json.loads(head_path(log).read_text())
+    except (OSError, ValueError):
+        return None
+    return head if isinstance(head, dict) else None
+
+
+def _read_log(log: Path) -> tuple[bytes, bytes, str | None]:
+    """The log's complete lines, a cut-off last line, and the entry the head holds beyond them."""
+    text = log.read_bytes()
+    whole, cut = text[: text.rfind(b"\n") + 1], text[text.rfind(b"\n") + 1:]
+    head = _read_head(log) or {}
+    pending = head.get("entry")
+    if isinstance(pending, str) and head.get("seq") == whole.count(b"\n") + 1 and pending.encode().startswith(cut):
+        return whole, cut, pending
+    return whole, cut, None
+
+
+def committed_lines(log: Path) -> list[str]:
+    """The log's lines as its writer committed them; the head is the commit point.
+
+    An append first writes the head, which holds the new entry, then appends the entry to the
+    log. A kill in between leaves that entry only in the head, or cut off at the end of the
+    log: it is the committed entry all the same, not tampering. Anything else is returned as
+    it is, for ``verify_log`` to judge.
+    """
+    whole, cut, pending = _read_log(log)
+    lines = whole.decode("utf-8").splitlines()
+    if pending is not None:
+        return [*lines, pending]
+    return [*lines, cut.decode("utf-8", "replace")] if cut else lines
+
+
+def _write_head(log: Path, entry: dict[str, Any], line: str) -> None:
+    """Commit an entry: the head names it and holds it whole (replaced atomically)."""
+    head = head_path(log)
+    tmp = head.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as th:
+        th.write(json.dumps({"seq": entry["seq"], "hash": entry["hash"], "entry": line}) + "\n")
+        th.flush()
+        os.fsync(th.fileno())
+    os.replace(tmp, head)
+
+
+def _write_entry(fd: int, data: bytes) -> None:
+    """Append the committed entry in one write, then make it durable."""
+    os.write(fd, data)
+    os.fsync(fd)
+
+
+def _settle(fd: int, log: Path) -> dict[str, Any] | None:
+    """Finish an append a kill cut off; returns the last committed entry to chain onto."""
+    whole, cut, pending = _read_log(log)
+    if pending is not None:
+        os.ftruncate(fd, len(whole))
+        _write_entry(fd, (pending + "\n").encode())
+        return dict(json.loads(pending))
+    if cut:  # a cut-off line the head does not hold: end it and keep it, for verify_log to name
+        _write_entry(fd, b"\n")
+    lines = whole.decode("utf-8").splitlines()
+    return dict(json.loads(lines[-1])) if lines else None
 
 
 def append_event(
     log: Path, run_id: str, event: str, data: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Append one event (payload redacted of secrets) and fsync; returns the entry written."""
+    """Append one event (payload redacted of secrets) and fsync; returns the entry written.
+
+    Safe against a kill at any instant: the head is written (atomically, holding the entry)
+    before the entry is appended, and the next append first completes an entry so cut off.
+    """
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}; one of {sorted(EVENTS)}")
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a+", encoding="utf-8") as fh:
+    with open(log, "ab") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        last = _last_entry(fh)
+        last = _settle(fh.fileno(), log)
         entry: dict[str, Any] = {
             "seq": (last["seq"] + 1) if last else 1,
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -70,15 +129,9 @@ def append_event(
             "prev": last["hash"] if last else GENESIS,
         }
         entry["hash"] = entry_hash(entry)
-        fh.write(_canonical(entry).decode() + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-        head = head_path(log)
-        tmp = head.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": entry["seq"], "hash": entry["hash"]}) + "\n")
-        with open(tmp, "rb") as th:
-            os.fsync(th.fileno())
-        os.replace(tmp, head)
+        line = _canonical(entry).decode()
+        _write_head(log, entry, line)
+        _write_entry(fh.fileno(), (line + "\n").encode())
     return entry
 
 
@@ -118,7 +171,7 @@ def _chain_break(ln: int, entries: list[dict[str, Any]], hashes: list[str]) -> s
 def verify_log(log: Path) -> AuditReport:
     """Check the hash chain, sequence numbers and head record; stop at the first problem."""
     try:
-        lines = log.read_text(encoding="utf-8").splitlines()
+        lines = committed_lines(log)  # an append cut off by a kill is not tampering
     except FileNotFoundError:
         return AuditReport([], f"no audit log at {log}")
     entries: list[dict[str, Any]] = []

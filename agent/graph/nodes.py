@@ -422,8 +422,7 @@ def advance(state: RunState, svc: Services) -> Update:
 
 
 def report(state: RunState, svc: Services) -> Update:
-    text = write_report(state, svc.files, svc.worktree.branch)
-    svc.log(
+    svc.log(  # logged before the report is written: a report on disk means the log is complete
         "run_ended", {"outcomes": [{"stage": o["stage"], "status": o["status"]} for o in state.get("outcomes", [])]}
     )
-    return {"report": text}
+    return {"report": write_report(state, svc.files, svc.worktree.branch)}

@@ -42,15 +42,24 @@ class StageFailed(AgentError):
 def drive(
     svc: Services, first_input: dict[str, Any] | None, reviewer: Reviewer, show: Callable[[str], None]
 ) -> dict[str, Any]:
-    """Run (or continue) the graph to its end; returns the final state, raises ``Paused``."""
+    """Run (or continue) the graph to its end; returns the final state, raises ``Paused``.
+
+    ``first_input`` starts the graph when the run has no checkpoint yet; with one, it is unused.
+    """
     svc.files.dir.mkdir(parents=True, exist_ok=True)
     config = {"configurable": {"thread_id": svc.files.run_id}, "recursion_limit": 500}
     with closing(sqlite3.connect(svc.files.checkpoints_db, check_same_thread=False)) as conn:
         graph = build_graph(svc, SqliteSaver(conn))
         pending = graph.get_state(config)
-        if pending.values and not pending.next:
+        inp: Any = None
+        if pending.created_at is None:  # nothing checkpointed yet (killed just after it was made)
+            if first_input is None:
+                raise AgentError(f"run {svc.files.run_id} has no checkpoint and no start to begin from")
+            inp = first_input
+        elif not pending.next and not pending.tasks:
             return dict(pending.values)  # finished already
-        inp: Any = first_input
+        # else: go on from the checkpoint; a step whose result was saved (a task with writes but
+        # no checkpoint after it) is not run again, its saved writes are applied
         payload = pending.interrupts[0].value if pending.interrupts else None
         while True:
             try:

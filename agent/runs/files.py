@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from agent.errors import AgentError
 from agent.home import run_index_dir
+
+STAGING = ".new"
 
 
 def new_run_id() -> str:
@@ -34,6 +37,11 @@ class RunFiles:
         self.repo = repo
         self.run_id = run_id
         self.dir = repo / ".agent" / "runs" / run_id
+
+    @property
+    def staging(self) -> Path:
+        """Where a new run's first files are written before the folder is renamed into place."""
+        return self.dir.with_name(f".{self.run_id}{STAGING}")
 
     @property
     def worktree(self) -> Path:
@@ -84,8 +92,15 @@ def find_run(run_id: str, repo: Path | None = None) -> RunFiles:
     return files
 
 
+def clear_abandoned(repo: Path) -> None:
+    """Remove run folders a start killed before their rename left behind (call under the lock)."""
+    root = repo / ".agent" / "runs"
+    for path in root.glob(f".*{STAGING}") if root.is_dir() else []:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def list_runs(repo: Path) -> list[RunFiles]:
     root = repo / ".agent" / "runs"
     if not root.is_dir():
         return []
-    return [RunFiles(repo, p.name) for p in sorted(root.iterdir()) if (p / "meta.json").is_file()]
+    return [RunFiles(repo, p.name) for p in sorted(root.glob("[!.]*")) if (p / "meta.json").is_file()]

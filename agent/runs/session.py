@@ -3,6 +3,8 @@ services the graph's nodes use, and drive the graph."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from agent.approval.audit import append_event
 from agent.config import Settings, load_settings
 from agent.errors import AgentError
 from agent.graph.services import Services
@@ -19,12 +22,12 @@ from agent.policy.load import LoadedPolicy, load_policy
 from agent.policy.local import policy_for_run
 from agent.rewrites import strategy_for
 from agent.runs.driver import Reviewer, drive
-from agent.runs.files import RunFiles, new_run_id
+from agent.runs.files import RunFiles, clear_abandoned, new_run_id, write_atomic
 from agent.sandbox.base import Runner
 from agent.sandbox.checks import check_command_exists, detect_test_command
 from agent.vcs.lock import RepoLock
 from agent.vcs.target import resolve_target
-from agent.vcs.worktree import RunWorktree
+from agent.vcs.worktree import RunWorktree, exclude_run_files
 
 Mode = Literal["interactive", "ci-propose"]
 
@@ -128,6 +131,7 @@ def start(
         raise AgentError('the goal is empty: say what to change, e.g. --goal "add input validation to parse()"')
     repo = resolve_target(path, allow_dirty=allow_dirty, say=term.show)
     settings = load_settings(repo, overrides)
+    settings.model = absolute_model(settings.model, repo)
     strategy_for(settings.strategy)  # an unknown strategy stops here, before anything is written
     if model is None:
         preflight_model(settings, term.busy)
@@ -136,44 +140,78 @@ def start(
         check_command_exists(command)
     run_id = new_run_id()
     files = RunFiles(repo, run_id)
+    exclude_run_files(repo)  # before anything under .agent/ exists, so git status never shows it
     # the sandbox is opened before anything is written, so a missing engine or image changes nothing
     with RepoLock(repo, run_id), runner or open_runner(settings, repo) as sandbox:
         import git
 
+        clear_abandoned(repo)
         base = git.Repo(repo).head.commit.hexsha
-        files.dir.mkdir(parents=True, exist_ok=True)
-        policy = policy_for_run(repo, files.dir, trust_local_user=(mode == "interactive"), say=term.show)
-        files.write_json(
-            "meta.json",
-            {
-                "run_id": run_id,
-                "repo": str(repo),
-                "base_commit": base,
-                "goal": goal,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "settings": settings.model_dump(),
-                "test_command": command,
-                "policy_path": str(policy.path),
-                "policy_sha256": policy.sha256,
-                "mode": mode,
-            },
-        )
-        files.register()
-        term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
-        svc = services(files, settings, term, policy, model, sandbox, mode, record)
-        svc.log(
-            "run_started", {"goal": goal, "base_commit": base, "model": settings.model, "policy_sha256": policy.sha256}
-        )
-        first = {
+        meta = {
             "run_id": run_id,
-            "goal": goal,
             "repo": str(repo),
             "base_commit": base,
+            "goal": goal,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "settings": settings.model_dump(),
             "test_command": command,
-            "outcomes": [],
-            "events": [],
+            "policy_path": str(files.dir / "policy.yaml"),
+            "mode": mode,
         }
-        return files, drive(svc, first, term.reviewer, term.show)
+        policy = _create_run_folder(files, meta, term, mode)
+        term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
+        svc = services(files, settings, term, policy, model, sandbox, mode, record)
+        return files, drive(svc, first_state(meta), term.reviewer, term.show)
+
+
+def _create_run_folder(files: RunFiles, meta: dict[str, Any], term: Terminal, mode: Mode) -> LoadedPolicy:
+    """Write the run's policy snapshot, meta.json and first audit entry into a hidden folder and
+    rename it into place: a kill at any instant leaves either a whole run or none."""
+    staging = files.staging
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        policy = policy_for_run(files.repo, staging, trust_local_user=(mode == "interactive"), say=term.show)
+        meta["policy_sha256"] = policy.sha256
+        write_atomic(staging / "meta.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        append_event(staging / "audit.jsonl", files.run_id, "run_started", {
+            "goal": meta["goal"], "base_commit": meta["base_commit"], "model": meta["settings"]["model"],
+            "policy_sha256": policy.sha256,
+        })
+        files.register()
+        staging.rename(files.dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return load_policy(files.dir / "policy.yaml")
+
+
+def first_state(meta: dict[str, Any]) -> dict[str, Any]:
+    """The graph's input, from meta.json: a run killed before its first checkpoint starts over."""
+    return {
+        "run_id": meta["run_id"],
+        "goal": meta["goal"],
+        "repo": meta["repo"],
+        "base_commit": meta["base_commit"],
+        "test_command": meta["test_command"],
+        "outcomes": [],
+        "events": [],
+    }
+
+
+def absolute_model(spec: str, repo: Path) -> str:
+    """A relative model path (a ``.gguf`` file or ``scripted:FILE``) made absolute, so the run
+    resumes from any folder: relative to the current folder, or to the repository if only it
+    holds the file."""
+    prefix = "scripted:" if spec.startswith("scripted:") else ""
+    name = spec[len(prefix):]
+    if not name or not (prefix or name.endswith(".gguf")):
+        return spec
+    path = Path(name).expanduser()
+    if not path.is_absolute():
+        here, there = Path.cwd() / path, repo / path
+        path = there if there.exists() and not here.exists() else here
+    return prefix + str(path.resolve())
 
 
 def resume(
@@ -192,4 +230,6 @@ def resume(
     with RepoLock(files.repo, files.run_id), runner or open_runner(settings, files.repo) as sandbox:
         term.show(f"Resuming run {files.run_id} on {files.repo}")
         svc = services(files, settings, term, policy, model, sandbox, meta.get("mode", "interactive"))
-        return drive(svc, None, term.reviewer, term.show)
+        for lock in svc.worktree.clear_stale_locks():  # we hold the repository lock: their git is dead
+            term.show(f"Removed {lock}, left by a git process that was killed")
+        return drive(svc, first_state(meta), term.reviewer, term.show)

@@ -6,15 +6,21 @@ the only writable bind and /tmp a private tmpfs. There are no cgroups here, so l
 rlimits set by ``prlimit``: address space (memory), processes, file size, CPU time; wall
 time and the output cap are enforced from outside. When run as root the sandbox is started
 as uid 65534, since root ignores the process limit.
+
+Each check's copy lives in a scratch folder locked (``flock``) while the check runs; opening a
+runner removes the folders whose lock is free, which a killed run left behind.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from agent.errors import AgentError
@@ -52,6 +58,7 @@ class BwrapRunner:
         if self._bwrap is None:
             raise AgentError("bubblewrap not found: install it ('apt-get install bubblewrap')",
                              exit_code=EXIT_SANDBOX_ERROR)
+        clear_stale_scratch(_scratch_parent())
 
     def __enter__(self) -> BwrapRunner:
         return self
@@ -63,14 +70,10 @@ class BwrapRunner:
         """Each check's sandbox is gone when it ends: nothing is kept."""
 
     def run(self, workdir: Path, command: list[str], limits: Limits) -> CommandResult:
-        scratch = Path(tempfile.mkdtemp(prefix="bwrap-", dir=_scratch_parent()))
-        scratch.chmod(0o711)  # the sandbox user must reach the copy and /etc files inside
-        try:
+        with _scratch(_scratch_parent()) as scratch:
             copy = make_copy(workdir, scratch / "repo")
             etc = _fake_etc(scratch / "etc")
             return self._run(copy, etc, command, limits)
-        finally:
-            remove_tree(scratch)
 
     def _run(self, copy: Path, etc: Path, command: list[str], limits: Limits) -> CommandResult:
         as_root = os.geteuid() == 0
@@ -92,10 +95,64 @@ class BwrapRunner:
 
 
 def _scratch_parent() -> Path:
-    """Outside the home dir, which the sandbox user (uid 65534 under root) cannot enter."""
-    parent = Path(tempfile.gettempdir()) / f"agent-sandbox-{os.getuid()}"
-    parent.mkdir(mode=0o711, exist_ok=True)
-    return parent
+    """Outside the home dir, where the sandbox user (uid 65534 under root) can reach it: under
+    $TMPDIR, unless (as root) a folder above it is closed to others; then /tmp or /var/tmp."""
+    for base in (Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp")):
+        if base.is_dir() and (os.geteuid() != 0 or _open_to_others(base)):
+            parent = base / f"agent-sandbox-{os.getuid()}"
+            parent.mkdir(mode=0o711, exist_ok=True)
+            return parent
+    raise AgentError(f"the sandbox user cannot reach {tempfile.gettempdir()} or /tmp: "
+                     "set TMPDIR to a folder every user may enter (mode 1777, like /tmp)",
+                     exit_code=EXIT_SANDBOX_ERROR)
+
+
+def _open_to_others(folder: Path) -> bool:
+    """Every folder from / down to ``folder`` lets other users through (the x bit)."""
+    real = folder.resolve()
+    return all(p.stat().st_mode & 0o001 for p in (real, *real.parents))
+
+
+@contextmanager
+def _parent_lock(parent: Path, mode: int) -> Iterator[None]:
+    fd = os.open(parent / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _scratch(parent: Path) -> Iterator[Path]:
+    """A fresh scratch folder, locked while in use and removed after."""
+    with _parent_lock(parent, fcntl.LOCK_SH):  # not swept away between its making and its lock
+        scratch = Path(tempfile.mkdtemp(prefix="bwrap-", dir=parent))
+        fd = os.open(scratch, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        scratch.chmod(0o711)  # the sandbox user must reach the copy and /etc files inside
+        yield scratch
+    finally:
+        remove_tree(scratch)
+        os.close(fd)
+
+
+def clear_stale_scratch(parent: Path) -> list[Path]:
+    """Remove scratch folders no live check holds: a killed run's copies. Returns them."""
+    removed = []
+    with _parent_lock(parent, fcntl.LOCK_EX):
+        for scratch in parent.glob("bwrap-*"):
+            fd = os.open(scratch, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a check of a live run
+            finally:
+                os.close(fd)
+            remove_tree(scratch)
+            removed.append(scratch)
+    return removed
 
 
 def _prlimit(limits: Limits, uid: int) -> list[str]:

@@ -7,7 +7,10 @@ rolling back moves the branch to the last good checkpoint.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import git
@@ -15,6 +18,11 @@ import git
 from agent.errors import AgentError
 
 IDENTITY = ("-c", "user.name=agent", "-c", "user.email=agent@localhost")
+# A run's commit starts no repository-wide maintenance: killed with the run, it would leave
+# objects/maintenance.lock in the user's repository, where no resume may take it away.
+NO_MAINTENANCE = ("-c", "maintenance.auto=false", "-c", "gc.auto=0")
+LEFTOVER_WAIT_S = 10.0  # how long a resume waits for a killed run's last git to finish
+SHARED_LOCK_AGE_S = 2.0  # a live git holds packed-refs.lock for milliseconds, and gives up after 1 s
 
 
 def exclude_run_files(repo: Path) -> None:
@@ -23,8 +31,34 @@ def exclude_run_files(repo: Path) -> None:
     exclude = (repo / common if not common.is_absolute() else common) / "info" / "exclude"
     exclude.parent.mkdir(parents=True, exist_ok=True)
     lines = exclude.read_text().splitlines() if exclude.exists() else []
-    if "/.agent/" not in lines:
-        exclude.write_text("\n".join([*lines, "/.agent/"]) + "\n")
+    if "/.agent/" in lines:
+        return
+    tmp = exclude.with_name(f".exclude.{os.getpid()}.tmp")  # a kill mid-write never cuts the user's file
+    tmp.write_text("\n".join([*lines, "/.agent/"]) + "\n")
+    os.replace(tmp, exclude)
+
+
+def _admin_dir(worktree: Path) -> Path | None:
+    """The worktree's own folder in the repository (``.git/worktrees/NAME``), from its .git file."""
+    try:
+        text = (worktree / ".git").read_text()
+    except OSError:
+        return None
+    return Path(text.removeprefix("gitdir:").strip()) if text.startswith("gitdir:") else None
+
+
+def _git_processes_in(folder: Path) -> list[int]:
+    """Live git processes working inside ``folder`` (a person's shell there does not count)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+            name = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        if (name == "git" or name.startswith("git-")) and cwd.is_relative_to(folder):
+            found.append(int(proc.name))
+    return found
 
 
 class RunWorktree:
@@ -41,16 +75,77 @@ class RunWorktree:
             raise AgentError(f"git {args[0]} failed in the run worktree: {err.stderr.strip()}") from None
 
     def create(self, base_commit: str) -> None:
-        """Create the worktree and branch at ``base_commit``; a no-op if they already exist."""
+        """Create the worktree and branch at ``base_commit``; a no-op if they already exist.
+
+        A worktree half made by a killed ``git worktree add`` is removed and made again.
+        """
         exclude_run_files(self.repo)
         if (self.path / ".git").exists():
-            return
+            if self._usable():
+                return
+            admin = _admin_dir(self.path)
+            if admin is not None:
+                shutil.rmtree(admin, ignore_errors=True)
+            shutil.rmtree(self.path)
         main = git.Repo(self.repo)
+        self._forget_registration(self._common_dir())
         main.git.worktree("prune")
         if self.branch in [h.name for h in main.heads]:
             main.git.worktree("add", str(self.path), self.branch)
         else:
             main.git.worktree("add", "-q", "-b", self.branch, str(self.path), base_commit)
+
+    def _usable(self) -> bool:
+        """True if git sees a worktree on the run branch here (a killed add may leave HEAD unset)."""
+        done = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.path, capture_output=True, text=True)
+        return done.returncode == 0 and done.stdout.strip() == f"refs/heads/{self.branch}"
+
+    def _forget_registration(self, common: Path) -> None:
+        """Drop the repository's record of this worktree when its folder never got a .git file."""
+        for admin in (common / "worktrees").glob("*"):
+            try:
+                points_here = Path((admin / "gitdir").read_text().strip()) == self.path / ".git"
+            except OSError:
+                continue
+            if points_here:
+                shutil.rmtree(admin, ignore_errors=True)
+
+    def clear_stale_locks(self) -> list[Path]:
+        """Remove the lock files a killed git left in this run's worktree and on its refs.
+
+        Only the run holding the repository lock calls this, so no git but the run's own works
+        here; once the killed run's last git processes are gone, every such lock is stale. The
+        repository's packed-refs.lock, which the run's git takes for a moment too, is removed
+        only once it has been there longer than any live git holds it. Returns the locks removed.
+        """
+        deadline = time.monotonic() + LEFTOVER_WAIT_S
+        while self.path.is_dir() and (busy := _git_processes_in(self.path)):
+            if time.monotonic() > deadline:
+                raise AgentError(
+                    f"git (process {busy[0]}) still works in the run's worktree {self.path}; "
+                    "wait for it to end or stop it, then resume"
+                )
+            time.sleep(0.05)
+        common = self._common_dir()
+        locks = [common / "refs" / "heads" / f"{self.branch}.lock",
+                 *(common / "refs" / "agent" / self.run_id).glob("*.lock")]
+        admin = _admin_dir(self.path)
+        if admin is not None and admin.is_dir():
+            locks += admin.glob("*.lock")
+            initializing = admin / "locked"  # 'git worktree add' killed before it finished
+            if initializing.is_file() and initializing.read_text().strip() == "initializing":
+                initializing.unlink()
+        shared = common / "packed-refs.lock"  # our reset and commit take it too, for a moment
+        while shared.is_file() and time.time() - shared.stat().st_mtime < SHARED_LOCK_AGE_S:
+            time.sleep(0.05)
+        removed = [lock for lock in [*locks, shared] if lock.is_file()]
+        for lock in removed:
+            lock.unlink(missing_ok=True)
+        return removed
+
+    def _common_dir(self) -> Path:
+        common = Path(git.Repo(self.repo).git.rev_parse("--git-common-dir"))
+        return common if common.is_absolute() else self.repo / common
 
     def head(self) -> str:
         return self._git("rev-parse", "HEAD")
@@ -86,7 +181,7 @@ class RunWorktree:
             raise AgentError(f"the patch does not apply: {proc.stderr.decode(errors='replace').strip()}")
 
     def commit(self, message: str) -> str:
-        self._git(*IDENTITY, "commit", "-q", "--allow-empty", "-m", message)
+        self._git(*IDENTITY, *NO_MAINTENANCE, "commit", "-q", "--allow-empty", "-m", message)
         return self.head()
 
     def checkpoint_ref(self, stage: int) -> str:

@@ -152,3 +152,75 @@ def test_end_of_input_at_the_gate_pauses_the_run(py_repo: Path, replies: Path) -
     out, _ = proc.communicate("", timeout=300)
     assert proc.returncode == 130, out
     assert f"agent resume {run_id_of(py_repo)}" in out
+
+
+def test_refine_refused_before_its_first_step_leaves_git_status_alone(py_repo: Path) -> None:
+    """A broken policy file stops the run before its first step; nothing of it shows in git status."""
+    from agent.errors import AgentError
+    from agent.llm.scripted import ScriptedModel
+    from agent.runs.session import start
+    from agent.sandbox.local import LocalRunner
+    from tests.conftest import reviewing_terminal
+
+    (py_repo / "policies").mkdir()
+    (py_repo / "policies" / "default.yaml").write_text("signers: [\n")
+    before = git(py_repo, "status", "--porcelain")
+    with pytest.raises(AgentError):
+        start(py_repo, "validate quantities", reviewing_terminal(), {"sandbox": "none", "model": "scripted"},
+              model=ScriptedModel([]), runner=LocalRunner())
+    assert git(py_repo, "status", "--porcelain") == before == "?? policies/"
+    assert list((py_repo / ".agent" / "runs").iterdir()) == []
+
+
+APPEND_KILLED = """
+import os, signal, sys
+from pathlib import Path
+from agent.approval import audit
+log, nth = Path(sys.argv[1]), int(sys.argv[2])
+real, calls = os.fsync, [0]
+def fsync(fd):
+    real(fd)
+    calls[0] += 1
+    if calls[0] == nth:
+        os.kill(os.getpid(), signal.SIGKILL)
+os.fsync = fsync
+audit.append_event(log, "run-1", "run_ended", {"outcomes": []})
+"""
+
+
+@pytest.mark.parametrize("nth", [1, 2])
+def test_audit_append_killed_after_any_durable_write_is_not_tampering(nth: int, tmp_path: Path) -> None:
+    """SIGKILL after each fsync of an append: the log verifies, and the next append goes on."""
+    from agent.approval import audit
+
+    log = tmp_path / "audit.jsonl"
+    for event in ("run_started", "plan", "applied"):
+        audit.append_event(log, "run-1", event, {"stage": 1})
+    killed = subprocess.run([sys.executable, "-c", APPEND_KILLED, str(log), str(nth)], capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+    report = audit.verify_log(log)
+    assert report.ok, report.problem
+    audit.append_event(log, "run-1", "rolled_back", {"stage": 1})
+    again = audit.verify_log(log)
+    assert again.ok, again.problem
+    assert [e["event"] for e in again.entries][-1] == "rolled_back"
+    assert len(again.entries) == len(report.entries) + 1
+
+
+def test_relative_model_path_is_kept_absolute(py_repo: Path, replies: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """'--model scripted:FILE' relative to where refine ran; resume from elsewhere still finds it."""
+    monkeypatch.chdir(replies.parent)
+    proc = agent(["refine", str(py_repo), "--goal", "validate quantities", "--model", f"scripted:{replies.name}",
+                  "--sandbox", "none"], cwd=replies.parent)
+    out, _ = proc.communicate("q\n", timeout=300)
+    assert proc.returncode == 130, out
+    run_id = run_id_of(py_repo)
+    meta = json.loads((py_repo / ".agent" / "runs" / run_id / "meta.json").read_text())
+    assert meta["settings"]["model"] == f"scripted:{replies}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    resumed = agent(["resume", run_id], cwd=elsewhere)
+    out, _ = resumed.communicate("a\n", timeout=300)
+    assert resumed.returncode == 0, out
+    assert "applied" in out
