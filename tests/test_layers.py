@@ -27,8 +27,8 @@ def test_the_layers_hold() -> None:
 def test_an_upward_import_breaks_them(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "agent", tmp_path / "agent", ignore=shutil.ignore_patterns("__pycache__"))
     leaf = tmp_path / "agent" / "llm" / "gpu.py"
-    leaf.write_text(leaf.read_text() + "\nfrom agent.runs import files  # noqa: E402\n")
+    leaf.write_text(leaf.read_text() + "\nfrom agent.runs import session  # noqa: E402\n")
     result = lint_imports(tmp_path)
     assert result.returncode == 1
     assert "agent.llm is not allowed to import agent.runs" in result.stdout
-    assert "agent.llm.gpu -> agent.runs.files" in result.stdout
+    assert "agent.llm.gpu -> agent.runs.session" in result.stdout

@@ -11,9 +11,10 @@ from pathlib import Path
 from agent.approval import audit
 from agent.approval.keys import load_key, resolve_key_path
 from agent.approval.line import resolve
-from agent.approval.runs import read_meta, run_policy, stage_dir
 from agent.approval.statement import patch_sha256, sign_approval
 from agent.errors import AgentError
+from agent.policy.snapshot import run_policy
+from agent.rundir import read_meta, stage_dir
 
 
 def stage_parent(run_path: Path, run_id: str, stage: int) -> str:

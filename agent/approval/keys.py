@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_ssh_private_key,
 )
 
-from agent.approval import sshsig
+from agent import sshsig
 from agent.errors import AgentError
 from agent.home import data_home
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.approval import audit, sshsig
+from agent import sshsig
+from agent.approval import audit
 from agent.approval.keys import NAMESPACE
 from agent.approval.line import Commit, is_patch_on, resolve, stage_commits
-from agent.approval.runs import read_meta, stage_dir
 from agent.approval.statement import KIND
 from agent.approval.trust import Trust, snapshot_problem, trusted_policy
 from agent.approval.verify import allowed_signers_text, applied_stages, verify_stage
+from agent.rundir import read_meta, stage_dir
 
 
 @dataclass

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.approval.keys import SigningKey, load_key, resolve_key_path, sign_message
-from agent.approval.runs import stage_dir
 from agent.errors import AgentError
+from agent.rundir import stage_dir
 
 KIND = "agent-approval/v2"
 PROPOSAL_KIND = "agent-proposal/v1"

@@ -23,9 +23,9 @@ from typing import Any
 
 from agent.approval.keys import default_key_path, load_key
 from agent.approval.line import resolve
+from agent.approval.local_policy import REPO_POLICY, is_shipped_with_key
 from agent.errors import AgentError
 from agent.policy.load import SHIPPED_DEFAULT, LoadedPolicy, load_policy, parse_policy
-from agent.policy.local import REPO_POLICY, is_shipped_with_key
 
 FAILED = 3
 

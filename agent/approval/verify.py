@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.approval import hunks, sshsig
+from agent import sshsig
+from agent.approval import hunks
 from agent.approval.keys import NAMESPACE
-from agent.approval.runs import stage_dir
 from agent.approval.statement import KIND, patch_sha256
 from agent.errors import AgentError
 from agent.policy.evaluate import Decision, evaluate_stage
 from agent.policy.model import Policy
+from agent.rundir import stage_dir
 
 
 class Rejected(Exception):

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.approval.runs import read_meta, run_policy
 from agent.approval.statement import patch_sha256
 from agent.ci import artifacts
 from agent.ci.gitops import check_remote, current_branch, git
@@ -23,6 +22,8 @@ from agent.ci.layout import write_record
 from agent.ci.sign import ci_key_path, ci_reviewer
 from agent.errors import AgentError
 from agent.llm.base import ChatModel
+from agent.policy.snapshot import run_policy
+from agent.rundir import read_meta
 from agent.runs.session import Terminal, start
 from agent.sandbox.base import Runner
 from agent.vcs.target import resolve_target

@@ -17,12 +17,13 @@ from typing import Any
 from agent.approval import audit, hunks
 from agent.approval.keys import load_key, resolve_key_path
 from agent.approval.line import resolve
-from agent.approval.runs import read_meta, run_policy
 from agent.approval.statement import patch_sha256, proposal_fields, sign_approval, sign_proposal
 from agent.ci.layout import line_problems, read_record_meta, record_path, signed_stage_line
 from agent.errors import AgentError
 from agent.policy.evaluate import evaluate_stage
 from agent.policy.load import default_policy_path, load_policy
+from agent.policy.snapshot import run_policy
+from agent.rundir import read_meta
 from agent.runs.driver import Reviewer
 
 CI_KEY_ENV = "AGENT_CI_KEY"

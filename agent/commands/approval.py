@@ -14,9 +14,9 @@ from agent.approval import audit
 from agent.approval.approve import approve_stage
 from agent.approval.keys import NAMESPACE, init_key
 from agent.approval.run_verify import signed_anchors, verify_run
-from agent.approval.runs import run_dir
-from agent.approval.sshsig import public_line
 from agent.errors import AgentError
+from agent.rundir import find_run
+from agent.sshsig import public_line
 
 FAILED = 3
 audit_app = typer.Typer(help="Check the run's hash-chained audit log.", no_args_is_help=True)
@@ -34,7 +34,7 @@ def review(
     """Reopen a run's review screen for the stage waiting at the gate, and carry the run on."""
     from agent.commands.runs import resume
 
-    run_path = run_dir(run, repo)
+    run_path = find_run(run, repo).dir
     if not (run_path / "pending.json").is_file():
         print(f"nothing pending for run {run}: no stage is waiting for review")
         return
@@ -57,7 +57,7 @@ def approve(
         print(f"stage {stage} approved by {signer}; signature {sig}")
         print(f"next: git add {record_path(run)} && git commit -m 'approve run {run}' && git push")
         return
-    sig, signer = approve_stage(run_dir(run, repo), stage, key)
+    sig, signer = approve_stage(find_run(run, repo).dir, stage, key)
     print(f"stage {stage} approved by {signer}; signature {sig}")
 
 
@@ -70,7 +70,7 @@ def verify(
     no_audit: bool = typer.Option(False, "--no-audit", help="Do not require or check the run's audit log."),
 ) -> None:
     """Check branch agent/RUN: each commit a signed stage, each stage's signatures enough (exit 3 if not)."""
-    run_path = run_dir(run, repo)
+    run_path = find_run(run, repo).dir
     verdict = verify_run(run_path, policy, check_audit=not no_audit)
     for line in verdict.lines:
         print(line)
@@ -90,7 +90,7 @@ def audit_verify(
     repo: Path | None = RepoOpt,
 ) -> None:
     """Detect edited, deleted, reordered, inserted or cut-off audit entries (exit 3 if any)."""
-    run_path = run_dir(run, repo)
+    run_path = find_run(run, repo).dir
     log = run_path / "audit.jsonl"
     report = audit.verify_log(log)
     if not report.ok:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
+from agent.rundir import find_run
+from agent.rundir import list_runs as runs_in
 from agent.runs.console import make_console, terminal
 from agent.runs.driver import Paused
-from agent.runs.files import find_run
-from agent.runs.files import list_runs as runs_in
 
 
 def resume(

@@ -22,7 +22,7 @@ from agent.graph.report import write_report
 from agent.graph.services import Services
 from agent.graph.state import Outcome, RunState, Stage, Status
 from agent.policy.evaluate import evaluate_stage
-from agent.runs.files import write_atomic
+from agent.rundir import write_atomic
 from agent.sandbox.checks import run_checks
 
 Update = dict[str, Any]

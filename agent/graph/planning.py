@@ -9,12 +9,12 @@ from typing import Any
 
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
 from agent.edits.whole_file import apply_whole_files, fits_whole, whole_file_grammar
-from agent.errors import ModelReplyError, ReplyCutOff
+from agent.errors import ModelReplyError
+from agent.graph.asking import ask_model
 from agent.graph.judge import goal_asks_for_tests, is_test_path
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
-from agent.llm.base import ChatModel, Message
-from agent.prompts import render, template
+from agent.prompts import render
 
 
 def plan_schema(max_stages: int) -> dict[str, Any]:
@@ -32,11 +32,6 @@ def plan_schema(max_stages: int) -> dict[str, Any]:
         "properties": {"stages": {"type": "array", "items": stage, "minItems": 1, "maxItems": max_stages}},
         "required": ["stages"],
     }
-
-
-def system_message(context: str) -> Message:
-    """The shared prefix of every call in a run: instructions, then the packed repository."""
-    return {"role": "system", "content": template("system") + context}
 
 
 # A stage that only tests, reviews or tidies: planned only when the goal asks for that.
@@ -113,44 +108,6 @@ def named_files(goal: str, root: Path) -> list[str]:
     return found
 
 
-CUT_REPLY_SHOWN = 800  # characters of a cut-off reply shown back to the model: enough to see it
-
-
-def ask(
-    model: ChatModel, messages: list[Message], schema: dict[str, Any] | None, tries: int, parse: Any,
-    max_tokens: int, sampling: dict[str, Any] | None = None, grammar: str | None = None,
-) -> tuple[Any, int]:
-    """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks).
-
-    ``max_tokens`` is the reply room the settings keep free (``reply_tokens``): a whole-function
-    rewrite or a Rust translation cut off at a fixed cap would never parse. ``sampling`` holds
-    the temperature and seed of this proposal (a candidate after the first is sampled);
-    ``grammar`` constrains a reply that is not JSON (GBNF).
-    """
-    convo = list(messages)
-    last: ModelReplyError | None = None
-    form = "JSON" if schema is not None else "files in fenced code blocks"
-    for attempt in range(1, tries + 1):
-        try:
-            reply = model.complete(convo, schema=schema, max_tokens=max_tokens, grammar=grammar, **(sampling or {}))
-        except ReplyCutOff as err:  # a runaway reply (often repeating itself) is asked again, shorter
-            last, reply = err, err.partial[:CUT_REPLY_SHOWN] + " ..."
-        else:
-            try:
-                return parse(reply), attempt
-            except ModelReplyError as err:
-                last = err
-        if attempt < tries:
-            again = (f"Reply again with complete, shorter {form} only." if isinstance(last, ReplyCutOff)
-                     else f"Reply again with corrected {form} only.")
-            convo += [
-                {"role": "assistant", "content": reply},
-                {"role": "user", "content": f"That reply could not be used: {last}. {again}"},
-            ]
-    assert last is not None
-    raise ModelReplyError(f"{last} (after {tries} replies)")
-
-
 def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
     """One stage for a goal that names one change (or starts from failing tests: later stages
     are added only while they make progress); the planner splits only a goal naming several.
@@ -164,16 +121,9 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
         title = goal.strip().splitlines()[0][:60]
         return [Stage(id=1, title=title, intent=goal.strip(), files=files)]
     most = 1 if one else settings.max_stages
-    user = render("plan", goal=goal, max_stages=str(most))
-    with svc.busy(f"Planning with {settings.model}"):
-        stages, _ = ask(
-            svc.model(),
-            [system_message(context), {"role": "user", "content": user}],
-            plan_schema(most),
-            settings.edit_retries + 1,
-            lambda r: parse_plan(r, most, goal),
-            settings.reply_tokens,
-        )
+    task = render("plan", goal=goal, max_stages=str(most))
+    stages: list[Stage] = ask_model(svc, state, context, task, lambda r: parse_plan(r, most, goal),
+                                    what=f"Planning with {settings.model}", schema=plan_schema(most))
     return stages
 
 
@@ -240,15 +190,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
             raise ModelReplyError("the edits change nothing; change the code the stage is about")
         return patch
 
-    with svc.busy(f"Stage {stage['id']}: writing edits with {svc.settings.model}"):
-        patch, _ = ask(
-            svc.model(),
-            [system_message(context), {"role": "user", "content": user}],
-            None if whole else EDIT_SCHEMA,
-            svc.settings.edit_retries + 1,
-            to_patch,
-            svc.settings.reply_tokens,
-            state.get("sampling"),
-            whole_file_grammar(stage["files"]) if whole else None,
-        )
-    return str(patch)
+    return str(ask_model(svc, state, context, user, to_patch,
+                         what=f"Stage {stage['id']}: writing edits with {svc.settings.model}",
+                         schema=None if whole else EDIT_SCHEMA,
+                         grammar=whole_file_grammar(stage["files"]) if whole else None))

@@ -6,7 +6,7 @@ from typing import Any
 
 from agent.graph.judge import judge, preserves_behaviour
 from agent.graph.state import RunState
-from agent.runs.files import RunFiles, write_atomic
+from agent.rundir import RunFiles, write_atomic
 
 MARK = {"applied": "applied", "rejected": "rejected", "failed": "failed", "rolled_back": "rolled back"}
 

@@ -1,4 +1,5 @@
-"""The side effects a node may use, behind small interfaces that tests drive for real."""
+"""The side effects a node may use, behind small interfaces that tests drive for real, and the
+interface of the strategies (``agent.rewrites``) that turn a goal into stages and patches."""
 
 from __future__ import annotations
 
@@ -6,18 +7,39 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from agent.approval.audit import append_event
 from agent.config import Settings
+from agent.graph.state import RunState, Stage
 from agent.llm.base import ChatModel
 from agent.policy.load import LoadedPolicy
-from agent.runs.files import RunFiles
+from agent.rundir import RunFiles
 from agent.sandbox.base import Limits, Runner
 from agent.vcs.worktree import RunWorktree
 
-if TYPE_CHECKING:
-    from agent.graph.strategy import Strategy
+
+class Strategy(Protocol):
+    """How a goal becomes stages and each stage a patch; the plan and propose nodes call it,
+    everything else (verify, the gate, apply, check, rollback) is the same for every strategy."""
+
+    name: str
+
+    def plan(self, state: RunState, svc: Services, context: str) -> list[Stage]:
+        """The stages for the run's goal."""
+        ...
+
+    def propose(self, state: RunState, svc: Services, context: str) -> str:
+        """The current stage's patch against the last good checkpoint (raises ModelReplyError)."""
+        ...
+
+    def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:
+        """Figures for the report after a stage passed its check (the worktree is at HEAD)."""
+        ...
+
+    def review_figures(self, state: RunState, svc: Services) -> dict[str, Any]:
+        """Figures measured on the proposal that a reviewer weighs before approving it."""
+        ...
 
 
 @dataclass

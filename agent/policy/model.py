@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.approval import sshsig
+from agent import sshsig
 from agent.sandbox.base import Limits
 
 # Paths the agent may never change without a person, whatever a policy file says:

@@ -7,7 +7,7 @@ apply, check, rollback) is the same for every strategy.
 from __future__ import annotations
 
 from agent.errors import AgentError
-from agent.graph.strategy import Strategy
+from agent.graph.services import Strategy
 
 
 def strategy_for(name: str) -> Strategy:

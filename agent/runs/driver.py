@@ -19,7 +19,7 @@ from agent.approval.verify import verify_stage
 from agent.errors import AgentError
 from agent.graph.services import Services
 from agent.graph.wiring import build_graph
-from agent.runs.files import write_atomic
+from agent.rundir import write_atomic
 
 Reviewer = Callable[[dict[str, Any]], dict[str, Any]]
 """Takes the gate's payload, returns a decision; returns {"decision": "quit"} to pause."""

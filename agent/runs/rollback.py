@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.approval.audit import append_event
 from agent.errors import AgentError
-from agent.runs.files import RunFiles
+from agent.rundir import RunFiles
 from agent.vcs.lock import RepoLock
 from agent.vcs.worktree import RunWorktree
 

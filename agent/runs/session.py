@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent.approval.audit import append_event
+from agent.approval.local_policy import policy_for_run
 from agent.config import Settings, load_settings
 from agent.errors import AgentError
 from agent.graph.services import Services
 from agent.llm.base import ChatModel
 from agent.llm.scripted import RecordingModel
 from agent.policy.load import LoadedPolicy, load_policy
-from agent.policy.local import policy_for_run
 from agent.rewrites import strategy_for
+from agent.rundir import RunFiles, clear_abandoned, new_run_id, write_atomic
 from agent.runs.driver import Reviewer, drive
-from agent.runs.files import RunFiles, clear_abandoned, new_run_id, write_atomic
 from agent.sandbox.base import Runner
 from agent.sandbox.checks import check_command_exists, detect_test_command
 from agent.vcs.lock import RepoLock

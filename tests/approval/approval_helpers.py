@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.approval import audit, hunks
-from agent.approval.runs import snapshot_policy, stage_dir
 from agent.approval.statement import patch_sha256
 from agent.policy.load import load_policy
+from agent.rundir import stage_dir
 
 PATCH = """diff --git a/src/app.py b/src/app.py
 index 1111111..2222222 100644
@@ -98,7 +98,7 @@ def make_run(
         "policy_path": "policies/default.yaml", "policy_sha256": loaded.sha256,
     }
     (path / "meta.json").write_text(json.dumps(meta))
-    snapshot_policy(path, loaded)
+    (path / "policy.yaml").write_bytes(loaded.path.read_bytes())  # the snapshot a run keeps
     log = path / "audit.jsonl"
     audit.append_event(log, run_id, "run_started", {"goal": "g"})
     git(repo, "checkout", "-q", "-b", f"agent/{run_id}")

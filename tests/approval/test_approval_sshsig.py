@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from approval_helpers import keygen, publine
 
-from agent.approval import keys, sshsig
+from agent import sshsig
+from agent.approval import keys
 from agent.errors import AgentError
 
 NS = keys.NAMESPACE

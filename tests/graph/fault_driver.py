@@ -43,7 +43,7 @@ from agent.errors import AgentError  # noqa: E402
 from agent.graph import nodes  # noqa: E402
 from agent.llm.base import Message  # noqa: E402
 from agent.llm.scripted import ScriptedModel  # noqa: E402
-from agent.runs.files import RunFiles  # noqa: E402
+from agent.rundir import RunFiles  # noqa: E402
 from agent.runs.session import Terminal, resume, start  # noqa: E402
 from tests.graph.test_run_scripted import GOOD_EDIT  # noqa: E402
 

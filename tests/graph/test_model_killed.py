@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from agent.llm.registry import ensure_bundled
+from agent.rundir import RunFiles
 from agent.runs.driver import Paused, StageFailed
-from agent.runs.files import RunFiles
 from agent.runs.session import Terminal, resume, start
 from agent.sandbox.local import LocalRunner
 from tests.conftest import git

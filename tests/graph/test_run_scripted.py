@@ -10,8 +10,8 @@ import pytest
 
 from agent.errors import AgentError
 from agent.llm.scripted import ScriptedModel
+from agent.rundir import RunFiles
 from agent.runs.driver import Paused
-from agent.runs.files import RunFiles
 from agent.runs.session import resume, start
 from agent.sandbox.local import LocalRunner
 from tests.conftest import APPROVE, git, reviewing_terminal

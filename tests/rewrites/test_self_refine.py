@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from agent.approval.keys import init_key
-from agent.approval.sshsig import public_line
 from agent.evals import load_tasks
 from agent.llm.scripted import ScriptedModel
 from agent.policy.load import SHIPPED_DEFAULT
@@ -21,6 +20,7 @@ from agent.rewrites import self_refine
 from agent.rewrites.self_refine import allowed, inside
 from agent.runs.session import start
 from agent.sandbox.local import LocalRunner
+from agent.sshsig import public_line
 from tests.conftest import ROOT, git, reviewing_terminal
 
 MARKER = "Change nothing the stage does not need."

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.errors import ModelReplyError
-from agent.graph.planning import ask, system_message
+from agent.graph.asking import ask_model
 from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.prompts import render
@@ -90,7 +90,5 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
             raise ModelReplyError("the test file has no #[test] functions: port each C check to one")
         return patch_for(svc.worktree, {**contents, test_path: code}, deleted)
 
-    with svc.busy(f"Stage {stage['id']}: porting the C tests with {svc.settings.model}"):
-        patch, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": user}],
-                       REPLY_SCHEMA, svc.settings.edit_retries + 1, to_patch, svc.settings.reply_tokens)
-    return str(patch)
+    return str(ask_model(svc, state, context, user, to_patch, schema=REPLY_SCHEMA,
+                         what=f"Stage {stage['id']}: porting the C tests with {svc.settings.model}"))

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from agent.errors import ModelReplyError
-from agent.graph.planning import ask, system_message
+from agent.graph.asking import ask_model
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
@@ -185,10 +185,8 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
             contents[file] = rest
         return patch_for(svc.worktree, contents, deleted)
 
-    with svc.busy(f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}"):
-        patch, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": user}],
-                       REPLY_SCHEMA, svc.settings.edit_retries + 1, to_patch, svc.settings.reply_tokens)
-    return str(patch)
+    return str(ask_model(svc, state, context, user, to_patch, schema=REPLY_SCHEMA,
+                         what=f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}"))
 
 
 def _only_includes(source: str) -> bool:

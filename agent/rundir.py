@@ -1,5 +1,6 @@
 """Where a run's files live: ``REPO/.agent/runs/RUN/`` (excluded from git), and the
-per-user index that maps a run id to its repository."""
+per-user index that maps a run id to its repository. The one module that locates runs, their
+stage folders and their metadata; the graph writes them, approval and CI read them."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class RunFiles:
         return self.dir / "pending.json"
 
     def stage_dir(self, number: int) -> Path:
-        return self.dir / "stages" / f"{number:02d}"
+        return stage_dir(self.dir, number)
 
     def write_json(self, name: str, data: Any) -> Path:
         path = self.dir / name
@@ -79,17 +80,44 @@ class RunFiles:
         write_atomic(run_index_dir() / self.run_id, str(self.repo) + "\n")
 
 
+def stage_dir(run_path: Path, stage: int) -> Path:
+    """``stages/NN``: NN is the stage number, the same number statements sign."""
+    return run_path / "stages" / f"{stage:02d}"
+
+
 def find_run(run_id: str, repo: Path | None = None) -> RunFiles:
-    """Locate a run by id: in ``repo`` if given, else through the per-user index."""
+    """Locate a run by id: in ``repo`` if given, else through the per-user index, else in the
+    repository of the current directory."""
+    if "/" in run_id or run_id in ("", ".", ".."):
+        raise AgentError(f"'{run_id}' is not a run id; see 'agent runs'")
     if repo is None:
         entry = run_index_dir() / run_id
-        if not entry.is_file():
-            raise AgentError(f"no run '{run_id}' is known here: pass --repo PATH of its repository")
-        repo = Path(entry.read_text().strip())
+        repo = Path(entry.read_text().strip()) if entry.is_file() else Path.cwd()
     files = RunFiles(repo.resolve(), run_id)
-    if not files.meta_path.is_file():
-        raise AgentError(f"no run '{run_id}' in {repo}: 'agent runs --repo {repo}' lists its runs")
+    if not files.dir.is_dir():
+        raise AgentError(f"no run '{run_id}' in {repo}; pass --repo PATH or check 'agent runs'")
     return files
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as ex:
+        raise AgentError(f"{what} missing at {path}; the run is incomplete") from ex
+    except (OSError, ValueError) as ex:
+        raise AgentError(f"{what} at {path} is not valid JSON; restore it from the run") from ex
+    if not isinstance(data, dict):
+        raise AgentError(f"{what} at {path} is not a JSON object; restore it from the run")
+    return data
+
+
+def read_meta(run_path: Path) -> dict[str, Any]:
+    """A run's ``meta.json``, refused when it lacks what verification relies on."""
+    meta = read_json(run_path / "meta.json", "run metadata")
+    missing = [k for k in ("run_id", "base_commit", "policy_sha256") if not meta.get(k)]
+    if missing:
+        raise AgentError(f"{run_path}/meta.json lacks {', '.join(missing)}; the run is incomplete")
+    return meta
 
 
 def clear_abandoned(repo: Path) -> None:

@@ -21,11 +21,11 @@ from pathlib import Path
 import yaml
 
 from agent.approval.keys import init_key
-from agent.approval.sshsig import public_line
 from agent.errors import AgentError
 from agent.policy.load import SHIPPED_DEFAULT, LoadedPolicy, default_policy_path, load_policy
 from agent.policy.model import Policy
-from agent.runs.files import write_atomic
+from agent.rundir import write_atomic
+from agent.sshsig import public_line
 
 REPO_POLICY = "policies/default.yaml"
 

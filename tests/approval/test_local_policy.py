@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.approval.local_policy import policy_for_run
 from agent.errors import AgentError
-from agent.policy.local import policy_for_run
 from tests.conftest import git
 
 POLICY = "version: 1\nmax_diff_lines: 100\n"

@@ -1,0 +1,74 @@
+"""The one place a run asks its model for something.
+
+Every call has the same shape: the run's shared prefix first (instructions, then the packed
+repository, byte-identical in every call, so the model's prefix cache reuses it), then the task,
+and re-asks while the reply does not parse, each failure going back to the model verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agent.errors import ModelReplyError, ReplyCutOff
+from agent.graph.services import Services
+from agent.graph.state import RunState
+from agent.llm.base import ChatModel, Message
+from agent.prompts import template
+
+CUT_REPLY_SHOWN = 800  # characters of a cut-off reply shown back to the model: enough to see it
+
+
+def system_message(context: str) -> Message:
+    """The shared prefix of every call in a run: instructions, then the packed repository."""
+    return {"role": "system", "content": template("system") + context}
+
+
+def ask_model(
+    svc: Services, state: RunState, context: str, task: str, parse: Callable[[str], Any], *, what: str,
+    schema: dict[str, Any] | None = None, grammar: str | None = None,
+) -> Any:
+    """Ask the run's model for ``task`` until ``parse`` accepts a reply; ``what`` is the live
+    status shown meanwhile. A proposal's ``sampling`` (temperature, seed) comes from the state;
+    the settings give the re-asks (``edit_retries``) and the reply's room (``reply_tokens``)."""
+    with svc.busy(what):
+        result, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": task}], schema,
+                        svc.settings.edit_retries + 1, parse, svc.settings.reply_tokens, state.get("sampling"),
+                        grammar)
+    return result
+
+
+def ask(
+    model: ChatModel, messages: list[Message], schema: dict[str, Any] | None, tries: int,
+    parse: Callable[[str], Any], max_tokens: int, sampling: dict[str, Any] | None = None,
+    grammar: str | None = None,
+) -> tuple[Any, int]:
+    """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks).
+
+    ``max_tokens`` is the reply room the settings keep free (``reply_tokens``): a whole-function
+    rewrite or a Rust translation cut off at a fixed cap would never parse. ``sampling`` holds
+    the temperature and seed of this proposal (a candidate after the first is sampled);
+    ``grammar`` constrains a reply that is not JSON (GBNF).
+    """
+    convo = list(messages)
+    last: ModelReplyError | None = None
+    form = "JSON" if schema is not None else "files in fenced code blocks"
+    for attempt in range(1, tries + 1):
+        try:
+            reply = model.complete(convo, schema=schema, max_tokens=max_tokens, grammar=grammar, **(sampling or {}))
+        except ReplyCutOff as err:  # a runaway reply (often repeating itself) is asked again, shorter
+            last, reply = err, err.partial[:CUT_REPLY_SHOWN] + " ..."
+        else:
+            try:
+                return parse(reply), attempt
+            except ModelReplyError as err:
+                last = err
+        if attempt < tries:
+            again = (f"Reply again with complete, shorter {form} only." if isinstance(last, ReplyCutOff)
+                     else f"Reply again with corrected {form} only.")
+            convo += [
+                {"role": "assistant", "content": reply},
+                {"role": "user", "content": f"That reply could not be used: {last}. {again}"},
+            ]
+    assert last is not None
+    raise ModelReplyError(f"{last} (after {tries} replies)")
