@@ -7,13 +7,13 @@ header), and a patch git cannot read is refused rather than half-understood.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 
 from unidiff import PatchedFile, PatchSet
 from unidiff.errors import UnidiffParseError
 
 from agent.errors import AgentError
+from agent.vcs import git
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,7 @@ def numstat(patch: str | bytes) -> list[FileChange]:
     data = patch.encode("utf-8", "surrogateescape") if isinstance(patch, str) else patch
     if not data.strip():
         return []
-    proc = subprocess.run(
-        ["git", "apply", "--numstat", "-z", "-"], input=data, capture_output=True, cwd="/", check=False
-    )
+    proc = git.run("/", "apply", "--numstat", "-z", "-", input=data)
     if proc.returncode:
         why = proc.stderr.decode(errors="replace").strip().splitlines()
         raise AgentError(f"git cannot read the patch ({why[-1] if why else 'no message'}); regenerate the stage")

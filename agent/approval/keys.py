@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
 from agent import sshsig
 from agent.errors import AgentError
 from agent.home import data_home
+from agent.vcs import git
 
 NAMESPACE = "agent-approval@agent"
 KEY_NAME = "agent_ed25519"
@@ -72,10 +73,7 @@ def init_key(identity: str | None = None) -> tuple[SigningKey, bool]:
 def _git_signing_key() -> Path | None:
     """git's ``user.signingkey`` when it names a file: the key the developer already signs with."""
     try:
-        out = subprocess.run(
-            ["git", "config", "--get", "user.signingkey"],
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.strip()
+        out = git.run(".", "config", "--get", "user.signingkey", timeout=10).stdout.decode().strip()
     except (OSError, subprocess.TimeoutExpired):
         return None
     if not out or out.startswith("key::"):

@@ -9,10 +9,11 @@ amended after signing, or a commit added on top of the stages, is found the same
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from agent.vcs import git
 
 RECORD_ROOT = ".agent-approvals"  # the CI proposal record; never lands on the target
 
@@ -27,7 +28,7 @@ class Commit:
 
 
 def _git(repo: Path, *args: str, data: bytes | None = None, env: dict[str, str] | None = None) -> str | None:
-    proc = subprocess.run(["git", *args], cwd=repo, input=data, capture_output=True, env=env, check=False)
+    proc = git.run(repo, *args, input=data, env=env)
     return proc.stdout.decode(errors="replace").strip() if proc.returncode == 0 else None
 
 

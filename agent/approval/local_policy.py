@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import getpass
 import socket
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from agent.policy.load import SHIPPED_DEFAULT, LoadedPolicy, default_policy_path
 from agent.policy.model import Policy
 from agent.rundir import write_atomic
 from agent.sshsig import public_line
+from agent.vcs import git
 
 REPO_POLICY = "policies/default.yaml"
 
@@ -57,10 +57,8 @@ def policy_for_run(
 
 def _check_committed(repo: Path, source: Path) -> None:
     """The policy file on disk must be the one committed at HEAD (the run's base)."""
-    committed = subprocess.run(
-        ["git", "cat-file", "blob", f"HEAD:{REPO_POLICY}"], cwd=repo, capture_output=True, check=False
-    )
-    if committed.returncode or committed.stdout != source.read_bytes():
+    committed = git.blob(repo, "HEAD", REPO_POLICY)
+    if committed is None or committed != source.read_bytes():
         raise AgentError(
             f"{source} is not as committed at HEAD; commit it first "
             "(a run is verified against the policy committed at its base)"

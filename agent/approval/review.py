@@ -23,6 +23,7 @@ from rich.syntax import Syntax
 from agent.approval import hunks
 from agent.approval.statement import patch_sha256
 from agent.errors import AgentError
+from agent.vcs import git
 
 InputFn = Callable[[str], str]
 MENU = "[a]pprove  [r]eject  [e]dit  [h]unks  [v]iew file  [q]uit"
@@ -39,10 +40,7 @@ def reviewer_name() -> str:
     name of the process's user (a container's root has no $USER): never "unknown"."""
     if os.environ.get("USER"):
         return os.environ["USER"]
-    try:
-        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        name = ""
+    name = git.run(".", "config", "user.name").stdout.decode(errors="replace").strip()
     return name or pwd.getpwuid(os.getuid()).pw_name
 
 

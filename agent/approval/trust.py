@@ -16,7 +16,6 @@ The run's recorded policy hash must then be that policy's, or verification fails
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from agent.approval.line import resolve
 from agent.approval.local_policy import REPO_POLICY, is_shipped_with_key
 from agent.errors import AgentError
 from agent.policy.load import SHIPPED_DEFAULT, LoadedPolicy, load_policy, parse_policy
+from agent.vcs import git
 
 FAILED = 3
 
@@ -47,18 +47,10 @@ class Trust:
     source: str
 
 
-def _blob(repo: Path, rev: str, path: str) -> bytes | None:
-    proc = subprocess.run(["git", "cat-file", "blob", f"{rev}:{path}"], cwd=repo, capture_output=True, check=False)
-    return proc.stdout if proc.returncode == 0 else None
-
-
 def _own_branches(repo: Path, commit: str) -> list[str]:
     """Local branches containing ``commit``, leaving out the runs' ``agent/*`` branches."""
-    proc = subprocess.run(
-        ["git", "for-each-ref", "--contains", commit, "--format=%(refname:short)", "refs/heads/"],
-        cwd=repo, capture_output=True, text=True, check=False,
-    )
-    return [b for b in proc.stdout.split() if not b.startswith("agent/")]
+    proc = git.run(repo, "for-each-ref", "--contains", commit, "--format=%(refname:short)", "refs/heads/")
+    return [b for b in proc.stdout.decode().split() if not b.startswith("agent/")]
 
 
 def snapshot_problem(run_path: Path, meta: dict[str, Any]) -> str | None:
@@ -85,7 +77,7 @@ def trusted_policy(run_path: Path, meta: dict[str, Any], explicit: Path | None =
     if not _own_branches(repo, base):
         raise Untrusted(f"base commit {base[:10]} is on none of your branches, only on a run's: its policy "
                         "cannot be trusted; pass --policy FILE (a policy you trust)")
-    committed = _blob(repo, base, REPO_POLICY)
+    committed = git.blob(repo, base, REPO_POLICY)
     if committed is not None:
         sha = hashlib.sha256(committed).hexdigest()
         where = f"{REPO_POLICY} committed at base {base[:10]}"

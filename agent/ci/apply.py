@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.approval.verify import verify_stage
-from agent.ci.gitops import blob, check_remote, git, ok
+from agent.ci.gitops import check_remote, git
 from agent.ci.layout import extract_record, line_problems, read_record_meta, signed_stage_line
 from agent.config import Settings, load_settings
 from agent.errors import AgentError
@@ -29,6 +29,7 @@ from agent.policy.snapshot import run_policy
 from agent.runs.session import open_runner
 from agent.sandbox.base import Limits, Runner, TestReport
 from agent.sandbox.checks import check_command_exists, detect_test_command, run_checks
+from agent.vcs.git import blob, ok
 
 VERIFY_FAILED = 3
 CHECKS_FAILED = 4

@@ -18,9 +18,10 @@ from typing import Any
 from agent.approval.line import RECORD_ROOT, is_patch_on, resolve, stage_commits
 from agent.approval.statement import PROPOSAL_KIND, patch_sha256, proposal_fields, sign_proposal
 from agent.approval.verify import Rejected, check_signed
-from agent.ci.gitops import IDENTITY, blob, git
+from agent.ci.gitops import git
 from agent.errors import AgentError
 from agent.policy.model import Policy
+from agent.vcs.git import IDENTITY, blob
 
 ROOT = RECORD_ROOT
 STAGE_KEYS = ("commit", "parent_commit", "patch_sha256")

@@ -13,12 +13,12 @@ import hashlib
 import json
 import os
 import sqlite3
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from agent.home import data_home
+from agent.vcs import git
 
 HEAVY = ("refs",)  # stored apart: only the graph build reads them
 DB_NAME = "index-v2.sqlite"  # a new name whenever the tables change shape
@@ -56,14 +56,12 @@ def cache_dir_for(repo: Path) -> Path:
 
 def _main_tree(repo: Path) -> Path:
     """The main working tree of ``repo``'s repository, or ``repo`` itself if that is unclear."""
-    proc = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
-                          cwd=repo, capture_output=True, text=True)
-    common = Path(proc.stdout.strip()) if proc.returncode == 0 else None
+    proc = git.run(repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    common = Path(proc.stdout.decode().strip()) if proc.returncode == 0 else None
     if common is None or common.name != ".git":
         return repo
     main = common.parent
-    here = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=repo,
-                               capture_output=True, text=True).stdout.strip() or repo)
+    here = Path(git.run(repo, "rev-parse", "--show-toplevel").stdout.decode().strip() or repo)
     return main if here.resolve() != main.resolve() else repo
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase, translate
 from functools import lru_cache
@@ -20,6 +19,7 @@ from pathlib import Path
 from agent.context.cache import ContextCache
 from agent.context.languages import detect_language
 from agent.errors import AgentError
+from agent.vcs import git
 
 RUN_DIR = ".agent"
 IGNORE_FILE = ".agentignore"
@@ -100,10 +100,7 @@ def git_files(repo: Path) -> list[str]:
     if not repo.is_dir():
         raise AgentError(f"{repo} is not a directory: pass the path of a git repository")
     try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=repo, capture_output=True,
-        )
+        proc = git.run(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     except FileNotFoundError as ex:
         raise AgentError("git is not installed: install git to scan a repository") from ex
     if proc.returncode != 0:

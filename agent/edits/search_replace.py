@@ -9,12 +9,12 @@ model verbatim. See adr/0002-edit-format.md.
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from agent.edits.syntax import check_python_syntax, fit_indent
 from agent.errors import ModelReplyError
+from agent.vcs import git
 
 EDIT_SCHEMA: dict = {
     "type": "object",
@@ -141,7 +141,7 @@ def _relocate(root: Path, edit: Edit, rel: str) -> str:
     """
     if not edit.search.strip():
         return rel
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True)
+    listed = git.run(root, "ls-files", "-z")
     hits = []
     for name in listed.stdout.decode("utf-8", "surrogateescape").split("\0"):
         path = root / name

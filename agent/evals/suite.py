@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -21,6 +20,7 @@ from agent.llm.base import ChatModel
 from agent.prompts import prompts_from
 from agent.sandbox.base import Limits, Runner
 from agent.sandbox.checks import detect_test_command, run_checks
+from agent.vcs import git
 
 APPROVE = {"decision": "approve", "approver": "agent eval", "reason": ""}
 
@@ -69,14 +69,14 @@ def throwaway_home() -> Iterator[None]:
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    return git.out(repo, *args).strip()
 
 
 def _scratch_repo(task: Task, dest: Path) -> Path:
     shutil.copytree(task.repo, dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     _git(dest, "init", "-q", "-b", "main")
     _git(dest, "add", "-A")
-    _git(dest, "-c", "user.name=agent eval", "-c", "user.email=eval@localhost", "commit", "-q", "-m", "task")
+    _git(dest, *git.IDENTITY, "commit", "-q", "-m", "task")
     return dest
 
 

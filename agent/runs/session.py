@@ -25,6 +25,7 @@ from agent.rundir import RunFiles, clear_abandoned, new_run_id, write_atomic
 from agent.runs.driver import Reviewer, drive
 from agent.sandbox.base import Runner
 from agent.sandbox.checks import check_command_exists, detect_test_command
+from agent.vcs import git
 from agent.vcs.lock import RepoLock
 from agent.vcs.target import resolve_target
 from agent.vcs.worktree import RunWorktree, exclude_run_files
@@ -143,10 +144,8 @@ def start(
     exclude_run_files(repo)  # before anything under .agent/ exists, so git status never shows it
     # the sandbox is opened before anything is written, so a missing engine or image changes nothing
     with RepoLock(repo, run_id), runner or open_runner(settings, repo) as sandbox:
-        import git
-
         clear_abandoned(repo)
-        base = git.Repo(repo).head.commit.hexsha
+        base = git.out(repo, "rev-parse", "HEAD")
         meta = {
             "run_id": run_id,
             "repo": str(repo),

@@ -7,27 +7,24 @@ holds no nested ``.git``); it is copied to a scratch directory and made one on f
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import agent
 from agent.errors import AgentError
 from agent.home import scratch_workspaces_dir
+from agent.vcs import git
 
 BUNDLED_DIR = Path(agent.__file__).resolve().parent.parent / "workspaces"
 
 
 def _git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise AgentError(f"git {' '.join(args)} failed in {repo}: {out.stderr.strip()}")
-    return out.stdout.strip()
+    return git.out(repo, *args).strip()
 
 
 def _toplevel(path: Path) -> Path | None:
-    out = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True)
-    return Path(out.stdout.strip()).resolve() if out.returncode == 0 else None
+    out = git.run(path, "rev-parse", "--show-toplevel")
+    return Path(out.stdout.decode().strip()).resolve() if out.returncode == 0 else None
 
 
 def is_bundled(path: Path) -> bool:
@@ -77,7 +74,7 @@ def resolve_target(path: Path, allow_dirty: bool = False, say: Callable[[str], N
         raise AgentError(f"{path} is not a git repository: run 'git init' and commit your files there first")
     if top != path:
         raise AgentError(f"{path} is inside the git repository {top}: point agent at {top}")
-    if subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=path, capture_output=True).returncode:
+    if not git.ok(path, "rev-parse", "--verify", "-q", "HEAD"):
         raise AgentError(f"{path} has no commits yet: commit your files first, the run starts from HEAD")
     if not allow_dirty and _git(path, "status", "--porcelain", "--untracked-files=no"):
         raise AgentError(

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
-import git
-
 from agent.errors import AgentError
+from agent.vcs import git
+from agent.vcs.git import IDENTITY
 
-IDENTITY = ("-c", "user.name=agent", "-c", "user.email=agent@localhost")
 # A run's commit starts no repository-wide maintenance: killed with the run, it would leave
 # objects/maintenance.lock in the user's repository, where no resume may take it away.
 NO_MAINTENANCE = ("-c", "maintenance.auto=false", "-c", "gc.auto=0")
@@ -27,8 +25,7 @@ SHARED_LOCK_AGE_S = 2.0  # a live git holds packed-refs.lock for milliseconds, a
 
 def exclude_run_files(repo: Path) -> None:
     """Keep ``.agent/`` (run files, worktrees, caches) out of the user's ``git status``."""
-    common = Path(git.Repo(repo).git.rev_parse("--git-common-dir"))
-    exclude = (repo / common if not common.is_absolute() else common) / "info" / "exclude"
+    exclude = git.common_dir(repo) / "info" / "exclude"
     exclude.parent.mkdir(parents=True, exist_ok=True)
     lines = exclude.read_text().splitlines() if exclude.exists() else []
     if "/.agent/" in lines:
@@ -69,10 +66,7 @@ class RunWorktree:
         self.branch = f"agent/{run_id}"
 
     def _git(self, *args: str) -> str:
-        try:
-            return str(git.Git(self.path).execute(["git", *args]))
-        except git.GitCommandError as err:
-            raise AgentError(f"git {args[0]} failed in the run worktree: {err.stderr.strip()}") from None
+        return git.out(self.path, *args, what="the run worktree")
 
     def create(self, base_commit: str) -> None:
         """Create the worktree and branch at ``base_commit``; a no-op if they already exist.
@@ -87,18 +81,17 @@ class RunWorktree:
             if admin is not None:
                 shutil.rmtree(admin, ignore_errors=True)
             shutil.rmtree(self.path)
-        main = git.Repo(self.repo)
         self._forget_registration(self._common_dir())
-        main.git.worktree("prune")
-        if self.branch in [h.name for h in main.heads]:
-            main.git.worktree("add", str(self.path), self.branch)
+        git.out(self.repo, "worktree", "prune")
+        if git.ok(self.repo, "show-ref", "--verify", "-q", f"refs/heads/{self.branch}"):
+            git.out(self.repo, "worktree", "add", str(self.path), self.branch)
         else:
-            main.git.worktree("add", "-q", "-b", self.branch, str(self.path), base_commit)
+            git.out(self.repo, "worktree", "add", "-q", "-b", self.branch, str(self.path), base_commit)
 
     def _usable(self) -> bool:
         """True if git sees a worktree on the run branch here (a killed add may leave HEAD unset)."""
-        done = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.path, capture_output=True, text=True)
-        return done.returncode == 0 and done.stdout.strip() == f"refs/heads/{self.branch}"
+        done = git.run(self.path, "symbolic-ref", "-q", "HEAD")
+        return done.returncode == 0 and done.stdout.decode().strip() == f"refs/heads/{self.branch}"
 
     def _forget_registration(self, common: Path) -> None:
         """Drop the repository's record of this worktree when its folder never got a .git file."""
@@ -144,8 +137,7 @@ class RunWorktree:
         return removed
 
     def _common_dir(self) -> Path:
-        common = Path(git.Repo(self.repo).git.rev_parse("--git-common-dir"))
-        return common if common.is_absolute() else self.repo / common
+        return git.common_dir(self.repo)
 
     def head(self) -> str:
         return self._git("rev-parse", "HEAD")
@@ -171,12 +163,7 @@ class RunWorktree:
 
     def apply(self, patch: str) -> None:
         """Apply ``patch`` to the worktree and index, or raise without changing anything."""
-        proc = subprocess.run(
-            ["git", "apply", "--index", "--whitespace=nowarn", "-"],
-            cwd=self.path,
-            input=patch.encode(),
-            capture_output=True,
-        )
+        proc = git.run(self.path, "apply", "--index", "--whitespace=nowarn", "-", input=patch.encode())
         if proc.returncode:
             raise AgentError(f"the patch does not apply: {proc.stderr.decode(errors='replace').strip()}")
 
