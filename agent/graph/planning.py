@@ -117,9 +117,9 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
     settings, goal = svc.settings, state["goal"]
     one = not several_changes(goal) or not state.get("baseline", {}).get("ok", True)
     files = named_files(goal, svc.worktree.path) if one else []
-    if files:
-        title = goal.strip().splitlines()[0][:60]
-        return [Stage(id=1, title=title, intent=goal.strip(), files=files)]
+    if files:  # the goal itself says what to do; the edit prompt shows it once, as the goal
+        return [Stage(id=1, title=f"Change {', '.join(files)}", intent="Make the change the goal asks for.",
+                      files=files)]
     most = 1 if one else settings.max_stages
     task = render("plan", goal=goal, max_stages=str(most))
     stages: list[Stage] = ask_model(svc, state, context, task, lambda r: parse_plan(r, most, goal),
