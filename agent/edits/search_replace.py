@@ -186,9 +186,3 @@ def apply_edits(root: Path, edits: list[Edit]) -> dict[str, str]:
     check_python_syntax(before, new)
     return new
 
-
-def write_files(root: Path, contents: dict[str, str]) -> None:
-    for rel, text in contents.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", errors="surrogateescape")
