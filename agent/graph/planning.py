@@ -63,7 +63,8 @@ CUT_REPLY_SHOWN = 800  # characters of a cut-off reply shown back to the model: 
 
 
 def ask(
-    model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any, max_tokens: int
+    model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any, max_tokens: int,
+    temperature: float = 0.0, seed: int = 0,
 ) -> tuple[Any, int]:
     """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks).
 
@@ -74,7 +75,7 @@ def ask(
     last: ModelReplyError | None = None
     for attempt in range(1, tries + 1):
         try:
-            reply = model.complete(convo, schema=schema, max_tokens=max_tokens)
+            reply = model.complete(convo, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed)
         except ReplyCutOff as err:  # a runaway reply (often repeating itself) is asked again, shorter
             last, reply = err, err.partial[:CUT_REPLY_SHOWN] + " ..."
         else:
@@ -104,6 +105,8 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
             settings.edit_retries + 1,
             lambda r: parse_plan(r, settings.max_stages),
             settings.reply_tokens,
+            settings.temperature,
+            settings.seed,
         )
     return stages
 
@@ -167,5 +170,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
             svc.settings.edit_retries + 1,
             to_patch,
             svc.settings.reply_tokens,
+            svc.settings.temperature,
+            svc.settings.seed,
         )
     return str(patch)
