@@ -25,8 +25,8 @@ def eval_command(
     quick: bool = typer.Option(False, "--quick", help="Only the quick subset (a few minutes per repeat)."),
     sandbox: str = typer.Option(None, "--sandbox", help="docker, bwrap, or none (tests unsandboxed on this machine)."),
     ctx: int = typer.Option(None, "--ctx", help="Model context length in tokens."),
-    compare: tuple[str, str] = typer.Option(
-        (None, None), "--compare", help="Two results (id or prompts hash from the history): does B beat A?"
+    compare: tuple[str, str] | None = typer.Option(
+        None, "--compare", help="Two results (id or prompts hash from the history): does B beat A?"
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
 ) -> None:
@@ -39,7 +39,7 @@ def eval_command(
     from agent.runs.console import make_console
 
     console = make_console()
-    if compare[0] is not None:
+    if compare is not None:
         _compare(console, compare[0], compare[1], as_json)
         return
     if part is not None and part not in PARTS:
@@ -57,12 +57,12 @@ def eval_command(
     llm = open_model(settings, terminal(console).busy)
     temps = "/".join(f"{sampling(k, settings.seed)[1]:.1f}" for k in range(repeat))
     if not as_json:
-        console.print(f"agent eval: {len(tasks)} task(s) x {repeat} with {llm.name} "
-                      f"(seeds {settings.seed}..{settings.seed + repeat - 1}, temperatures {temps})", markup=False)
+        _say(console, f"agent eval: {len(tasks)} task(s) x {repeat} with {llm.name} "
+                      f"(seeds {settings.seed}..{settings.seed + repeat - 1}, temperatures {temps})")
+
     def progress(t: Task, r: TaskRun) -> None:
         if not as_json:
-            console.print(f"  {t.name}: {'solved' if r.solved else 'failed'} in {r.seconds:.0f} s ({r.calls} calls)",
-                          markup=False)
+            _say(console, f"  {t.name}: {'solved' if r.solved else 'failed'} in {r.seconds:.0f} s ({r.calls} calls)")
 
     with open_runner(settings, TASKS) as runner:
         with console.status("Running the suite"):
@@ -72,23 +72,25 @@ def eval_command(
         print(json.dumps(result.as_dict()))
         return
     _table(console, result)
-    console.print(f"result {result.id} appended to {history_path()}; "
-                  f"compare with: agent eval --compare {result.id} OTHER", markup=False)
+    _say(console, f"result {result.id} appended to {history_path()}; "
+                  f"compare with: agent eval --compare {result.id} OTHER")
+
+
+def _say(console: Console, text: str) -> None:
+    console.print(text, markup=False, soft_wrap=True)
 
 
 def _table(console: Console, result: SuiteScore) -> None:
-    console.print(f"model {result.model}, prompts {result.prompts}, {result.repeat} run(s) per task", markup=False)
-    console.print(f"  {'task':<26} {'part':<8} solved  seconds  calls  first failure", markup=False)
+    _say(console, f"model {result.model}, prompts {result.prompts}, {result.repeat} run(s) per task")
+    _say(console, f"  {'task':<26} {'part':<8} solved  seconds  calls  first failure")
     for t in result.tasks:
         why = next((r.why for r in t.runs if r.why), "")
         seconds, calls = sum(r.seconds for r in t.runs), sum(r.calls for r in t.runs)
-        console.print(f"  {t.task:<26} {t.part:<8} {t.solved}/{len(t.runs):<5} {seconds:7.0f}  {calls:5d}  {why}",
-                      markup=False)
+        _say(console, f"  {t.task:<26} {t.part:<8} {t.solved}/{len(t.runs):<5} {seconds:7.0f}  {calls:5d}  {why}")
     rates = ", ".join(f"{r:.2f}" for r in result.repeat_rates())
-    console.print(f"solve rate {result.rate:.2f} ± {result.spread:.2f} (sd over {result.repeat} repeat(s): {rates}); "
-                  f"tuning {result.part('tuning').rate:.2f}, held-out {result.part('heldout').rate:.2f}",
-                  markup=False)
-    console.print(f"{result.seconds:.0f} s, {result.calls} model calls", markup=False)
+    _say(console, f"solve rate {result.rate:.2f} ± {result.spread:.2f} (sd over {result.repeat} repeat(s): {rates}); "
+                  f"tuning {result.part('tuning').rate:.2f}, held-out {result.part('heldout').rate:.2f}")
+    _say(console, f"{result.seconds:.0f} s, {result.calls} model calls")
 
 
 def _compare(console: Console, a_ref: str, b_ref: str, as_json: bool) -> None:
@@ -105,9 +107,9 @@ def _compare(console: Console, a_ref: str, b_ref: str, as_json: bool) -> None:
             name: {"tasks": c.tasks, "wins": c.wins, "losses": c.losses, "a_rate": c.a_rate, "b_rate": c.b_rate,
                    "p": c.p, "b_beats_a": c.beats} for name, c in found.items()}}))
         return
-    console.print(f"A {a.id}: model {a.model}, prompts {a.prompts}, {a.repeat} run(s) per task", markup=False)
-    console.print(f"B {b.id}: model {b.model}, prompts {b.prompts}, {b.repeat} run(s) per task", markup=False)
+    _say(console, f"A {a.id}: model {a.model}, prompts {a.prompts}, {a.repeat} run(s) per task")
+    _say(console, f"B {b.id}: model {b.model}, prompts {b.prompts}, {b.repeat} run(s) per task")
     for name, c in found.items():
-        console.print(f"  {name:<8} B {c.summary()}", markup=False)
+        _say(console, f"  {name:<8} B {c.summary()}")
     verdict = "beats" if found["all"].beats else "does not beat"
-    console.print(f"B {verdict} A beyond the noise on the tasks both scored", markup=False)
+    _say(console, f"B {verdict} A beyond the noise on the tasks both scored")
