@@ -1,7 +1,10 @@
 """Refining agent's own prompts (strategy "self"): the target is agent's own repository, the
 edits stay in ``agent/prompts/`` unless the goal names another path, and a change to the
-prompts reaches a person only if ``agent eval`` scores it at least as well as the current
-prompts, both measured in the same run with the same model, settings and seeds."""
+prompts reaches a person only if ``agent eval`` says the proposed prompts beat the current ones
+on the held-out tasks beyond the noise, without a fall on the tuning tasks (``agent.evals.compare``),
+both measured in the same run with the same model, settings and seeds. A proposed template that
+lost or gained a placeholder is refused before anything is evaluated, and each prompt set's
+score is cached in the run folder by its hash, so a resumed or repaired stage never scores it again."""
 
 from __future__ import annotations
 
@@ -15,12 +18,17 @@ from typing import Any
 import agent
 from agent.approval import hunks
 from agent.errors import AgentError, ModelReplyError
-from agent.evals import load_tasks
-from agent.evals.suite import SuiteScore, evaluate
+from agent.evals import load_tasks, tasks_digest
+from agent.evals.compare import gate
+from agent.evals.history import ScoreCache, append
+from agent.evals.scores import SuiteScore
+from agent.evals.suite import evaluate
 from agent.graph.planning import make_plan, propose_patch
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
+from agent.prompts import mismatch, placeholders, prompts_hash
 
+GATE_REPEAT = 3  # runs per task and prompt set: repeats sample differently, so ties break less by luck
 PROMPTS = "agent/prompts/"
 
 
@@ -43,14 +51,33 @@ def inside(path: str, prefixes: list[str]) -> bool:
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in prefixes)
 
 
-def score_prompts(svc: Services, current: Path, proposed: Path) -> tuple[SuiteScore, SuiteScore]:
-    """The eval suite with both prompt sets, same model, settings, runner and seeds."""
+def broken_template(current: Path, proposed: Path) -> str:
+    """Why the proposed prompt folder cannot replace the current one; "" when every template the
+    code renders keeps exactly its placeholders."""
+    for old in sorted(current.glob("*.md")):
+        new = proposed / old.name
+        if not new.is_file():
+            return f"prompt template {old.name} was deleted: the code renders it; restore it"
+        problem = mismatch(old.stem, new.read_text(encoding="utf-8"), placeholders(old.read_text(encoding="utf-8")))
+        if problem:
+            return problem
+    return ""
+
+
+def score_prompts(svc: Services, prompts: Path, what: str) -> SuiteScore:
+    """The eval suite with ``prompts``: from the run's cache when this prompt set was scored
+    already with the same model, tasks and sampling, else measured, cached and kept in the history."""
     tasks = load_tasks()
     model = svc.model()
-    with svc.busy(f"Scoring the current and the proposed prompts with agent eval ({len(tasks)} tasks x 2)"):
-        before = evaluate(tasks, model, svc.settings, svc.runner, current)
-        after = evaluate(tasks, model, svc.settings, svc.runner, proposed)
-    return before, after
+    cache = ScoreCache(svc.files.dir / "evals")
+    key = ScoreCache.key(model.name, prompts_hash(prompts), tasks_digest(tasks), GATE_REPEAT, svc.settings.seed)
+    score = cache.get(key)
+    if score is None:
+        with svc.busy(f"Scoring the {what} prompts with agent eval ({len(tasks)} tasks x {GATE_REPEAT})"):
+            score = evaluate(tasks, model, svc.settings, svc.runner, prompts, GATE_REPEAT)
+        append(score)
+        cache.put(key, score)
+    return score
 
 
 class SelfRefine:
@@ -90,14 +117,16 @@ class SelfRefine:
                 shutil.copytree(svc.worktree.path / PROMPTS, proposed)
             finally:
                 svc.worktree.reset(checkpoint)
-            before, after = score_prompts(svc, current, proposed)
-        figures = {"eval_current": before.as_dict(), "eval_proposed": after.as_dict()}
-        svc.files.write_json(f"stages/{n:02d}/eval.json", figures)
-        if after.total < before.total:
-            raise ModelReplyError(
-                f"agent eval scores the proposed prompts {after.total:.2f} < {before.total:.2f} for the "
-                f"current ones (model {after.model}): not put to a person"
-            )
+            broken = broken_template(current, proposed)
+            if broken:
+                raise ModelReplyError(broken)
+            before = score_prompts(svc, current, "current")
+            after = score_prompts(svc, proposed, "proposed")
+        passes, figures = gate(before, after)
+        svc.files.write_json(f"stages/{n:02d}/eval.json",
+                             {"eval_current": before.as_dict(), "eval_proposed": after.as_dict(), "gate": figures})
+        if not passes:
+            raise ModelReplyError(f"{figures} (model {after.model}): not put to a person")
 
     def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:
         return self.review_figures(state, svc)
@@ -111,6 +140,7 @@ class SelfRefine:
         cur, new = data["eval_current"], data["eval_proposed"]
         return {
             "eval_model": new["model"],
-            "eval_current_prompts": f"{cur['total']:.2f}/{cur['max']}",
-            "eval_proposed_prompts": f"{new['total']:.2f}/{new['max']}",
+            "eval_current_prompts": f"{cur['prompts']}: {cur['total']:.2f}/{cur['max']}",
+            "eval_proposed_prompts": f"{new['prompts']}: {new['total']:.2f}/{new['max']}",
+            "eval_gate": data["gate"],
         }
