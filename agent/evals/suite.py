@@ -154,8 +154,11 @@ def run_task(task: Task, model: ChatModel, settings: Settings, runner: Runner, k
         except AgentError as err:
             why = f"the run stopped: {err}"
         else:
-            if not any(o["status"] == "applied" for o in state.get("outcomes", [])):
-                why = "no stage was applied"
+            outcomes = state.get("outcomes", [])
+            if not any(o["status"] == "applied" for o in outcomes):
+                first = outcomes[0] if outcomes else None
+                why = "no stage was applied" + (f": stage {first['stage']} {first['status']}: {first['reason']}"[:300]
+                                                 if first else "")
             else:
                 _git(repo, "checkout", "-q", "--detach", f"agent/{files.run_id}")
                 why = judge(task, repo, runner, Limits(timeout_s=settings.test_timeout))
