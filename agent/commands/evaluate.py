@@ -22,7 +22,7 @@ def eval_command(
     prompts: Path = typer.Option(None, "--prompts", help="A folder of prompt templates to score."),
     task: list[str] = typer.Option(None, "--task", "-t", help="Only this task (repeatable)."),
     part: str = typer.Option(None, "--part", help="Only the tuning or the heldout tasks."),
-    quick: bool = typer.Option(False, "--quick", help="Only the quick subset (a few minutes per repeat)."),
+    quick: bool = typer.Option(False, "--quick", help="Only the quick subset (8 tasks, 4 from each part)."),
     sandbox: str = typer.Option(None, "--sandbox", help="docker, bwrap, or none (tests unsandboxed on this machine)."),
     ctx: int = typer.Option(None, "--ctx", help="Model context length in tokens."),
     compare: tuple[str, str] | None = typer.Option(
