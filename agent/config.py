@@ -25,13 +25,18 @@ class Settings(BaseModel):
     reply_tokens: int = Field(1536, ge=128, description="tokens kept free for a reply")
     max_stages: int = Field(3, ge=1, le=20)
     edit_retries: int = Field(2, ge=0, le=10, description="re-asks after a reply that does not parse or match")
-    repairs: int = Field(1, ge=0, le=10, description="re-proposals after failing tests")
+    candidates: int = Field(4, ge=1, le=20, description="most candidate patches a stage tries")
+    stage_seconds: float = Field(180, gt=0, description="wall-clock budget of one stage's candidate search")
+    candidate_temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature after the first")
+    edit_format: Literal["auto", "whole", "search-replace"] = Field(
+        "auto", description="whole files for small files (auto), or search/replace edits"
+    )
     revisions: int = Field(1, ge=0, le=10, description="re-proposals after a rejection with a reason")
     test_command: list[str] | None = None
     test_timeout: float = Field(300, gt=0)
     sandbox: Literal["docker", "bwrap", "none"] = "docker"
     seed: int = 0
-    temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature of every model call")
+    temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature of the plan and first candidate")
     strategy: str = Field("general", description="how the goal becomes stages: general, c2rust, self")
 
     @property
@@ -40,7 +45,9 @@ class Settings(BaseModel):
         return max(512, self.ctx - self.reply_tokens - 1024)
 
 
-ENV_FIELDS = {"AGENT_MODEL": "model", "AGENT_CTX": "ctx", "AGENT_SANDBOX": "sandbox"}
+ENV_FIELDS = {
+    "AGENT_MODEL": "model", "AGENT_CTX": "ctx", "AGENT_SANDBOX": "sandbox", "AGENT_EDIT_FORMAT": "edit_format",
+}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -14,6 +15,11 @@ import pytest
 from agent.home import models_dir
 from agent.llm.registry import TEST_MODEL, ensure_bundled
 from agent.runs.session import Terminal
+
+# The recorded replies the graph tests replay are search/replace edits in JSON, so runs in tests
+# (and the agent processes they start) use that edit format; a test of whole-file edits says so
+# in its own settings, which win over this variable.
+os.environ["AGENT_EDIT_FORMAT"] = "search-replace"
 
 REAL_MODELS_DIR = models_dir()  # read before any test moves AGENT_HOME, so models are assembled once
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,6 +7,7 @@ tests and without colour. It decides only; signing happens after, in ``sign_appr
 from __future__ import annotations
 
 import os
+import pwd
 import shlex
 import subprocess
 import tempfile
@@ -33,13 +34,25 @@ def _decision(
     return {"decision": kind, "reason": reason, "approver": approver, "patch": patch}
 
 
+def reviewer_name() -> str:
+    """Who is reviewing: git's user.name, else the login name (never "unknown" for a person)."""
+    try:
+        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        name = ""
+    return name or os.environ.get("USER", "") or pwd.getpwuid(os.getuid()).pw_name
+
+
 def _sandbox_line(verify: dict[str, Any]) -> tuple[str, str]:
     """Status word (passed / failed / flaky) and its one-line detail."""
     counts = (
         f"{verify.get('passed', 0)} passed, {verify.get('failed', 0)} failed, "
         f"{verify.get('errors', 0)} errors, {verify.get('skipped', 0)} skipped"
     )
+    verdict = verify.get("verdict") or {}
     if not verify.get("ok"):
+        if verdict.get("ok"):  # a red-to-green goal part of the way: progress, nothing broken
+            return "progress", f"{counts}; {verdict['summary']}"
         return "failed", verify.get("summary") or counts
     if verify.get("flaky"):
         return "flaky", f"{counts}; flaky: {', '.join(verify['flaky'])}"
@@ -61,10 +74,13 @@ def show_stage(payload: dict[str, Any], console: Console, findings: list[str]) -
     for name in files:
         console.print(f"  {escape(name)}")
     status, detail = _sandbox_line(payload.get("verify") or {})
-    style = {"passed": "green", "failed": "bold red", "flaky": "yellow"}[status]
+    style = {"passed": "green", "failed": "bold red", "flaky": "yellow", "progress": "yellow"}[status]
     console.print(f"Sandbox: [{style}]{status}[/{style}] - {escape(detail)}")
+    verdict = (payload.get("verify") or {}).get("verdict")
+    if verdict:
+        console.print(f"Tests: {escape(verdict['summary'])}")
     tail = (payload.get("verify") or {}).get("output_tail", "")
-    if status == "failed" and tail:
+    if status in ("failed", "progress") and tail:
         console.print(escape("\n".join(tail.splitlines()[-15:])), style="dim")
     figures = payload.get("figures") or {}
     if figures:
@@ -159,7 +175,7 @@ def review_stage(
     payload: dict[str, Any], console: Console, input_fn: InputFn = input, approver: str = ""
 ) -> dict[str, Any]:
     """Show a stage and return the person's decision (approve / reject / edited / quit)."""
-    approver = approver or os.environ.get("USER", "") or "unknown"
+    approver = approver or reviewer_name()
     findings = list(payload.get("findings") or [])
     patch = payload.get("patch", "")
     hash_ok = patch_sha256(patch) == payload.get("patch_sha256")
@@ -175,10 +191,6 @@ def review_stage(
             if not hash_ok:
                 console.print(escape("Refused: patch changed after verifying; [e]dit or [r]eject."))
                 continue
-            status, _ = _sandbox_line(payload.get("verify") or {})
-            if status == "failed":
-                if _ask(input_fn, "Sandbox failed. Approve anyway? [y/N] ").lower() != "y":
-                    continue
             return _decision("approve", approver)
         if key == "r":
             reason = ""

@@ -7,7 +7,8 @@ run repeats the node it was killed in), and nothing happens before the gate's in
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+import time
+from dataclasses import asdict, replace
 from typing import Any
 
 from langgraph.types import interrupt
@@ -16,8 +17,9 @@ from agent.approval import hunks
 from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
 from agent.errors import AgentError, ModelReplyError
+from agent.graph.judge import Verdict, judge, preserves_behaviour, test_edits
 from agent.graph.services import Services
-from agent.graph.state import Outcome, RunState, Status
+from agent.graph.state import Outcome, RunState, Stage, Status
 from agent.policy.evaluate import evaluate_stage
 from agent.runs.files import write_atomic
 from agent.sandbox.checks import run_checks
@@ -29,9 +31,20 @@ def _context(svc: Services) -> str:
     return (svc.files.dir / "context.txt").read_text(encoding="utf-8")
 
 
+# A candidate's tests may take this multiple of the baseline's time plus the margin (never more
+# than the policy's limit): a candidate stuck in an endless loop then costs seconds, not minutes.
+TEST_TIME_FACTOR, TEST_TIME_MARGIN_S = 5.0, 10.0
+
+
 def _tests(svc: Services, state: RunState, what: str) -> dict[str, Any]:
+    limits = svc.limits
+    baseline = state.get("baseline")
+    ceiling = min(limits.timeout_s, svc.settings.test_timeout)
+    if baseline and not baseline.get("killed_by"):
+        ceiling = min(ceiling, TEST_TIME_FACTOR * float(baseline.get("duration_s", 0)) + TEST_TIME_MARGIN_S)
     with svc.busy(f"{what}: {' '.join(state['test_command'])} ({svc.runner.name} sandbox)"):
-        report = run_checks(svc.worktree.path, state["test_command"], svc.runner, svc.limits)
+        report = run_checks(svc.worktree.path, state["test_command"], svc.runner,
+                            replace(limits, timeout_s=ceiling))
     data = asdict(report)
     data["summary"] = report.summary()
     return data
@@ -71,6 +84,8 @@ def snapshot(state: RunState, svc: Services) -> Update:
         "context_digest": packed.digest,
         "context_tokens": packed.tokens,
         "baseline": baseline,
+        "reference": baseline,
+        "rejected": [],
         "events": [
             f"Read {len(packed.files_full)} files in full ({packed.tokens} tokens{left})",
             f"Baseline tests: {baseline['summary']}",
@@ -85,80 +100,151 @@ def plan(state: RunState, svc: Services) -> Update:
     lines = [f"Plan: {len(stages)} stage(s)"] + [
         f"  {s['id']}. {s['title']}: {s['intent']} [{', '.join(s['files'])}]" for s in stages
     ]
-    return {
-        "stages": stages,
-        "current": 0,
-        "attempts": 0,
-        "feedback": "",
-        "patch": "",
-        "repairs_left": svc.settings.repairs,
-        "revisions_left": svc.settings.revisions,
-        "events": ["\n".join(lines)],
-    }
+    return {"stages": stages, "current": 0, **_fresh_stage(svc), "events": ["\n".join(lines)]}
+
+
+def _fresh_stage(svc: Services) -> Update:
+    """The per-stage fields as a stage starts: no candidates yet, the whole budget left."""
+    return {"attempts": 0, "feedback": "", "patch": "", "candidate": "", "best": {}, "tried": [], "spent": 0.0,
+            "repairing": False, "revisions_left": svc.settings.revisions}
+
+
+def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
+    """The first proposal is sampled at the settings' temperature (0, the most likely reply, unless
+    agent eval varies it); later ones with other seeds, so that each candidate is a new draw."""
+    if attempt == 1 and not state.get("rejected"):
+        return {"temperature": svc.settings.temperature, "seed": svc.settings.seed}
+    return {"temperature": svc.settings.candidate_temperature, "seed": svc.settings.seed + attempt}
 
 
 def propose(state: RunState, svc: Services) -> Update:
+    """Ask the strategy for one candidate patch; ``verify`` tests it and keeps the best so far."""
+    started = time.monotonic()
     svc.worktree.reset(state["checkpoint"])
+    if state.get("repairing"):  # the model sees the files as its best candidate left them, and fixes them
+        svc.worktree.apply(state["patch"])
     attempts = state.get("attempts", 0) + 1
-    try:
-        patch = svc.strategy.propose(state, svc, _context(svc))
-    except ModelReplyError as err:
-        return {
-            "patch": "",
-            "attempts": attempts,
-            "outcomes": [_outcome({**state, "attempts": attempts}, "failed", f"model reply unusable: {err}")],
-            "events": [f"Stage {state['current'] + 1} failed: the model's reply was unusable: {err}"],
-        }
     n = state["current"] + 1
-    write_atomic(svc.files.stage_dir(n) / f"proposal-{attempts}.diff", patch)
-    svc.log("stage_proposed", {"stage": n, "attempt": attempts, "patch_sha256": _sha(patch)})
-    return {
-        "patch": patch,
-        "attempts": attempts,
-        "events": [f"Stage {n}: proposed a patch of {patch.count(chr(10))} lines (attempt {attempts})"],
-    }
+    sampling = _sampling(state, svc, attempts)
+    try:
+        patch = svc.strategy.propose({**state, "sampling": sampling}, svc, _context(svc))
+    except ModelReplyError as err:
+        patch, error = "", str(err)
+    else:
+        error = ""
+        write_atomic(svc.files.stage_dir(n) / f"proposal-{attempts}.diff", patch)
+        svc.log("stage_proposed", {"stage": n, "attempt": attempts, "patch_sha256": _sha(patch)})
+    svc.worktree.reset(state["checkpoint"])
+    spent = state.get("spent", 0.0) + time.monotonic() - started
+    update: Update = {"candidate": patch, "attempts": attempts, "sampling": sampling, "spent": spent}
+    if error:
+        update["events"] = [f"Stage {n}: the model's reply was unusable (attempt {attempts}): {error}"]
+        update["candidate_error"] = f"The model's reply was unusable: {error}"
+    else:
+        update["events"] = [f"Stage {n}: proposed a patch of {patch.count(chr(10))} lines (attempt {attempts})"]
+    return update
+
+
+def _test_edits(state: RunState, paths: list[str]) -> list[str]:
+    """Test files a stage may not edit: all of them, unless the goal asks for tests or the
+    strategy (in code, not the model) planned the stage to rewrite them."""
+    if state["stages"][state["current"]].get("tests_editable"):
+        return []
+    return test_edits(paths, state["goal"])
+
+
+def _refusal(state: RunState, patch: str) -> str:
+    """Why a candidate is not even tested: the same as one tried or rejected, or it edits tests."""
+    sha = _sha(patch)
+    if sha in state.get("rejected", []):
+        return "it is identical to a patch the reviewer rejected; write a different one"
+    if sha in state.get("tried", []):
+        return "it is identical to an earlier candidate; write a different one"
+    try:
+        edited_tests = _test_edits(state, hunks.changed_paths(patch))
+    except AgentError as err:
+        return f"the patch cannot be read: {err}"
+    if edited_tests:
+        return (f"it edits the test file(s) {', '.join(edited_tests)}, but the goal does not ask for tests: "
+                "the tests are the judge; change the code so that they pass")
+    return ""
+
+
+def _test_candidate(state: RunState, svc: Services, patch: str) -> dict[str, Any]:
+    """The candidate's tests on a copy of the checkpoint, with its verdict against the reference."""
+    svc.worktree.reset(state["checkpoint"])
+    try:
+        svc.worktree.apply(patch)
+    except AgentError as err:
+        result: dict[str, Any] = {"ok": False, "summary": str(err), "output_tail": "", "passed": 0, "failed": 0,
+                                  "errors": 1, "skipped": 0, "flaky": [], "outcomes": {}, "applied": False}
+        verdict = Verdict(False, 0, 0, reason=f"the patch does not apply: {err}")
+    else:
+        result = _tests(svc, state, f"Stage {state['current'] + 1}: testing candidate {state['attempts']}")
+        verdict = judge(state["reference"], result, preserves_behaviour(state["goal"]))
+    svc.worktree.reset(state["checkpoint"])
+    result["verdict"] = verdict.as_dict()
+    return result
+
+
+def _rank(best: dict[str, Any]) -> tuple[int, int, int, int]:
+    """Best by test outcome (nothing broken, most fixed, fewest failing), then the smaller patch."""
+    verdict = best["verdict"]
+    return (-len(verdict["broke"]), verdict["fixed"], -verdict["still_failing"], -len(best["patch"]))
+
+
+def _failure_feedback(best: dict[str, Any]) -> str:
+    verdict, tests = best["verdict"], best["verify"]
+    why = verdict["reason"] or f"{verdict['still_failing']} test(s) still fail"
+    return f"The tests were not all green ({why}; {tests['summary']}):\n{tests['output_tail'][-3000:]}"
 
 
 def verify(state: RunState, svc: Services) -> Update:
-    """Test the proposed patch on a copy of the checkpoint; failures feed a bounded repair."""
-    svc.worktree.reset(state["checkpoint"])
-    try:
-        svc.worktree.apply(state["patch"])
-    except AgentError as err:
-        result: dict[str, Any] = {
-            "ok": False,
-            "summary": str(err),
-            "output_tail": "",
-            "passed": 0,
-            "failed": 0,
-            "errors": 1,
-            "skipped": 0,
-            "flaky": [],
-        }
+    """Test the candidate and keep the best one so far; search on while the stage's budget lasts.
+
+    The gate sees the best candidate once one makes every test pass or, when the budget is
+    spent, the best one that verified (broke nothing, fixed a failing test). A new proposal
+    learns from the best candidate so far and its test output: repairs start from there.
+    """
+    started = time.monotonic()
+    n, attempt = state["current"] + 1, state["attempts"]
+    patch, best, tried = state.get("candidate", ""), dict(state.get("best") or {}), list(state.get("tried", []))
+    refusal = _refusal(state, patch) if patch else state.get("candidate_error", "")
+    if refusal:
+        event = f"Stage {n}: candidate {attempt} not tested: {refusal}"
+        svc.log("verified", {"stage": n, "ok": False, "summary": refusal, "patch_sha256": _sha(patch)})
     else:
-        result = _tests(svc, state, f"Stage {state['current'] + 1}: verifying")
-    svc.worktree.reset(state["checkpoint"])
-    svc.log(
-        "verified",
-        {
-            "stage": state["current"] + 1,
-            "ok": result["ok"],
-            "summary": result["summary"],
-            "patch_sha256": _sha(state["patch"]),
-        },
-    )
-    update: Update = {
-        "verify": result,
-        "retry": False,
-        "events": [
-            f"Stage {state['current'] + 1}: tests {'passed' if result['ok'] else 'FAILED'}: {result['summary']}"
-        ],
-    }
-    if not result["ok"] and state.get("repairs_left", 0) > 0:
-        update["repairs_left"] = state["repairs_left"] - 1
-        update["retry"] = True
-        update["feedback"] = f"The tests failed ({result['summary']}):\n{result['output_tail'][-3000:]}"
-    return update
+        tried.append(_sha(patch))
+        result = _test_candidate(state, svc, patch)
+        verdict = result["verdict"]
+        svc.log("verified", {"stage": n, "ok": verdict["ok"], "summary": verdict["summary"],
+                             "tests": result["summary"], "patch_sha256": _sha(patch)})
+        svc.files.write_json(f"stages/{n:02d}/candidate-{attempt}.json",
+                             {"verdict": verdict, "tests": result["summary"], "patch_sha256": _sha(patch)})
+        kept = "" if verdict["ok"] else f"; not kept: {verdict['reason']}"
+        event = f"Stage {n}: candidate {attempt}: {verdict['summary']} ({result['summary']}){kept}"
+        mine = {"patch": patch, "verify": result, "verdict": verdict, "attempt": attempt}
+        if result.get("applied", True) and (not best or _rank(mine) > _rank(best)):
+            best = mine
+        elif not result.get("applied", True):
+            refusal = verdict["reason"]
+    spent = state.get("spent", 0.0) + time.monotonic() - started
+    update: Update = {"retry": False, "repairing": False, "candidate_error": "", "best": best, "tried": tried,
+                      "spent": spent, "events": [event]}
+    best_ok = bool(best) and best["verdict"]["ok"]
+    in_budget = spent < svc.settings.stage_seconds and attempt < svc.settings.candidates
+    if best_ok and (best["verify"]["ok"] or not in_budget):
+        return {**update, "patch": best["patch"], "verify": best["verify"]}
+    if in_budget:
+        if best:
+            note = f"\nYour latest attempt was not tested: {refusal}" if refusal else ""
+            return {**update, "retry": True, "repairing": True, "patch": best["patch"],
+                    "feedback": _failure_feedback(best) + note}
+        return {**update, "retry": True, "patch": patch, "feedback": refusal}
+    reason = best["verdict"]["reason"] if best else refusal
+    failed = f"no candidate verified in {attempt} attempt(s), {spent:.0f}s: {reason}"
+    return {**update, "patch": "", "outcomes": [_outcome(state, "failed", failed)],
+            "events": [event, f"Stage {n} failed: {failed}"]}
 
 
 def findings(state: RunState, svc: Services) -> list[str]:
@@ -169,9 +255,10 @@ def findings(state: RunState, svc: Services) -> list[str]:
     except AgentError as err:
         return [f"the patch cannot be read: {err}"]
     decision = evaluate_stage(svc.policy.policy, paths, size, bool(state["verify"].get("ok")), [])
+    tests = [f"edits test file {p}, but the goal does not ask for tests" for p in _test_edits(state, paths)]
     if svc.mode == "interactive":  # a person approves here: why CI could not is beside the point
-        return [f for f in decision.findings if f not in decision.ci_findings]
-    return decision.findings
+        return [f for f in decision.findings if f not in decision.ci_findings] + tests
+    return decision.findings + tests
 
 
 def check_signatures(state: RunState, svc: Services) -> list[str]:
@@ -226,14 +313,17 @@ def gate(state: RunState, svc: Services) -> Update:
         kind = "reject"
         decision = {**decision, "decision": "reject", "reason": "approval does not hold: " + "; ".join(problems)}
         update["decision"] = decision
-    if kind == "edited":
-        update.update(patch=decision["patch"], events=[f"Stage {stage['id']}: patch edited by {who}; verifying again"])
+    if kind == "edited":  # tested like any candidate, after the ones tried so far
+        update.update(candidate=decision["patch"], best={}, tried=[], spent=0.0,
+                      events=[f"Stage {stage['id']}: patch edited by {who}; verifying again"])
         return update
     reason = decision.get("reason", "").strip()
     update["events"] = [f"Stage {stage['id']}: rejected by {who}" + (f": {reason}" if reason else "")]
+    update["rejected"] = [*state.get("rejected", []), _sha(state["patch"])]
     if reason and state.get("revisions_left", 0) > 0 and not reason.startswith("approval does not hold"):
-        update.update(
-            feedback=f"A reviewer rejected it: {reason}", revisions_left=state["revisions_left"] - 1, retry=True
+        update.update(  # a new search, learning from the reason; the rejected patch is never shown again
+            feedback=f"A reviewer rejected it: {reason}", revisions_left=state["revisions_left"] - 1, retry=True,
+            best={}, spent=0.0, attempts=0, repairing=False,
         )
     else:
         update["outcomes"] = [_outcome(state, "rejected", reason or "rejected by the reviewer")]
@@ -258,22 +348,26 @@ def apply(state: RunState, svc: Services) -> Update:
 
 
 def check(state: RunState, svc: Services) -> Update:
-    """Run the tests again on the applied stage; success makes it the new good checkpoint."""
+    """Run the tests again on the applied stage; if they hold what the stage's verification
+    showed, it becomes the new good checkpoint and the reference later stages are judged by."""
     n = state["current"] + 1
     result = _tests(svc, state, f"Stage {n}: checking after apply")
+    verdict = judge(state["reference"], result, preserves_behaviour(state["goal"]))
+    result["verdict"] = verdict.as_dict()
     head = svc.worktree.head()
     svc.worktree.reset(head)
-    if result["ok"]:
-        outcome = _outcome(state, "applied", "", head, result["summary"])
+    if verdict.ok:
+        outcome = _outcome(state, "applied", "", head, f"{verdict.summary()} ({result['summary']})")
         outcome["metrics"] = svc.strategy.metrics(state, svc)
         svc.worktree.reset(head)
         return {
             "checkpoint": head,
+            "reference": result,
             "verify": result,
             "outcomes": [outcome],
-            "events": [f"Stage {n}: checked: {result['summary']}"],
+            "events": [f"Stage {n}: checked: {verdict.summary()} ({result['summary']})"],
         }
-    return {"verify": result, "events": [f"Stage {n}: check FAILED after apply: {result['summary']}"]}
+    return {"verify": result, "events": [f"Stage {n}: check FAILED after apply: {verdict.reason}"]}
 
 
 def rollback(state: RunState, svc: Services) -> Update:
@@ -282,7 +376,7 @@ def rollback(state: RunState, svc: Services) -> Update:
     svc.worktree.reset(state["checkpoint"])
     if n in svc.worktree.checkpoints():
         svc.worktree.delete_checkpoint(n)
-    reason = f"tests failed after apply: {state['verify']['summary']}"
+    reason = f"tests failed after apply: {state['verify']['verdict']['reason']}"
     svc.log("rolled_back", {"stage": n, "to": state["checkpoint"], "reason": reason})
     return {
         "outcomes": [_outcome(state, "rolled_back", reason, tests=state["verify"]["summary"])],
@@ -290,15 +384,37 @@ def rollback(state: RunState, svc: Services) -> Update:
     }
 
 
+CONTINUE_TITLE = "Fix the remaining failing tests"
+
+
+def _continuation(state: RunState, svc: Services) -> Stage | None:
+    """One more stage when the run started red, the last stage made progress, tests still fail
+    and the plan is used up: partial progress sticks and the next stage starts from it."""
+    stages, last = state["stages"], state["stages"][state["current"]]
+    applied = any(o["stage"] == last["id"] and o["status"] == "applied" for o in state.get("outcomes", []))
+    if (state["baseline"].get("ok") or state["reference"].get("ok") or not applied
+            or state["current"] + 1 < len(stages) or len(stages) >= svc.settings.max_stages):
+        return None
+    failing = [t for t, o in (state["reference"].get("outcomes") or {}).items() if o in ("failed", "errors")]
+    named = f": {', '.join(failing[:8])}" + (" ..." if len(failing) > 8 else "") if failing else ""
+    return Stage(id=len(stages) + 1, title=CONTINUE_TITLE, files=list(last["files"]),
+                 intent=f"Make the tests that still fail pass{named}, keeping the ones that pass green.")
+
+
 def advance(state: RunState, svc: Services) -> Update:
-    return {
-        "current": state["current"] + 1,
-        "attempts": 0,
-        "feedback": "",
-        "patch": "",
-        "repairs_left": svc.settings.repairs,
-        "revisions_left": svc.settings.revisions,
-    }
+    """The next stage; a run that started red ends as soon as every test passes."""
+    update: Update = {"current": state["current"] + 1, **_fresh_stage(svc)}
+    red_to_green = not state["baseline"].get("ok")
+    if red_to_green and state["reference"].get("ok"):
+        update["current"] = len(state["stages"])
+        if state["current"] + 1 < len(state["stages"]):
+            update["events"] = ["Every test passes now: the remaining stages are not needed"]
+        return update
+    extra = _continuation(state, svc)
+    if extra is not None:
+        update["stages"] = [*state["stages"], extra]
+        update["events"] = [f"Tests still fail after stage {extra['id'] - 1}: stage {extra['id']}: {extra['title']}"]
+    return update
 
 
 def report(state: RunState, svc: Services) -> Update:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
+from agent.edits.whole_file import apply_whole_files, fits_whole, whole_file_grammar
 from agent.errors import ModelReplyError, ReplyCutOff
+from agent.graph.judge import goal_asks_for_tests, is_test_path
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.llm.base import ChatModel, Message
@@ -35,7 +39,25 @@ def system_message(context: str) -> Message:
     return {"role": "system", "content": template("system") + context}
 
 
-def parse_plan(reply: str, max_stages: int) -> list[Stage]:
+# A stage that only tests, reviews or tidies: planned only when the goal asks for that.
+_SIDE_WORK = re.compile(
+    r"^\W*(update|add|write|run|review|verify|check|improve|fix)?\s*(the\s+)?(unit\s+)?"
+    r"(tests?|testing|review|refactor\w*|clean\s*-?up|documentation|docs)\b",
+    re.I,
+)
+
+
+def _side_work(stage: Stage, goal: str) -> bool:
+    if goal_asks_for_tests(goal):
+        return False
+    return all(is_test_path(f) for f in stage["files"]) or (
+        bool(_SIDE_WORK.match(stage["title"])) and not re.search(r"refactor|clean|document|docs?\b", goal, re.I)
+    )
+
+
+def parse_plan(reply: str, max_stages: int, goal: str = "") -> list[Stage]:
+    """The stages of a plan reply; stages the goal did not ask for (only tests, a review, a
+    clean-up) are dropped, and test files leave a stage's files unless the goal asks for tests."""
     try:
         data = json.loads(reply)
     except json.JSONDecodeError as err:
@@ -53,29 +75,64 @@ def parse_plan(reply: str, max_stages: int) -> list[Stage]:
         title, intent = str(item.get("title", "")).strip(), str(item.get("intent", "")).strip()
         if not intent:
             raise ModelReplyError(f'stage {i} of the plan needs an "intent"')
-        stages.append(
-            Stage(id=i, title=title or intent[:60], intent=intent, files=[f.strip().removeprefix("./") for f in files])
-        )
+        paths = [f.strip().removeprefix("./") for f in files]
+        stage = Stage(id=len(stages) + 1, title=title or intent[:60], intent=intent, files=paths)
+        if _side_work(stage, goal):
+            continue
+        if not goal_asks_for_tests(goal):
+            stage["files"] = [f for f in paths if not is_test_path(f)]
+        stages.append(stage)
+    if not stages:
+        raise ModelReplyError("every stage only tests, reviews or tidies, which the goal does not ask for; "
+                              "plan the code change the goal asks for")
     return stages
+
+
+# Goals that name several changes: a list of two or more items, or clauses joined by "then"
+# or by "and" before another change verb. Anything else is one change, so one stage.
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S", re.M)
+_JOINED = re.compile(
+    r"\b(?:and|then|also)\s+(?:then\s+)?(?:add|remove|delete|rename|move|split|extract|document|validate|update|"
+    r"replace|create|convert|translate|write|implement|refactor|introduce|drop|make)\b",
+    re.I,
+)
+
+
+def several_changes(goal: str) -> bool:
+    return len(_ITEM.findall(goal)) >= 2 or bool(_JOINED.search(goal))
+
+
+def named_files(goal: str, root: Path) -> list[str]:
+    """Files of the repository the goal names by path, in the order it names them (tests only
+    when the goal asks for tests)."""
+    found = []
+    for word in re.findall(r"[\w./-]+\.\w+", goal):
+        rel = word.removeprefix("./")
+        if rel not in found and (root / rel).is_file() and (goal_asks_for_tests(goal) or not is_test_path(rel)):
+            found.append(rel)
+    return found
 
 
 CUT_REPLY_SHOWN = 800  # characters of a cut-off reply shown back to the model: enough to see it
 
 
 def ask(
-    model: ChatModel, messages: list[Message], schema: dict[str, Any], tries: int, parse: Any, max_tokens: int,
-    temperature: float = 0.0, seed: int = 0,
+    model: ChatModel, messages: list[Message], schema: dict[str, Any] | None, tries: int, parse: Any,
+    max_tokens: int, sampling: dict[str, Any] | None = None, grammar: str | None = None,
 ) -> tuple[Any, int]:
     """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks).
 
     ``max_tokens`` is the reply room the settings keep free (``reply_tokens``): a whole-function
-    rewrite or a Rust translation cut off at a fixed cap would never parse.
+    rewrite or a Rust translation cut off at a fixed cap would never parse. ``sampling`` holds
+    the temperature and seed of this proposal (a candidate after the first is sampled);
+    ``grammar`` constrains a reply that is not JSON (GBNF).
     """
     convo = list(messages)
     last: ModelReplyError | None = None
+    form = "JSON" if schema is not None else "files in fenced code blocks"
     for attempt in range(1, tries + 1):
         try:
-            reply = model.complete(convo, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed)
+            reply = model.complete(convo, schema=schema, max_tokens=max_tokens, grammar=grammar, **(sampling or {}))
         except ReplyCutOff as err:  # a runaway reply (often repeating itself) is asked again, shorter
             last, reply = err, err.partial[:CUT_REPLY_SHOWN] + " ..."
         else:
@@ -84,8 +141,8 @@ def ask(
             except ModelReplyError as err:
                 last = err
         if attempt < tries:
-            again = ("Reply again with complete, shorter JSON only." if isinstance(last, ReplyCutOff)
-                     else "Reply again with corrected JSON only.")
+            again = (f"Reply again with complete, shorter {form} only." if isinstance(last, ReplyCutOff)
+                     else f"Reply again with corrected {form} only.")
             convo += [
                 {"role": "assistant", "content": reply},
                 {"role": "user", "content": f"That reply could not be used: {last}. {again}"},
@@ -95,18 +152,28 @@ def ask(
 
 
 def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
-    settings = svc.settings
-    user = render("plan", goal=state["goal"], max_stages=str(settings.max_stages))
+    """One stage for a goal that names one change (or starts from failing tests: later stages
+    are added only while they make progress); the planner splits only a goal naming several.
+
+    A one-change goal that names its files needs no planner at all: the stage is the goal.
+    """
+    settings, goal = svc.settings, state["goal"]
+    one = not several_changes(goal) or not state.get("baseline", {}).get("ok", True)
+    files = named_files(goal, svc.worktree.path) if one else []
+    if files:
+        title = goal.strip().splitlines()[0][:60]
+        return [Stage(id=1, title=title, intent=goal.strip(), files=files)]
+    most = 1 if one else settings.max_stages
+    user = render("plan", goal=goal, max_stages=str(most))
     with svc.busy(f"Planning with {settings.model}"):
         stages, _ = ask(
             svc.model(),
             [system_message(context), {"role": "user", "content": user}],
-            plan_schema(settings.max_stages),
+            plan_schema(most),
             settings.edit_retries + 1,
-            lambda r: parse_plan(r, settings.max_stages),
+            lambda r: parse_plan(r, most, goal),
             settings.reply_tokens,
-            settings.temperature,
-            settings.seed,
+            {"temperature": settings.temperature, "seed": settings.seed},
         )
     return stages
 
@@ -125,52 +192,64 @@ def _files_block(svc: Services, stage: Stage) -> str:
 PREVIOUS_PATCH_CHARS = 3000
 
 
-def _feedback_block(feedback: str, previous: str) -> str:
-    """Why the last attempt failed, and that it is gone: small models otherwise quote the lines
-    of their own rejected attempt as if they were in the file."""
+def _feedback_block(feedback: str, previous: str, repairing: bool) -> str:
+    """Why the last attempt failed. A repair's files already hold the best attempt so far;
+    otherwise the attempt is gone, which is said, or small models quote its lines as if they
+    were in the file."""
     if not feedback:
         return ""
+    if repairing:
+        return ("\nThe files above already hold your best attempt so far at this stage. It is not right yet; "
+                f"fix it, starting from the files as shown:\n{feedback}\n")
     shown = previous if len(previous) <= PREVIOUS_PATCH_CHARS else previous[:PREVIOUS_PATCH_CHARS] + "...\n"
     attempt = f"It was this patch:\n{shown}" if previous.strip() else ""
     return (
         "\nYour previous attempt at this stage was not kept: the files above are as they were before "
-        f"it, so copy search text from them, not from the attempt. {attempt}\n"
+        f"it, so start from them, not from the attempt. {attempt}\n"
         f"Why it was not kept:\n{feedback}\n"
     )
 
 
 def propose_patch(state: RunState, svc: Services, context: str) -> str:
-    """Ask for the current stage's edits and turn them into a patch against the checkpoint."""
+    """Ask for the current stage's edits and turn them into a patch against the checkpoint.
+
+    Small files are written whole, in fenced blocks; larger ones as search/replace edits in
+    schema-constrained JSON (``edit_format`` fixes one or the other).
+    """
     stage = state["stages"][state["current"]]
     feedback = state.get("feedback", "")
+    fmt = svc.settings.edit_format
+    whole = fmt == "whole" or (fmt == "auto" and fits_whole([svc.worktree.read(f) for f in stage["files"]]))
     user = render(
-        "edit",
+        "edit_whole" if whole else "edit",
         goal=state["goal"],
         stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])),
         title=stage["title"],
         intent=stage["intent"],
         files=_files_block(svc, stage),
-        feedback=_feedback_block(feedback, state.get("patch", "")),
+        feedback=_feedback_block(feedback, state.get("patch", ""), bool(state.get("repairing"))),
     )
     root = svc.worktree.path
 
     def to_patch(reply: str) -> str:
-        contents = apply_edits(root, parse_edits(reply))
+        contents = apply_whole_files(root, reply, stage["files"]) if whole else apply_edits(root, parse_edits(reply))
         patch = svc.worktree.diff_for(contents)
+        if state.get("repairing"):  # diff_for leaves HEAD; a re-ask must see the same files as this ask
+            svc.worktree.apply(state["patch"])
         if not patch.strip():
-            raise ModelReplyError("the edits change nothing; replace the lines that need changing")
+            raise ModelReplyError("the edits change nothing; change the code the stage is about")
         return patch
 
     with svc.busy(f"Stage {stage['id']}: writing edits with {svc.settings.model}"):
         patch, _ = ask(
             svc.model(),
             [system_message(context), {"role": "user", "content": user}],
-            EDIT_SCHEMA,
+            None if whole else EDIT_SCHEMA,
             svc.settings.edit_retries + 1,
             to_patch,
             svc.settings.reply_tokens,
-            svc.settings.temperature,
-            svc.settings.seed,
+            state.get("sampling"),
+            whole_file_grammar(stage["files"]) if whole else None,
         )
     return str(patch)

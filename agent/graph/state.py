@@ -17,6 +17,7 @@ class Stage(TypedDict):
     files: list[str]
     kind: NotRequired[str]  # a strategy's own label, e.g. "scaffold" or "translate"
     symbols: NotRequired[list[str]]  # functions or types the stage is about, when the strategy knows
+    tests_editable: NotRequired[bool]  # a strategy's own stage that must rewrite tests (C tests to Rust)
 
 
 Status = Literal["applied", "rejected", "failed", "rolled_back"]
@@ -42,16 +43,24 @@ class RunState(TypedDict, total=False):
     context_digest: str
     context_tokens: int
     test_command: list[str]
-    baseline: dict[str, Any]
+    baseline: dict[str, Any]  # TestReport of the base commit, as a dict
+    reference: dict[str, Any]  # TestReport of the last good checkpoint: what a stage is judged against
     stages: list[Stage]
     current: int  # index into stages
-    patch: str  # the current stage's proposed patch (unified diff)
+    candidate: str  # the patch just proposed, before it is tested
+    candidate_error: str  # why the model's last reply gave no candidate, for the next proposal
+    sampling: dict[str, Any]  # temperature and seed of the current proposal
+    patch: str  # the best candidate so far (unified diff): what repairs start from and the gate shows
+    repairing: bool  # the next proposal starts from ``patch`` applied, with its test output as feedback
+    best: dict[str, Any]  # the best candidate's verdict and attempt, {} before one was tested
+    tried: list[str]  # SHA-256 of every candidate of the current stage: an identical one is not tested again
+    rejected: list[str]  # SHA-256 of every patch a reviewer rejected: never shown again
+    spent: float  # seconds the current stage's search has taken (its budget: stage_seconds)
     feedback: str  # parse/match errors, test failures or a reviewer's reason, for the next proposal
     attempts: int  # proposals made for the current stage
-    repairs_left: int
     revisions_left: int
-    retry: bool  # set by verify (a repair) or the gate (a revision): propose the stage again
-    verify: dict[str, Any]  # TestReport of the current patch, as a dict
+    retry: bool  # set by verify (search on) or the gate (a revision): propose the stage again
+    verify: dict[str, Any]  # TestReport of the best candidate, as a dict, with its "verdict"
     decision: dict[str, Any]  # the reviewer's answer at the approval gate
     checkpoint: str  # commit of the last good checkpoint
     outcomes: Annotated[list[Outcome], operator.add]

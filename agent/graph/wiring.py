@@ -13,12 +13,10 @@ from agent.graph.services import Services
 from agent.graph.state import RunState
 
 
-def after_propose(state: RunState) -> str:
-    return "verify" if state.get("patch") else "advance"
-
-
 def after_verify(state: RunState) -> str:
-    return "propose" if state.get("retry") else "gate"
+    if state.get("retry"):
+        return "propose"
+    return "gate" if state.get("patch") else "advance"  # no patch: the stage failed
 
 
 def after_gate(state: RunState) -> str:
@@ -31,7 +29,7 @@ def after_gate(state: RunState) -> str:
 
 
 def after_check(state: RunState) -> str:
-    return "advance" if state["verify"]["ok"] else "rollback"
+    return "advance" if state["verify"]["verdict"]["ok"] else "rollback"
 
 
 def after_advance(state: RunState) -> str:
@@ -45,8 +43,8 @@ def build_graph(svc: Services, checkpointer: Any) -> Any:
     g.add_edge(START, "snapshot")
     g.add_edge("snapshot", "plan")
     g.add_edge("plan", "propose")
-    g.add_conditional_edges("propose", after_propose, ["verify", "advance"])
-    g.add_conditional_edges("verify", after_verify, ["propose", "gate"])
+    g.add_edge("propose", "verify")
+    g.add_conditional_edges("verify", after_verify, ["propose", "gate", "advance"])
     g.add_conditional_edges("gate", after_gate, ["apply", "verify", "propose", "advance"])
     g.add_edge("apply", "check")
     g.add_conditional_edges("check", after_check, ["advance", "rollback"])

@@ -33,8 +33,10 @@ class ChatModel(Protocol):
         max_tokens: int = 1024,
         temperature: float = 0.0,
         seed: int = 0,
+        grammar: str | None = None,
     ) -> str:
-        """Return the reply text; with ``schema`` the reply is JSON valid against it."""
+        """Return the reply text; with ``schema`` the reply is JSON valid against it. ``grammar``
+        (GBNF text, for replies that are not JSON) constrains it where the backend can."""
         ...
 
     def count_tokens(self, text: str) -> int:

@@ -52,8 +52,10 @@ class EndpointModel:
         max_tokens: int = 1024,
         temperature: float = 0.0,
         seed: int = 0,
+        grammar: str | None = None,
     ) -> str:
-        """Reply to ``messages``; with ``schema`` the reply is JSON valid against it."""
+        """Reply to ``messages``; with ``schema`` the reply is JSON valid against it. ``grammar``
+        is not sent: OpenAI-compatible servers differ on it, and such replies are parsed leniently."""
         body: dict[str, Any] = {
             "model": self.name, "messages": list(messages), "max_tokens": max_tokens,
             "temperature": temperature, "seed": seed,

@@ -130,9 +130,11 @@ class LlamaModel:
         max_tokens: int = 1024,
         temperature: float = 0.0,
         seed: int = 0,
+        grammar: str | None = None,
         progress: ProgressFn | None = None,
     ) -> str:
-        """Reply to ``messages``; with ``schema`` the reply is JSON constrained to it."""
+        """Reply to ``messages``; with ``schema`` the reply is JSON constrained to it, with
+        ``grammar`` (GBNF) constrained to that."""
         tokens = self.prompt_tokens(messages)
         if len(tokens) >= self.context_length:
             raise AgentError(
@@ -140,17 +142,17 @@ class LlamaModel:
                 "use a larger --ctx or give the model less context"
             )
         budget = min(max_tokens, self.context_length - len(tokens))
-        grammar = _grammar(schema) if schema is not None else None
+        constraint = _grammar(grammar_text(schema)) if schema is not None else _grammar(grammar) if grammar else None
         self._prefill(messages, tokens, progress)
         out = self._llm.create_completion(
             prompt=tokens, max_tokens=budget, temperature=temperature, seed=seed,
-            top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0, grammar=grammar,
+            top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0, grammar=constraint,
         )
         choice = out["choices"][0]  # type: ignore[index]
         text = (choice["text"] or "").strip()
         if not text:
             raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
-        if choice["finish_reason"] == "length" and (schema is not None or budget < max_tokens):
+        if choice["finish_reason"] == "length" and (constraint is not None or budget < max_tokens):
             raise ReplyCutOff(
                 f"{self.name} reply was cut off after {budget} tokens "
                 f"({'context full' if budget < max_tokens else 'max_tokens'}; it ended {text[-60:]!r}); "
@@ -254,10 +256,10 @@ _LOOSE_CHAR = r'char ::= [^"\\] |'
 _STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
 
 
-def _grammar(schema: dict[str, Any]) -> Any:
+def _grammar(gbnf: str) -> Any:
     from llama_cpp import LlamaGrammar
 
-    return LlamaGrammar.from_string(grammar_text(schema), verbose=False)
+    return LlamaGrammar.from_string(gbnf, verbose=False)
 
 
 def _chat_formatter(llm: Any, template: str | None) -> Any:

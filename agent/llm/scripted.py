@@ -41,6 +41,7 @@ class ScriptedModel:
         max_tokens: int = 1024,
         temperature: float = 0.0,
         seed: int = 0,
+        grammar: str | None = None,
     ) -> str:
         self.calls.append(messages)
         self.reply_limits.append(max_tokens)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.graph.judge import judge, preserves_behaviour
 from agent.graph.state import RunState
 from agent.runs.files import RunFiles, write_atomic
 
@@ -17,9 +18,19 @@ def summary_counts(state: RunState) -> dict[str, int]:
     return counts
 
 
+def tests_line(state: RunState) -> str:
+    """The run's effect on the tests: its last good checkpoint against the baseline."""
+    baseline, final = state.get("baseline"), state.get("reference")
+    if not baseline or not final:
+        return "not run"
+    verdict = judge(baseline, final, preserves_behaviour(state["goal"]))
+    return f"{verdict.summary()}; now {final.get('summary', '')}"
+
+
 def write_report(state: RunState, files: RunFiles, branch: str) -> str:
     outcomes = state.get("outcomes", [])
     counts = summary_counts(state)
+    tests = tests_line(state)
     lines = [
         f"# agent run {state['run_id']}",
         "",
@@ -27,6 +38,7 @@ def write_report(state: RunState, files: RunFiles, branch: str) -> str:
         f"- Repository: {state['repo']} (base {state['base_commit'][:10]})",
         f"- Branch: `{branch}`",
         f"- Baseline tests: {state.get('baseline', {}).get('summary', 'not run')}",
+        f"- Tests after the run: {tests}",
         f"- Stages: {len(state.get('stages', []))} planned, "
         + ", ".join(f"{n} {MARK[k]}" for k, n in counts.items() if n),
         "",
@@ -54,6 +66,7 @@ def write_report(state: RunState, files: RunFiles, branch: str) -> str:
         "branch": branch,
         "base_commit": state["base_commit"],
         "baseline": state.get("baseline", {}).get("summary"),
+        "tests": tests,
         "stages": state.get("stages", []),
         "outcomes": outcomes,
         "counts": counts,

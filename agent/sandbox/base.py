@@ -60,6 +60,7 @@ class TestReport:
     skipped: int = 0
     flaky: list[str] = field(default_factory=list)
     failed_tests: list[str] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)  # test id -> final outcome (flaky: passed)
     output_tail: str = ""
     duration_s: float = 0.0
     reason: str = ""  # why not ok, in one line

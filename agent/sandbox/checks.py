@@ -83,11 +83,12 @@ def run_checks(workdir: Path, command: list[str], runner: Runner, limits: Limits
                 for test in flaky:
                     counts[outcomes[test]] -= 1
                     counts[PASSED] += 1
+                    outcomes[test] = PASSED
                 ok = not failing and again.exit_code == 0 and again.killed_by is None
             elif again.exit_code == 0 and again.killed_by is None:
                 flaky, ok = [" ".join(command)], True
     return TestReport(
-        command=command, ok=ok, flaky=flaky, failed_tests=failing,
+        command=command, ok=ok, flaky=flaky, failed_tests=failing, outcomes=outcomes,
         output_tail="\n".join(output.splitlines()[-60:]), duration_s=result.duration_s,
         reason="" if ok else _reason(command, result, counts), killed_by=result.killed_by,
         **counts,

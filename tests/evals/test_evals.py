@@ -89,7 +89,7 @@ class SamplingRecorder:
         self.sampling: list[tuple[float, int]] = []
 
     def complete(self, messages: list[Message], *, schema: dict[str, Any] | None = None, max_tokens: int = 1024,
-                 temperature: float = 0.0, seed: int = 0) -> str:
+                 temperature: float = 0.0, seed: int = 0, grammar: str | None = None) -> str:
         self.sampling.append((temperature, seed))
         if "stages" in (schema or {}).get("properties", {}):
             return PLAN

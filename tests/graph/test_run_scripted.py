@@ -55,9 +55,9 @@ BREAKING_EDIT = json.dumps(
 def run(repo: Path, replies: list[str], decisions: list[dict[str, Any]], **kw: Any) -> tuple[RunFiles, dict[str, Any]]:
     return start(
         repo,
-        "validate quantities",
+        kw.pop("goal", "validate quantities"),
         reviewing_terminal(decisions, kw.pop("seen", None)),
-        {"sandbox": "none", "model": "scripted"},
+        {"sandbox": "none", "model": "scripted", **kw.pop("settings", {})},
         model=ScriptedModel(replies),
         runner=LocalRunner(),
         **kw,
@@ -113,18 +113,22 @@ def test_rejected_stage_leaves_the_branch_at_base(py_repo: Path) -> None:
     assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == state["base_commit"]
 
 
-def test_rejection_reason_goes_back_to_the_model(py_repo: Path) -> None:
-    model_replies = [PLAN, GOOD_EDIT, GOOD_EDIT]
+def test_rejection_reason_goes_back_to_the_model_and_the_same_patch_is_never_shown_again(py_repo: Path) -> None:
+    clearer = GOOD_EDIT.replace("negative quantity", "quantity must not be negative")
+    model = ScriptedModel([PLAN, GOOD_EDIT, GOOD_EDIT, clearer])
     reject = {"decision": "reject", "approver": "tester", "reason": "use a clearer message"}
-    model = ScriptedModel(model_replies)
+    seen: list[dict[str, Any]] = []
     files, state = start(
-        py_repo, "validate", reviewing_terminal([reject, APPROVE]), {"sandbox": "none"}, model=model,
+        py_repo, "validate", reviewing_terminal([reject, APPROVE], seen), {"sandbox": "none"}, model=model,
         runner=LocalRunner(),
     )
     retry = model.calls[2][-1]["content"]
     assert "use a clearer message" in retry
     # the model sees its own rejected patch, and that the files shown do not contain it
-    assert "not kept: the files above are as they were" in retry and '+            raise ValueError' in retry
+    assert "not kept: the files above are as they were before it" in retry and '+            raise ValueError' in retry
+    # it answered with the very same patch: that one is not shown again, the next one is
+    assert "identical to a patch the reviewer rejected" in model.calls[3][-1]["content"]
+    assert len(seen) == 2 and seen[0]["patch"] != seen[1]["patch"] and "must not be negative" in seen[1]["patch"]
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
 
 
@@ -148,20 +152,29 @@ def test_an_edit_breaking_python_syntax_is_sent_back_before_any_test_runs(py_rep
 
 def test_unmatched_search_fails_the_stage_without_touching_files(py_repo: Path) -> None:
     bad = json.dumps({"edits": [{"file": "inventory/stock.py", "search": "no such line\n", "replace": "x\n"}]})
-    files, state = run(py_repo, [PLAN, bad, bad, bad], [])
+    files, state = run(py_repo, [PLAN, bad, bad, bad], [], settings={"candidates": 1})
     [outcome] = state["outcomes"]
     assert outcome["status"] == "failed" and "not found in inventory/stock.py" in outcome["reason"]
     assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == state["base_commit"]
 
 
-def test_failed_check_after_apply_rolls_back(py_repo: Path) -> None:
-    # the breaking edit fails verification, a repair attempt breaks it again, the person approves
-    # anyway: the check after apply fails and the branch returns to the last good checkpoint
+def test_a_stage_breaking_a_passing_test_never_reaches_the_reviewer(py_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
-    files, state = run(py_repo, [PLAN, BREAKING_EDIT, BREAKING_EDIT], [APPROVE], seen=seen)
-    assert seen[0]["verify"]["ok"] is False
+    files, state = run(py_repo, [PLAN, BREAKING_EDIT], [], seen=seen, settings={"candidates": 1})
+    assert seen == []
     [outcome] = state["outcomes"]
-    assert outcome["status"] == "rolled_back"
+    assert outcome["status"] == "failed" and "broke 1 test(s) that passed before it" in outcome["reason"]
+    assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == state["base_commit"]
+
+
+def test_failed_check_after_apply_rolls_back(py_repo: Path, tmp_path: Path) -> None:
+    # the tests pass at the baseline and on the candidate, then fail after apply (as a flaky
+    # suite or a changed machine would): the branch returns to the last good checkpoint
+    count = tmp_path / "runs"
+    flaky = ["sh", "-c", f'n=$(cat {count} 2>/dev/null || echo 0); echo $((n+1)) > {count}; [ "$n" -lt 2 ]']
+    files, state = run(py_repo, [PLAN, GOOD_EDIT], [APPROVE], settings={"test_command": flaky})
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "rolled_back" and "passed before" in outcome["reason"]
     assert git(py_repo, "rev-parse", f"agent/{files.run_id}") == state["base_commit"]
     assert git(py_repo, "for-each-ref", f"refs/agent/{files.run_id}/") == ""
 
@@ -201,7 +214,8 @@ def test_rollback_command_undoes_the_newest_stage(py_repo: Path) -> None:
         {"title": "Document", "intent": "add a NOTES file", "files": ["NOTES.md"]},
     ]})
     notes = json.dumps({"edits": [{"file": "NOTES.md", "search": "", "replace": "Quantities are validated.\n"}]})
-    files, state = run(py_repo, [two, GOOD_EDIT, notes], [APPROVE, APPROVE])
+    files, state = run(py_repo, [two, GOOD_EDIT, notes], [APPROVE, APPROVE],
+                       goal="validate quantities and document them")
     assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
     undone = rollback_run(files, None)
     assert undone[0].startswith("stage 2")

@@ -63,7 +63,7 @@ class PromptSensitiveModel:
         self.seen: list[tuple[float, int]] = []  # (temperature, seed) of each call
 
     def complete(self, messages: list[Message], *, schema: dict[str, Any] | None = None, max_tokens: int = 1024,
-                 temperature: float = 0.0, seed: int = 0) -> str:
+                 temperature: float = 0.0, seed: int = 0, grammar: str | None = None) -> str:
         self.seen.append((temperature, seed))
         first = messages[1]["content"]
         if TASK_GOAL not in first:

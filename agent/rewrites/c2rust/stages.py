@@ -59,7 +59,7 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
             files=[file, layout.LIB_RS],
         ))
     stages.append(Stage(
-        id=0, title="Finish as a plain Rust crate", kind="finalize", symbols=[],
+        id=0, title="Finish as a plain Rust crate", kind="finalize", symbols=[], tests_editable=True,
         intent="Turn the result into a plain Rust library crate: the C tests' assertions become "
                "cargo integration tests, the C build and sources go, 'make test' runs cargo test.",
         files=[layout.CARGO_TOML, layout.makefile_path(repo).name, *layout.c_tests(repo)],

@@ -1,0 +1,86 @@
+"""Whole-file edits: the model writes each changed file in full, in a fenced code block.
+
+Small models write code far better as plain code than as text escaped inside JSON strings, and
+for a small file a whole new copy is no longer than a search/replace reply: no quoting of
+search text that must match the file to the letter. The reply is free text, parsed leniently:
+a block's file is the path on the line before it, or the stage's only file.
+See adr/0002-edit-format.md for when this format is used and what it measured.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from agent.edits.syntax import check_python_syntax
+from agent.errors import ModelReplyError
+
+WHOLE_FILE_MAX_LINES = 250  # above this a whole copy costs more tokens than it saves
+
+_FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
+_PATH_DECOR = re.compile(r"^[\s#>*`'\"]*(?:file(?:name)?\s*:\s*)?|[\s*`'\":]*$", re.I)
+
+
+def fits_whole(texts: list[str | None]) -> bool:
+    """Whether every file of a stage is small enough to be rewritten whole (new files are)."""
+    return all(t is None or t.count("\n") <= WHOLE_FILE_MAX_LINES for t in texts)
+
+
+def _gbnf_literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def whole_file_grammar(stage_files: list[str]) -> str:
+    """GBNF for a reply of one fenced block per file of the stage, each after its path, and
+    nothing else: the reply cannot ramble past the last block, and every block names its file."""
+    paths = " | ".join(_gbnf_literal(f) for f in stage_files)
+    blocks = r' "\n\n" '.join(["block"] * len(stage_files))
+    return "\n".join([
+        f"root ::= {blocks}",
+        r'block ::= path "\n```" lang "\n" line* "```"',
+        f"path ::= {paths}",
+        "lang ::= [a-zA-Z0-9+#-]*",
+        r'line ::= ([^`\n] [^\n]* | "`" [^`\n] [^\n]* | "``" [^`\n] [^\n]*)? "\n"',
+    ])
+
+
+def _path_before(reply: str, start: int) -> str:
+    """The path named on the last non-empty line before a fence, with decoration stripped."""
+    lines = [ln for ln in reply[:start].splitlines() if ln.strip()]
+    return _PATH_DECOR.sub("", lines[-1]).strip() if lines else ""
+
+
+def parse_whole_files(reply: str, stage_files: list[str]) -> dict[str, str]:
+    """Path -> new content for each fenced block of ``reply``; ``ModelReplyError`` says what is wrong."""
+    blocks = list(_FENCE.finditer(reply))
+    if not blocks:
+        if reply.count("```") % 2:
+            raise ModelReplyError("the reply was cut off inside a code block; reply with shorter files")
+        raise ModelReplyError("the reply has no fenced code block; give each file's path, then the whole file in ```")
+    out: dict[str, str] = {}
+    for i, block in enumerate(blocks, 1):
+        named = _path_before(reply, block.start()).removeprefix("./")
+        if named in stage_files or (named and PurePosixPath(named).name in {PurePosixPath(f).name for f in stage_files}
+                                    and len(stage_files) == 1):
+            path = named if named in stage_files else stage_files[0]
+        elif len(stage_files) == 1 and len(blocks) == 1:
+            path = stage_files[0]
+        else:
+            raise ModelReplyError(
+                f"code block {i} does not say which file it is: put one of {', '.join(stage_files)} on the line "
+                "before its ```"
+            )
+        out[path] = block.group(1)
+    return out
+
+
+def apply_whole_files(root: Path, reply: str, stage_files: list[str]) -> dict[str, str]:
+    """The new text of each file the reply rewrites, checked before anything is written."""
+    new = parse_whole_files(reply, stage_files)
+    before = {}
+    for rel in new:
+        path = root / rel
+        if path.is_file():
+            before[rel] = path.read_text(encoding="utf-8", errors="surrogateescape")
+    check_python_syntax(before, new)
+    return new

@@ -1,0 +1,160 @@
+"""Stages judged against the tests as they stood before them, with candidates (scripted model,
+real git, real pytest): red-to-green progress sticks, broken tests and test edits are refused,
+the best of several candidates goes on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.graph.nodes import CONTINUE_TITLE
+from agent.llm.scripted import ScriptedModel
+from agent.runs.session import start
+from agent.sandbox.local import LocalRunner
+from tests.conftest import APPROVE, git, reviewing_terminal
+
+STUB = '''"""Arithmetic the tests expect."""
+
+
+def add(a, b):
+    raise NotImplementedError
+
+
+def mul(a, b):
+    raise NotImplementedError
+
+
+def const():
+    return 7
+'''
+TESTS = '''from calc import add, const, mul
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_mul():
+    assert mul(2, 3) == 6
+
+
+def test_const():
+    assert const() == 7
+'''
+GOAL = "make the failing tests pass by changing calc.py"
+
+
+def edit(search: str, replace: str, file: str = "calc.py") -> str:
+    return json.dumps({"edits": [{"file": file, "search": search, "replace": replace}]})
+
+
+ADD = edit("def add(a, b):\n    raise NotImplementedError\n", "def add(a, b):\n    return a + b\n")
+MUL = edit("def mul(a, b):\n    raise NotImplementedError\n", "def mul(a, b):\n    return a * b\n")
+BOTH = json.dumps({"edits": [json.loads(ADD)["edits"][0], json.loads(MUL)["edits"][0]]})
+BREAK_CONST = edit("def const():\n    return 7\n", "def const():\n    return 8\n")
+EDIT_TESTS = edit("def test_add():\n    assert add(2, 3) == 5\n", "def test_add():\n    assert True\n",
+                  file="test_calc.py")
+
+
+@pytest.fixture
+def red_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "calc"
+    repo.mkdir()
+    (repo / "calc.py").write_text(STUB)
+    (repo / "test_calc.py").write_text(TESTS)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "stub"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    return repo
+
+
+def run(repo: Path, replies: list[str], decisions: list[dict[str, Any]] | None = None,
+        seen: list[dict[str, Any]] | None = None, **settings: Any) -> tuple[ScriptedModel, dict[str, Any]]:
+    model = ScriptedModel(replies)
+    overrides = {"sandbox": "none", "model": "scripted", "test_command": ["python3", "-m", "pytest", "-q"],
+                 **settings}
+    _, state = start(repo, GOAL, reviewing_terminal(decisions, seen), overrides, model=model, runner=LocalRunner())
+    return model, state
+
+
+def test_red_baseline_is_fixed_over_two_stages_and_the_partial_stage_sticks(red_repo: Path) -> None:
+    seen: list[dict[str, Any]] = []
+    model, state = run(red_repo, [ADD, MUL], seen=seen, candidates=1)
+    # the goal names its file: one stage, no planner call; the first model call is the edit
+    assert "# Task: plan" not in model.calls[0][-1]["content"]
+    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
+    assert state["stages"][1]["title"] == CONTINUE_TITLE
+    assert "test_calc.py::test_mul" in state["stages"][1]["intent"]
+    first, second = (p["verify"]["verdict"] for p in seen)
+    assert (first["fixed"], first["failing_before"], first["broke"]) == (1, 2, [])
+    assert first["summary"] == "fixed 1 of 2 failing tests, broke none"
+    assert (second["fixed"], second["failing_before"]) == (1, 1)
+    # the second stage started from the first: its patch only adds mul
+    assert "return a * b" in seen[1]["patch"] and "return a + b" not in seen[1]["patch"]
+    assert state["reference"]["ok"] and "fixed 2 of 2 failing tests, broke none" in state["report"]
+
+
+def test_a_stage_that_breaks_a_passing_test_is_refused(red_repo: Path) -> None:
+    seen: list[dict[str, Any]] = []
+    model, state = run(red_repo, [BREAK_CONST], seen=seen, candidates=1)
+    assert seen == []  # never shown to a person
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "failed"
+    assert "broke 1 test(s) that passed before it: test_calc.py::test_const" in outcome["reason"]
+    assert git(red_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]
+
+
+def test_a_repair_starts_from_the_best_candidate_and_an_identical_one_is_not_tested_again(red_repo: Path) -> None:
+    same = edit("    return a + b\n", "    return a + b\n")  # changes nothing of the best candidate
+    model, state = run(red_repo, [ADD, same], candidates=2, max_stages=1)
+    repair = model.calls[1][-1]["content"]
+    assert "already hold your best attempt" in repair and "return a + b" in repair
+    assert "identical to an earlier candidate" in "\n".join(state["events"])
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+
+
+def test_a_test_file_edit_is_refused_when_the_goal_does_not_ask_for_tests(red_repo: Path) -> None:
+    seen: list[dict[str, Any]] = []
+    model, state = run(red_repo, [EDIT_TESTS, BOTH], seen=seen, candidates=2)
+    assert "the tests are the judge" in model.calls[1][-1]["content"]
+    assert [p["patch"] for p in seen] and all("test_calc.py" not in p["patch"] for p in seen)
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+
+
+def test_of_several_candidates_the_best_goes_to_the_gate(red_repo: Path) -> None:
+    seen: list[dict[str, Any]] = []
+    model, state = run(red_repo, [ADD, BREAK_CONST, EDIT_TESTS], [APPROVE], seen=seen, candidates=3,
+                       max_stages=1)
+    assert len(model.calls) == 3
+    [shown] = seen
+    assert "return a + b" in shown["patch"] and shown["verify"]["verdict"]["fixed"] == 1
+    # the second candidate was a repair of the best so far, with its test output
+    assert "return a + b" in model.calls[1][-1]["content"] and "test_mul" in model.calls[1][-1]["content"]
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+
+
+def test_a_candidate_that_makes_every_test_pass_ends_the_search(red_repo: Path) -> None:
+    model, state = run(red_repo, [BOTH], candidates=4)
+    assert len(model.calls) == 1 and state["reference"]["ok"]
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+
+
+def test_an_endless_loop_costs_seconds_not_the_default_limit(red_repo: Path) -> None:
+    loop = edit("def add(a, b):\n    raise NotImplementedError\n", "def add(a, b):\n    while True:\n        pass\n")
+    model, state = run(red_repo, [loop], candidates=1)
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "failed" and "timeout" in outcome["reason"]
+    timed = [e for e in state["events"] if "candidate 1" in e]
+    assert timed and state["spent"] < 60  # the settings allow 300 s; the baseline took about 1 s
+
+
+def test_whole_file_replies_are_written_as_the_new_file(red_repo: Path) -> None:
+    whole = "calc.py\n```python\n" + STUB.replace("raise NotImplementedError", "return 0", 2).replace(
+        "def add(a, b):\n    return 0", "def add(a, b):\n    return a + b").replace(
+        "def mul(a, b):\n    return 0", "def mul(a, b):\n    return a * b") + "```\n"
+    model, state = run(red_repo, [whole], candidates=1, edit_format="auto")
+    assert "fenced code block" in model.calls[0][-1]["content"]
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
