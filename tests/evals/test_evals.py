@@ -101,7 +101,8 @@ class SamplingRecorder:
 
 def test_repeats_sample_with_their_own_seed_and_temperature() -> None:
     model = SamplingRecorder()
-    settings = Settings(sandbox="none", seed=7)
+    # one candidate (the repeat's own sampling only), written as the search/replace edits replayed here
+    settings = Settings(sandbox="none", seed=7, candidates=1, edit_format="search-replace")
     result = evaluate(load_tasks(["negative-quantity"]), model, settings, LocalRunner(), repeat=3)
     [task] = result.tasks
     assert [(r.seed, r.temperature) for r in task.runs] == [(7, 0.0), (8, 0.3), (9, 0.6)]
@@ -142,8 +143,9 @@ def cli_out(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_eval_command_prints_per_task_figures_and_appends_to_the_history(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("AGENT_EDIT_FORMAT", "search-replace")  # the replies below are search/replace edits
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps([PLAN, GOOD, PLAN, BAD, BAD, BAD]))
     code, err = run_cli(["eval", "--task", "negative-quantity", "--model", f"scripted:{replies}",
@@ -151,4 +153,6 @@ def test_eval_command_prints_per_task_figures_and_appends_to_the_history(
     assert code == 0, err
     [record] = [json.loads(line) for line in history_path().read_text().splitlines()]
     assert record["tasks"]["negative-quantity"]["solved"] == 1 and record["repeat_rates"] == [1.0, 0.0]
-    assert record["calls"] == 6 and record["prompts"] == prompts_hash()
+    first, second = record["tasks"]["negative-quantity"]["runs"]
+    assert first["calls"] == 2 and second["calls"] >= 4 and second["why"]  # plan + edit; plan + unusable edits
+    assert record["calls"] == first["calls"] + second["calls"] and record["prompts"] == prompts_hash()

@@ -103,7 +103,9 @@ def agent_repo(tmp_path: Path) -> Path:
 
 def run(repo: Path, goal: str, model: Any, seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     term = reviewing_terminal(seen=seen)
-    settings = {"sandbox": "none", "strategy": "self", "edit_retries": 0}  # one reply per edit, nested runs too
+    # one reply per candidate and one candidate per stage, as search/replace edits; nested runs too
+    settings = {"sandbox": "none", "strategy": "self", "edit_retries": 0, "candidates": 1,
+                "edit_format": "search-replace"}
     _, state = start(repo, goal, term, settings, model=model, runner=LocalRunner())
     return state
 
