@@ -194,13 +194,13 @@ def test_edits_outside_the_prompts_are_refused(agent_repo: Path) -> None:
 
 def test_self_stage_on_approval_code_or_policy_needs_more_than_one_person(agent_repo: Path) -> None:
     goal = "lower REQUIRED in agent/approval/approve.py and allow one signature in policies/default.yaml"
-    replies = [
-        plan("agent/approval/approve.py", "policies/default.yaml"),
-        edits("agent/approval/approve.py", "REQUIRED = 1\n", "REQUIRED = 0\n"),
-        edits("policies/default.yaml", "    signatures: 2\n", "    signatures: 1\n"),
-    ]
-    state = run(agent_repo, goal, PromptSensitiveModel(replies))
-    assert [o["status"] for o in state["outcomes"]] == ["rejected", "rejected"]
-    for outcome, path in zip(state["outcomes"], ["agent/approval/approve.py", "policies/default.yaml"], strict=True):
+    both = json.dumps({"edits": [  # a goal naming its files is one stage, no planner asked
+        {"file": "agent/approval/approve.py", "search": "REQUIRED = 1\n", "replace": "REQUIRED = 0\n"},
+        {"file": "policies/default.yaml", "search": "    signatures: 2\n", "replace": "    signatures: 1\n"},
+    ]})
+    state = run(agent_repo, goal, PromptSensitiveModel([both]))
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "rejected", outcome
+    for path in ["agent/approval/approve.py", "policies/default.yaml"]:
         assert f"{path} needs 2 trusted signature(s), has 1" in outcome["reason"]
     assert git(agent_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]
