@@ -38,6 +38,7 @@ class Settings(BaseModel):
     test_timeout: float = Field(300, gt=0)
     sandbox: Literal["docker", "bwrap", "none"] = "docker"
     seed: int = 0
+    temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature of the plan and first candidate")
     strategy: str = Field("general", description="how the goal becomes stages: general, c2rust, self")
 
     @property

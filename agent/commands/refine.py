@@ -42,6 +42,7 @@ def refine(
     ),
 ) -> None:
     """Plan GOAL as staged rewrites of PATH; each stage is tested, shown, and applied only if approved."""
+    from agent.evals.prompt_gate import judge_prompts
     from agent.rewrites.c2rust import wants_rust  # the strategies load the graph: only when refining
     from agent.rewrites.self_refine import self_target
 
@@ -61,7 +62,8 @@ def refine(
     if path is None:
         raise AgentError("no repository given: pass PATH, or --self to refine agent's own prompts")
     try:
-        _, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty, record=record)
+        _, state = start(path, goal, terminal(console), overrides, allow_dirty=allow_dirty, record=record,
+                         prompt_gate=judge_prompts)
     except Paused as paused:
         console.print(f"\nPaused with its state kept; continue with: agent resume {paused.args[0]}")
         raise typer.Exit(130) from None

@@ -19,12 +19,13 @@ def resume(
     no_color: bool = typer.Option(False, "--no-color"),
 ) -> None:
     """Continue a run that was paused at the approval gate or killed."""
+    from agent.evals.prompt_gate import judge_prompts
     from agent.runs.session import resume as resume_run
 
     console = make_console(no_color)
     files = find_run(run, repo)
     try:
-        state = resume_run(files, terminal(console))
+        state = resume_run(files, terminal(console), prompt_gate=judge_prompts)
     except Paused:
         console.print(f"\nPaused with its state kept; continue with: agent resume {run}")
         raise typer.Exit(130) from None

@@ -111,10 +111,10 @@ def _fresh_stage(svc: Services) -> Update:
 
 
 def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
-    """The first proposal is the model's most likely reply; later ones are sampled with other
-    seeds, so that each candidate is a new draw rather than the same reply again."""
+    """The first proposal is sampled at the settings' temperature (0, the most likely reply, unless
+    agent eval varies it); later ones with other seeds, so that each candidate is a new draw."""
     if attempt == 1 and not state.get("rejected"):
-        return {"temperature": 0.0, "seed": svc.settings.seed}
+        return {"temperature": svc.settings.temperature, "seed": svc.settings.seed}
     return {"temperature": svc.settings.candidate_temperature, "seed": svc.settings.seed + attempt}
 
 

@@ -122,8 +122,10 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
                       files=files)]
     most = 1 if one else settings.max_stages
     task = render("plan", goal=goal, max_stages=str(most))
-    stages: list[Stage] = ask_model(svc, state, context, task, lambda r: parse_plan(r, most, goal),
-                                    what=f"Planning with {settings.model}", schema=plan_schema(most))
+    sampling = {"temperature": settings.temperature, "seed": settings.seed}  # an eval repeat varies both
+    stages: list[Stage] = ask_model(svc, {**state, "sampling": sampling}, context, task,
+                                    lambda r: parse_plan(r, most, goal), what=f"Planning with {settings.model}",
+                                    schema=plan_schema(most))
     return stages
 
 

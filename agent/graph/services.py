@@ -42,6 +42,12 @@ class Strategy(Protocol):
         ...
 
 
+PromptGate = Callable[["Services", Path, Path], tuple[bool, str, dict[str, Any]]]
+"""Self-refinement's judge of a proposed prompt folder against the current one: (passes, the
+figures that decided it, a record for the stage). The evaluation suite that implements it
+starts runs of its own, so it sits above the graph and a command hands it in."""
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -54,6 +60,7 @@ class Services:
     policy: LoadedPolicy  # the policy in force, fixed at run start
     strategy: Strategy  # how the goal becomes stages and each stage a patch
     mode: Literal["interactive", "ci-propose"] = "interactive"  # fixed at run start, in meta.json
+    prompt_gate: PromptGate | None = None  # only self-refinement asks it
 
     def log(self, event: str, data: dict[str, Any]) -> None:
         """Append to the run's hash-chained audit log."""

@@ -1,7 +1,9 @@
 """Refining agent's own prompts (strategy "self"): the target is agent's own repository, the
 edits stay in ``agent/prompts/`` unless the goal names another path, and a change to the
-prompts reaches a person only if ``agent eval`` scores it at least as well as the current
-prompts, both measured in the same run with the same model, settings and seeds."""
+prompts reaches a person only if the run's prompt gate (``agent.evals.prompt_gate``, handed in
+by the command) says the proposed prompts beat the current ones on the held-out tasks beyond
+the noise, without a fall on the tuning tasks. A proposed template that lost or gained a
+placeholder is refused here, before anything is evaluated."""
 
 from __future__ import annotations
 
@@ -15,11 +17,10 @@ from typing import Any
 import agent
 from agent.approval import hunks
 from agent.errors import AgentError, ModelReplyError
-from agent.evals import load_tasks
-from agent.evals.suite import SuiteScore, evaluate
 from agent.graph.planning import make_plan, propose_patch
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
+from agent.prompts import mismatch, placeholders
 
 PROMPTS = "agent/prompts/"
 
@@ -43,14 +44,17 @@ def inside(path: str, prefixes: list[str]) -> bool:
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in prefixes)
 
 
-def score_prompts(svc: Services, current: Path, proposed: Path) -> tuple[SuiteScore, SuiteScore]:
-    """The eval suite with both prompt sets, same model, settings, runner and seeds."""
-    tasks = load_tasks()
-    model = svc.model()
-    with svc.busy(f"Scoring the current and the proposed prompts with agent eval ({len(tasks)} tasks x 2)"):
-        before = evaluate(tasks, model, svc.settings, svc.runner, current)
-        after = evaluate(tasks, model, svc.settings, svc.runner, proposed)
-    return before, after
+def broken_template(current: Path, proposed: Path) -> str:
+    """Why the proposed prompt folder cannot replace the current one; "" when every template the
+    code renders keeps exactly its placeholders."""
+    for old in sorted(current.glob("*.md")):
+        new = proposed / old.name
+        if not new.is_file():
+            return f"prompt template {old.name} was deleted: the code renders it; restore it"
+        problem = mismatch(old.stem, new.read_text(encoding="utf-8"), placeholders(old.read_text(encoding="utf-8")))
+        if problem:
+            return problem
+    return ""
 
 
 class SelfRefine:
@@ -90,14 +94,16 @@ class SelfRefine:
                 shutil.copytree(svc.worktree.path / PROMPTS, proposed)
             finally:
                 svc.worktree.reset(checkpoint)
-            before, after = score_prompts(svc, current, proposed)
-        figures = {"eval_current": before.as_dict(), "eval_proposed": after.as_dict()}
-        svc.files.write_json(f"stages/{n:02d}/eval.json", figures)
-        if after.total < before.total:
-            raise ModelReplyError(
-                f"agent eval scores the proposed prompts {after.total:.2f} < {before.total:.2f} for the "
-                f"current ones (model {after.model}): not put to a person"
-            )
+            broken = broken_template(current, proposed)
+            if broken:
+                raise ModelReplyError(broken)
+            if svc.prompt_gate is None:
+                raise AgentError("self-refinement needs agent's evaluation suite to judge a prompt change: "
+                                 "run it with 'agent refine --self'")
+            passes, figures, record = svc.prompt_gate(svc, current, proposed)
+        svc.files.write_json(f"stages/{n:02d}/eval.json", record)
+        if not passes:
+            raise ModelReplyError(f"{figures}: not put to a person")
 
     def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:
         return self.review_figures(state, svc)
@@ -111,6 +117,7 @@ class SelfRefine:
         cur, new = data["eval_current"], data["eval_proposed"]
         return {
             "eval_model": new["model"],
-            "eval_current_prompts": f"{cur['total']:.2f}/{cur['max']}",
-            "eval_proposed_prompts": f"{new['total']:.2f}/{new['max']}",
+            "eval_current_prompts": f"{cur['prompts']}: {cur['total']:.2f}/{cur['max']}",
+            "eval_proposed_prompts": f"{new['prompts']}: {new['total']:.2f}/{new['max']}",
+            "eval_gate": data["gate"],
         }

@@ -16,7 +16,7 @@ from agent.approval.audit import append_event
 from agent.approval.local_policy import policy_for_run
 from agent.config import Settings, load_settings
 from agent.errors import AgentError
-from agent.graph.services import Services
+from agent.graph.services import PromptGate, Services
 from agent.llm.base import ChatModel
 from agent.llm.scripted import RecordingModel
 from agent.policy.load import LoadedPolicy, load_policy
@@ -91,6 +91,7 @@ def services(
     runner: Runner,
     mode: Mode = "interactive",
     record: Path | None = None,
+    prompt_gate: PromptGate | None = None,
 ) -> Services:
     def load() -> ChatModel:
         loaded = open_model(settings, term.busy)
@@ -107,6 +108,7 @@ def services(
         policy=policy,
         strategy=strategy_for(settings.strategy),
         mode=mode,
+        prompt_gate=prompt_gate,
     )
 
 
@@ -120,10 +122,12 @@ def start(
     runner: Runner | None = None,
     mode: Mode = "interactive",
     record: Path | None = None,
+    prompt_gate: PromptGate | None = None,
 ) -> tuple[RunFiles, dict[str, Any]]:
     """Validate everything, then run the graph from the top; returns the final state.
 
     ``record`` keeps every model reply in that JSON file, for ``--model scripted:FILE`` replays.
+    ``prompt_gate`` judges a self-refinement's prompt change (the evaluation suite, from above).
 
     ``mode`` is fixed for the run's life (kept in meta.json): in "ci-propose" stages are kept on
     the run branch without signatures, for 'agent ci apply' to check before anything lands.
@@ -159,7 +163,7 @@ def start(
         }
         policy = _create_run_folder(files, meta, term, mode)
         term.show(f"Run {run_id} on {repo} (branch agent/{run_id}, base {base[:10]})")
-        svc = services(files, settings, term, policy, model, sandbox, mode, record)
+        svc = services(files, settings, term, policy, model, sandbox, mode, record, prompt_gate)
         return files, drive(svc, first_state(meta), term.reviewer, term.show)
 
 
@@ -219,6 +223,7 @@ def resume(
     model: ChatModel | None = None,
     runner: Runner | None = None,
     overrides: dict[str, Any] | None = None,
+    prompt_gate: PromptGate | None = None,
 ) -> dict[str, Any]:
     """Continue a run from its last checkpoint (a pause at the gate, or a killed process)."""
     meta = files.meta()
@@ -228,7 +233,8 @@ def resume(
         raise AgentError(f"run {files.run_id}: its policy snapshot was changed; the run cannot continue")
     with RepoLock(files.repo, files.run_id), runner or open_runner(settings, files.repo) as sandbox:
         term.show(f"Resuming run {files.run_id} on {files.repo}")
-        svc = services(files, settings, term, policy, model, sandbox, meta.get("mode", "interactive"))
+        svc = services(files, settings, term, policy, model, sandbox, meta.get("mode", "interactive"),
+                       prompt_gate=prompt_gate)
         for lock in svc.worktree.clear_stale_locks():  # we hold the repository lock: their git is dead
             term.show(f"Removed {lock}, left by a git process that was killed")
         return drive(svc, first_state(meta), term.reviewer, term.show)

@@ -1,6 +1,8 @@
-"""Self-refinement on a scratch copy of agent's own layout: prompt changes are gated on
-``agent eval`` run with both prompt sets through the real graph; changes to the approval
-code or the policy cannot be approved by one person's signature."""
+"""Self-refinement on a scratch copy of agent's own layout: a prompt change reaches a person only
+when ``agent eval``, run through the real graph with both prompt sets, says it beats the current
+prompts on the held-out tasks beyond the noise; a template that lost a placeholder is refused
+before any evaluation; each prompt set is scored once per run, even across a resume; changes to
+the approval code or the policy cannot be approved by one person's signature."""
 
 from __future__ import annotations
 
@@ -13,18 +15,21 @@ import pytest
 import yaml
 
 from agent.approval.keys import init_key
-from agent.evals import load_tasks
-from agent.llm.scripted import ScriptedModel
+from agent.evals import TASKS, load_tasks, prompt_gate
+from agent.evals.prompt_gate import judge_prompts
+from agent.llm.base import Message
 from agent.policy.load import SHIPPED_DEFAULT
-from agent.rewrites import self_refine
 from agent.rewrites.self_refine import allowed, inside
-from agent.runs.session import start
+from agent.rundir import RunFiles
+from agent.runs.driver import Paused
+from agent.runs.session import resume, start
 from agent.sandbox.local import LocalRunner
 from agent.sshsig import public_line
 from tests.conftest import ROOT, git, reviewing_terminal
 
 MARKER = "Change nothing the stage does not need."
 EDIT_LINE = "Reply with JSON only: {\"edits\": [{\"file\": \"...\", \"search\": \"...\", \"replace\": \"...\"}]}\n"
+TASK_GOAL = "make add_item raise ValueError when the quantity is negative"
 
 
 def edits(file: str, search: str, replace: str) -> str:
@@ -39,6 +44,40 @@ TASK_PLAN = plan("stock.py")
 ADD = "    stock[name] = stock.get(name, 0) + quantity\n"
 TASK_GOOD = edits("stock.py", ADD, '    if quantity < 0:\n        raise ValueError("negative")\n' + ADD)
 TASK_UNUSABLE = edits("stock.py", "no such line\n", "x\n")
+WITH_MARKER = edits("agent/prompts/edit.md", EDIT_LINE, MARKER + "\n" + EDIT_LINE)
+
+
+class PromptSensitiveModel:
+    """Replays ``outer`` for the self run's own calls; in the eval's nested runs it plans the task
+    and solves it only when the edit prompt carries MARKER (a model the proposed prompts help).
+    ``interrupt_at`` raises KeyboardInterrupt at that nested call, as Ctrl-C would."""
+
+    name = "prompt-sensitive"
+    context_length = 32768
+
+    def __init__(self, outer: list[str], interrupt_at: int = 0) -> None:
+        self.outer = list(outer)
+        self.nested: list[bool] = []  # per nested edit call: was MARKER in the prompt
+        self.outer_calls = 0
+        self.interrupt_at = interrupt_at
+        self.seen: list[tuple[float, int]] = []  # (temperature, seed) of each call
+
+    def complete(self, messages: list[Message], *, schema: dict[str, Any] | None = None, max_tokens: int = 1024,
+                 temperature: float = 0.0, seed: int = 0, grammar: str | None = None) -> str:
+        self.seen.append((temperature, seed))
+        first = messages[1]["content"]
+        if TASK_GOAL not in first:
+            self.outer_calls += 1
+            return self.outer.pop(0)
+        if "stages" in (schema or {}).get("properties", {}):
+            return TASK_PLAN
+        self.nested.append(MARKER in first)
+        if self.interrupt_at and len(self.nested) == self.interrupt_at:
+            raise KeyboardInterrupt
+        return TASK_GOOD if MARKER in first else TASK_UNUSABLE
+
+    def count_tokens(self, text: str) -> int:
+        return (len(text.encode()) + 3) // 4
 
 
 @pytest.fixture
@@ -62,18 +101,31 @@ def agent_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def run(
-    repo: Path, goal: str, replies: list[str], seen: list[dict[str, Any]] | None = None
-) -> tuple[ScriptedModel, dict[str, Any]]:
-    model = ScriptedModel(replies)
+def run(repo: Path, goal: str, model: Any, seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     term = reviewing_terminal(seen=seen)
-    _, state = start(repo, goal, term, {"sandbox": "none", "strategy": "self"}, model=model, runner=LocalRunner())
-    return model, state
+    # one reply per candidate and one candidate per stage, as search/replace edits; nested runs too
+    settings = {"sandbox": "none", "strategy": "self", "edit_retries": 0, "candidates": 1,
+                "edit_format": "search-replace"}
+    _, state = start(repo, goal, term, settings, model=model, runner=LocalRunner(), prompt_gate=judge_prompts)
+    return state
 
 
 @pytest.fixture
-def one_task(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(self_refine, "load_tasks", lambda: load_tasks(["negative-quantity"]))
+def suite_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Make the gate's suite ``heldout`` + ``tuning`` copies of one bundled task, one run each."""
+
+    def make(heldout: int, tuning: int) -> None:
+        root = tmp_path / "tasks"
+        for part, count in (("heldout", heldout), ("tuning", tuning)):
+            for i in range(count):
+                dest = root / f"{part}-{i}"
+                shutil.copytree(TASKS / "negative-quantity", dest)
+                toml = dest / "task.toml"
+                toml.write_text(toml.read_text().replace('part = "tuning"', f'part = "{part}"'))
+        monkeypatch.setattr(prompt_gate, "load_tasks", lambda: load_tasks(root=root))
+        monkeypatch.setattr(prompt_gate, "GATE_REPEAT", 1)
+
+    return make
 
 
 def test_allowed_paths_are_the_prompts_unless_the_goal_names_more(agent_repo: Path) -> None:
@@ -83,47 +135,73 @@ def test_allowed_paths_are_the_prompts_unless_the_goal_names_more(agent_repo: Pa
     assert not inside("agent/approval/other.py", ok)
 
 
-def test_prompt_change_scored_no_worse_is_applied_with_both_scores(agent_repo: Path, one_task: None) -> None:
-    change = edits("agent/prompts/edit.md", EDIT_LINE, MARKER + "\n" + EDIT_LINE)
+def test_a_change_better_beyond_the_noise_is_put_to_a_person_with_the_figures(agent_repo: Path, suite_of: Any) -> None:
+    suite_of(heldout=5, tuning=1)
+    model = PromptSensitiveModel([plan("agent/prompts/edit.md"), WITH_MARKER])
     seen: list[dict[str, Any]] = []
-    model, state = run(agent_repo, "ask for minimal edits in the edit prompt",
-                       [plan("agent/prompts/edit.md"), change, TASK_PLAN, TASK_GOOD, TASK_PLAN, TASK_GOOD],
-                       seen)
-    assert seen[0]["figures"]["eval_proposed_prompts"] == "1.00/1"  # the reviewer sees both scores
+    state = run(agent_repo, "ask for minimal edits in the edit prompt", model, seen)
     [outcome] = state["outcomes"]
-    assert outcome["status"] == "applied"
-    assert outcome["metrics"]["eval_current_prompts"] == "1.00/1"
-    assert outcome["metrics"]["eval_proposed_prompts"] == "1.00/1"
-    # the eval ran the nested task with the current prompts, then with the proposed ones
-    assert MARKER not in model.calls[3][-1]["content"] and MARKER in model.calls[5][-1]["content"]
+    assert outcome["status"] == "applied", outcome["reason"]
+    figures = seen[0]["figures"]  # the reviewer sees both scores and the test that decided
+    assert figures["eval_current_prompts"].endswith(": 0.00/6")
+    assert figures["eval_proposed_prompts"].endswith(": 6.00/6")
+    assert "5 better, 0 worse, 0 tied; sign test p=0.031" in figures["eval_gate"]
+    assert model.nested == [False] * 6 + [True] * 6  # current prompts first, then the proposed ones
 
 
-def test_prompt_change_scored_worse_never_reaches_a_person(agent_repo: Path, one_task: None) -> None:
-    change = edits("agent/prompts/edit.md", EDIT_LINE, "Reply in prose.\n")
-    _, state = run(agent_repo, "rewrite the edit prompt",
-                   [plan("agent/prompts/edit.md"), change, TASK_PLAN, TASK_GOOD, TASK_PLAN, *[TASK_UNUSABLE] * 3])
+def test_a_change_better_only_within_the_noise_never_reaches_a_person(agent_repo: Path, suite_of: Any) -> None:
+    suite_of(heldout=2, tuning=1)
+    model = PromptSensitiveModel([plan("agent/prompts/edit.md"), WITH_MARKER])
+    seen: list[dict[str, Any]] = []
+    state = run(agent_repo, "ask for minimal edits in the edit prompt", model, seen)
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "failed" and not seen
+    assert "do not beat the current ones on the held-out tasks" in outcome["reason"]
+    assert "2 better, 0 worse" in outcome["reason"] and "within the noise" in outcome["reason"]
+    assert git(agent_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]
+
+
+def test_a_template_that_lost_a_placeholder_is_refused_before_any_evaluation(agent_repo: Path, suite_of: Any) -> None:
+    suite_of(heldout=5, tuning=1)
+    broken = edits("agent/prompts/edit.md", "{files}\n", "the files\n")
+    model = PromptSensitiveModel([plan("agent/prompts/edit.md"), broken])
+    state = run(agent_repo, "shorten the edit prompt", model)
     [outcome] = state["outcomes"]
     assert outcome["status"] == "failed"
-    assert "agent eval scores the proposed prompts 0.00 < 1.00" in outcome["reason"]
-    assert git(agent_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]
+    assert "prompt template edit.md lost placeholder {files}: put it back" in outcome["reason"]
+    assert model.nested == []  # nothing was evaluated
+
+
+def test_a_resumed_stage_never_scores_the_same_prompts_again(agent_repo: Path, suite_of: Any) -> None:
+    suite_of(heldout=5, tuning=1)
+    first = PromptSensitiveModel([plan("agent/prompts/edit.md"), WITH_MARKER], interrupt_at=8)
+    with pytest.raises(Paused) as paused:  # Ctrl-C while the proposed prompts are being scored
+        run(agent_repo, "ask for minimal edits in the edit prompt", first)
+    assert first.nested == [False] * 6 + [True] * 2
+    again = PromptSensitiveModel([WITH_MARKER])  # the propose step runs again from its top
+    state = resume(RunFiles(agent_repo, str(paused.value)), reviewing_terminal(), model=again, runner=LocalRunner(),
+                   prompt_gate=judge_prompts)
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+    assert again.outer_calls == 1 and again.nested == [True] * 6  # the current prompts' score came from the cache
+    assert {seed for _, seed in again.seen} == {0} and {t for t, _ in again.seen} == {0.0}
 
 
 def test_edits_outside_the_prompts_are_refused(agent_repo: Path) -> None:
     sneaky = edits("agent/approval/approve.py", "REQUIRED = 1\n", "REQUIRED = 0\n")
-    _, state = run(agent_repo, "tune the plan prompt", [plan("agent/prompts/plan.md"), sneaky])
+    state = run(agent_repo, "tune the plan prompt", PromptSensitiveModel([plan("agent/prompts/plan.md"), sneaky]))
     [outcome] = state["outcomes"]
     assert outcome["status"] == "failed" and "outside agent/prompts/" in outcome["reason"]
 
 
 def test_self_stage_on_approval_code_or_policy_needs_more_than_one_person(agent_repo: Path) -> None:
     goal = "lower REQUIRED in agent/approval/approve.py and allow one signature in policies/default.yaml"
-    replies = [
-        plan("agent/approval/approve.py", "policies/default.yaml"),
-        edits("agent/approval/approve.py", "REQUIRED = 1\n", "REQUIRED = 0\n"),
-        edits("policies/default.yaml", "    signatures: 2\n", "    signatures: 1\n"),
-    ]
-    _, state = run(agent_repo, goal, replies)
-    assert [o["status"] for o in state["outcomes"]] == ["rejected", "rejected"]
-    for outcome, path in zip(state["outcomes"], ["agent/approval/approve.py", "policies/default.yaml"], strict=True):
+    both = json.dumps({"edits": [  # a goal naming its files is one stage, no planner asked
+        {"file": "agent/approval/approve.py", "search": "REQUIRED = 1\n", "replace": "REQUIRED = 0\n"},
+        {"file": "policies/default.yaml", "search": "    signatures: 2\n", "replace": "    signatures: 1\n"},
+    ]})
+    state = run(agent_repo, goal, PromptSensitiveModel([both]))
+    [outcome] = state["outcomes"]
+    assert outcome["status"] == "rejected", outcome
+    for path in ["agent/approval/approve.py", "policies/default.yaml"]:
         assert f"{path} needs 2 trusted signature(s), has 1" in outcome["reason"]
     assert git(agent_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]

@@ -1,0 +1,6 @@
+"""Statistics about a text."""
+
+
+def count_lines(text: str) -> int:
+    """Lines in ``text``; a last line without a newline counts."""
+    return len(text.splitlines())

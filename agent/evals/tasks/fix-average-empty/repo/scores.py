@@ -1,0 +1,10 @@
+"""Scores of a quiz."""
+
+
+def average(scores: list[float]) -> float:
+    """The mean score; 0.0 when there are none."""
+    return sum(scores) / len(scores)
+
+
+def best(scores: list[float]) -> float:
+    return max(scores, default=0.0)

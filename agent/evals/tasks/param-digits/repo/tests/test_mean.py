@@ -1,0 +1,5 @@
+from mean import average
+
+
+def test_average() -> None:
+    assert average([1, 2, 2]) == 1.67

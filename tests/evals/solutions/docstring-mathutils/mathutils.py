@@ -1,0 +1,20 @@
+"""Small number helpers."""
+
+
+def gcd(a: int, b: int) -> int:
+    """Greatest common divisor."""
+    while b:
+        a, b = b, a % b
+    return abs(a)
+
+
+def lcm(a: int, b: int) -> int:
+    """Least common multiple."""
+    return abs(a * b) // gcd(a, b) if a and b else 0
+
+
+def is_prime(n: int) -> bool:
+    """Whether n is prime."""
+    if n < 2:
+        return False
+    return all(n % d for d in range(2, int(n**0.5) + 1))

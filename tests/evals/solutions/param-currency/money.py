@@ -1,0 +1,10 @@
+"""Showing prices."""
+
+
+def format_price(amount: float, currency: str = "EUR") -> str:
+    """``amount`` with two decimals and its currency."""
+    return f"{amount:.2f} {currency}"
+
+
+def format_prices(amounts: list[float]) -> str:
+    return ", ".join(format_price(a) for a in amounts)
