@@ -6,7 +6,10 @@ that approves every stage (signed with a throwaway AGENT_HOME's key, which the s
 trusts for the local person). A stage passes when it is applied and its check after apply is
 green: the C build links the Rust library and every C test still passes.
 
-    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox none] [--json]
+    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox docker] [--json]
+
+Checks run in the Docker sandbox as they do for users (the rust image, or the transpiler's when
+it is built); ``--sandbox none`` runs them on this host instead.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--max-stages", type=int, default=3, help="scaffold + this many minus one stages")
-    parser.add_argument("--sandbox", default="none", choices=["none", "docker", "bwrap"])
+    parser.add_argument("--sandbox", default="docker", choices=["docker", "bwrap", "none"])
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--record", type=Path, help="write the model's replies to this JSON file")

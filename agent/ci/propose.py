@@ -23,6 +23,7 @@ from agent.ci.layout import write_record
 from agent.ci.sign import ci_key_path, ci_reviewer
 from agent.errors import AgentError
 from agent.llm.base import ChatModel
+from agent.rewrites import strategy_from_goal
 from agent.runs.session import Terminal, start
 from agent.sandbox.base import Runner
 from agent.vcs.target import resolve_target
@@ -90,6 +91,8 @@ def propose(
     branch = _target(repo, target)
     key = ci_key_path(ci_key, repo)
     term = plain_terminal(ci_reviewer(repo, key, lambda line: print(line, flush=True)))
+    overrides = dict(overrides or {})
+    overrides["strategy"] = overrides.get("strategy") or strategy_from_goal(goal)  # as 'agent refine'
     files, state = start(repo, goal, term, overrides, model=model, runner=runner, mode="ci-propose")
     meta = {**read_meta(files.dir), "target": branch}
     policy = run_policy(files.dir, meta)

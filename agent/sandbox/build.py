@@ -24,6 +24,7 @@ from agent.sandbox.engine import image_label
 
 Progress = Callable[[str], None]
 FALLBACK_MIRROR = "http://deb.debian.org/debian"
+LOW_CPU_SHARES = 128  # of Docker's default 1024
 
 
 def apt_mirror(root: Path = Path("/etc/apt")) -> str:
@@ -147,6 +148,8 @@ def _docker_build(client: Any, spec: images.ImageSpec, parent_tag: str, label: s
         path=str(images.recipes_dir()), dockerfile=spec.recipe, tag=spec.tag,
         buildargs={"BASE": parent_tag}, labels={images.HASH_LABEL: label},
         network_mode="host", rm=True, forcerm=True, decode=True,
+        # a long compile (the transpiler's) yields the CPU to everything else on the machine
+        container_limits={"cpushares": LOW_CPU_SHARES} if spec.on_demand else None,
     )
     for chunk in stream:
         if "error" in chunk:

@@ -3,15 +3,18 @@ functions out, counting unsafe outside the FFI boundary, choosing the strategy f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agent.cli import main
 from agent.errors import AgentError
-from agent.rewrites.c2rust import wants_rust
+from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import exported_and_unsafe
-from tests.conftest import WORKSPACES
+from agent.rewrites.c2rust.stages import plan_stages
+from tests.conftest import WORKSPACES, git
 
 C = """#include "m.h"
 
@@ -61,3 +64,27 @@ def test_strategy_follows_the_goal_and_refine_needs_a_target(capsys: pytest.Capt
     with pytest.raises(SystemExit) as ex:
         main(["refine", "--goal", "anything"])
     assert ex.value.code == 1 and "pass PATH, or --self" in capsys.readouterr().err
+
+
+def test_bot_mode_takes_the_strategy_from_the_goal_as_refine_does() -> None:
+    assert strategy_from_goal("Translate the parser to Rust") == "c2rust"
+    assert strategy_from_goal("validate quantities") is None
+
+
+def test_a_build_the_strategy_cannot_wire_is_refused_at_plan_time(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.c").write_text("int one(void) { return 1; }\n")
+    (tmp_path / "meson.build").write_text("project('m', 'c')\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "meson")
+    with pytest.raises(AgentError) as meson:
+        plan_stages(tmp_path, 10)
+    assert str(meson.value) == (f"{tmp_path} has no Makefile or CMakeLists.txt (found Meson (meson.build)): c2rust "
+                                "links the Rust library into a Makefile or CMake build; add one that builds and "
+                                "tests the C code")
+    cmake = "project(m C)\nadd_custom_target(docs ALL)\n"
+    (tmp_path / "CMakeLists.txt").write_text(cmake)
+    with pytest.raises(AgentError, match="^no add_executable or add_library in CMakeLists.txt: c2rust needs"):
+        plan_stages(tmp_path, 10)
+    assert (tmp_path / "CMakeLists.txt").read_text() == cmake and not (tmp_path / "rust").exists()

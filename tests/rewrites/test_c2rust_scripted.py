@@ -1,18 +1,21 @@
-"""The whole C-to-Rust pipeline on c-mathlib with recorded replies, real builds and real tests:
-every stage passes the original C tests against the mixed build, the end is a pure Rust crate."""
+"""The whole C-to-Rust pipeline on c-mathlib with recorded replies, real builds and real tests
+in the Docker sandbox: every stage passes the original C tests against the mixed build, the end
+is a pure Rust crate."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from agent.llm.scripted import ScriptedModel
 from agent.rewrites.c2rust.stages import plan_stages, translation_order
 from agent.runs.session import start
-from agent.sandbox.local import LocalRunner
+from agent.sandbox.base import Limits
 from tests.conftest import git, reviewing_terminal
 from tests.rewrites.c2rust_replies import REPLIES
+from tests.rewrites.c2rust_sandbox import c2rust_runner
 
 
 def test_translation_order_puts_callees_first_and_groups_by_file() -> None:
@@ -35,13 +38,15 @@ def test_plan_of_c_mathlib(c_repo: Path) -> None:
     assert [s["id"] for s in plan_stages(c_repo, 3)] == [1, 2, 3]
 
 
+@pytest.mark.docker
 def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
     model = ScriptedModel(REPLIES)
+    runner = c2rust_runner(c_repo)
     files, state = start(
         c_repo, "translate to Rust", reviewing_terminal(seen=seen),
-        {"sandbox": "none", "model": "scripted", "strategy": "c2rust", "max_stages": 20},
-        model=model, runner=LocalRunner(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 20},
+        model=model, runner=runner,
     )
     outcomes = state["outcomes"]
     assert [o["status"] for o in outcomes] == ["applied"] * 9
@@ -72,6 +77,7 @@ def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
 
     final = c_repo.parent / "final"
     git(c_repo, "worktree", "add", "-q", "--detach", str(final), branch)
-    done = subprocess.run(["cargo", "test", "--offline"], cwd=final / "rust", capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "15 passed" in done.stdout
+    with runner:
+        done = runner.run(final, ["make", "test"], Limits(timeout_s=300))
+    assert done.exit_code == 0, done.output
+    assert "15 passed" in done.output

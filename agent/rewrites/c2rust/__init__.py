@@ -8,7 +8,6 @@ with ``cargo test``. Code writes everything but the Rust itself, so a stage is s
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,6 @@ from agent.rewrites.c2rust.finalize import finalize_patch, scaffold_patch
 from agent.rewrites.c2rust.report import figures
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.rewrites.c2rust.translate import translate_patch
-
-RUST_GOAL = re.compile(r"\b(to|into|in)\s+rust\b", re.I)
-
-
-def wants_rust(goal: str) -> bool:
-    """Whether a goal asks for a translation to Rust ("translate to Rust", "port it into Rust")."""
-    return bool(RUST_GOAL.search(goal))
 
 
 class CToRust:

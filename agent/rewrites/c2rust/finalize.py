@@ -12,6 +12,7 @@ from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, next_adr, parse_reply, patch_for
 
 
@@ -23,14 +24,14 @@ def _adr(root: Path, slug: str, title: str, body: str) -> tuple[str, str]:
 def scaffold_patch(state: RunState, svc: Services) -> str:
     root = svc.worktree.path
     name = layout.crate_name(Path(state["repo"]))
-    makefile = layout.makefile_path(root)
+    build = build_of(root)
     left = layout.remaining_c(root)
     adr_path, adr = _adr(
         root, "rust-beside-c", "Rust beside C: a static library linked into the C build",
         f"Status: proposed in stage 1 of agent run {state['run_id']}\n\n"
         f"## What\nA Rust crate `{name}` in `rust/`, built by `cargo build --release --offline` as a "
-        f"static library (`rust/target/release/lib{name}.a`) and linked into every program the "
-        "Makefile links, with `-lpthread -ldl -lm` for Rust's standard library. It exports nothing yet.\n\n"
+        f"static library (`rust/target/release/lib{name}.a`) and linked into every program "
+        f"`{build.path}` builds, with `-lpthread -ldl -lm` for Rust's standard library. It exports nothing yet.\n\n"
         "## Choices\n- `staticlib` and `panic = \"abort\"`: one archive the C linker takes as it is; a panic "
         "never unwinds into C.\n- No dependencies, so the build works offline.\n- The original C tests "
         "keep running unchanged against the mixed build at every stage.\n\n"
@@ -39,7 +40,7 @@ def scaffold_patch(state: RunState, svc: Services) -> str:
     contents = {
         layout.CARGO_TOML: layout.cargo_toml(name, "staticlib"),
         layout.LIB_RS: layout.LIB_HEADER.format(name=Path(state["repo"]).name),
-        makefile.name: layout.wire_makefile(makefile.read_text(encoding="utf-8"), name),
+        build.path: build.wire(root, name),
         ".gitignore": layout.with_gitignore(svc.worktree.read(".gitignore")),
         adr_path: adr,
     }
@@ -56,15 +57,16 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
             "translate them before switching to a plain Rust crate"
         )
     name = layout.crate_name(Path(state["repo"]))
+    build = build_of(root)
     tests = layout.c_tests(root)
     test_path = f"rust/tests/{Path(tests[0]).stem if tests else 'tests'}.rs"
-    deleted = [*tests, *layout.c_sources(root), *layout.headers(root)]
+    deleted = [*tests, *layout.c_sources(root), *layout.headers(root), *build.extra_files(root)]
     adr_path, adr = _adr(
         root, "plain-rust-crate", "A plain Rust crate, tested with cargo test",
         f"Status: proposed in stage {stage['id']} of agent run {state['run_id']}\n\n"
         f"## What\nEvery function is Rust, so `{name}` becomes an ordinary library crate (`rlib`). "
         f"The C tests ({', '.join(tests) or 'none'}) are ported to `{test_path}`; the C sources, headers and "
-        "tests are removed and `make test` runs `cargo test --offline`.\n\n"
+        f"tests are removed and `{build.path}`'s test target runs `cargo test --offline`.\n\n"
         "## Choices\n- The `extern \"C\"` exports stay, so the crate can still serve C callers if "
         "built as a `staticlib` again.\n- The ported tests call the safe Rust functions where they exist.\n\n"
         "## Left\nNothing of the C code; review the `unsafe` wrappers at the FFI boundary if the C "
@@ -72,7 +74,7 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
     )
     contents = {
         layout.CARGO_TOML: layout.cargo_toml(name, "rlib"),
-        layout.makefile_path(root).name: layout.plain_makefile(),
+        build.path: build.plain(name),
         adr_path: adr,
     }
     if not tests:

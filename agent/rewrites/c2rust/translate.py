@@ -13,6 +13,7 @@ from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.vcs.worktree import RunWorktree
 
@@ -172,7 +173,8 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
                     f"{c_ptrs}: keep the C parameter types (numbers stay numbers)"
                 )
         rest = remove_functions(source, set(names))
-        deleted = [file] if not functions(rest) and _only_includes(rest) else []
+        emptied = not functions(rest) and _only_includes(rest)
+        deleted = [file] if emptied and not build_of(root).lists_sources else []
         left = [n for n in layout.remaining_c(root) if n not in stage["symbols"]]
         number = next_adr(root)
         adr = f"docs/adr/{number:04d}-translate-{'-'.join(names).replace('_', '-')}.md"
