@@ -13,6 +13,7 @@ from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import exported_and_unsafe
+from agent.rewrites.c2rust.rustitems import items, model_parts, render, with_dependencies
 from agent.rewrites.c2rust.stages import plan_stages
 from tests.conftest import WORKSPACES, git
 
@@ -88,3 +89,50 @@ def test_a_build_the_strategy_cannot_wire_is_refused_at_plan_time(tmp_path: Path
     with pytest.raises(AgentError, match="^no add_executable or add_library in CMakeLists.txt: c2rust needs"):
         plan_stages(tmp_path, 10)
     assert (tmp_path / "CMakeLists.txt").read_text() == cmake and not (tmp_path / "rust").exists()
+
+
+TRANSPILED = """#![allow(dead_code, non_snake_case)]
+extern "C" {
+    fn strlen(__s: *const ::core::ffi::c_char) -> size_t;
+    fn abs(__x: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+pub type size_t = usize;
+#[inline]
+unsafe extern "C" fn helper(mut c: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    return abs(c);
+}
+#[no_mangle]
+pub unsafe extern "C" fn str_len2(mut s: *const ::core::ffi::c_char) -> size_t {
+    return strlen(s).wrapping_mul(2 as size_t);
+}
+#[no_mangle]
+pub unsafe extern "C" fn uses_helper(mut c: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    return helper(c);
+}
+"""
+
+
+def test_a_transpiled_function_comes_with_what_it_uses_and_nothing_the_crate_has() -> None:
+    pool = items(TRANSPILED)
+    assert [(i.kind, i.name) for i in pool] == [
+        ("extern", "strlen"), ("extern", "abs"), ("type", "size_t"), ("fn", "helper"),
+        ("fn", "str_len2"), ("fn", "uses_helper")]
+    taken = render(with_dependencies(pool, ["uses_helper"], set()))
+    assert 'extern "C" {\n    fn abs(' in taken and "fn helper" in taken and "strlen" not in taken
+    assert taken.index("#[inline]") < taken.index('unsafe extern "C" fn helper')
+    # the crate already declares strlen (an earlier stage): it is not declared twice
+    again = render(with_dependencies(pool, ["str_len2"], {"strlen"}))
+    assert "fn strlen" not in again and "pub type size_t = usize;" in again
+
+
+def test_a_reply_splits_by_c_function_with_its_safe_twin() -> None:
+    code = ('use std::ffi::CStr;\n\nfn shared() {}\n\npub fn a_rs() {}\n\n#[no_mangle]\npub extern "C" fn a() {}\n\n'
+            "pub fn b_rs() {}\n")
+    parts, shared = model_parts(code, ["a", "b"])
+    assert parts["a"].count("fn a") == 2 and "#[no_mangle]" in parts["a"] and parts["b"].strip() == "pub fn b_rs() {}"
+    assert "use std::ffi::CStr;" in shared and "fn shared" in shared
+
+
+def test_exports_split_into_model_written_and_transpiled() -> None:
+    lib = 'pub fn a_rs() {}\n#[no_mangle]\npub extern "C" fn a() {}\n' + TRANSPILED.split("\n", 1)[1]
+    assert exported_and_unsafe(lib)[0] == ["a", "str_len2", "uses_helper"]  # the private helper is no export

@@ -17,8 +17,10 @@ CLIPPY = ["cargo", "clippy", "--offline", "--message-format=short", "--manifest-
 
 
 def _is_extern(fn: ts.Node) -> bool:
+    """A ``pub extern "C"`` function: an export (a transpiled file's private helpers are not)."""
     mods = next((c for c in fn.children if c.type == "function_modifiers"), None)
-    return mods is not None and any(c.type == "extern_modifier" for c in mods.children)
+    public = any(c.type == "visibility_modifier" for c in fn.children)
+    return public and mods is not None and any(c.type == "extern_modifier" for c in mods.children)
 
 
 def _unsafe_in(node: ts.Node) -> int:
@@ -28,7 +30,7 @@ def _unsafe_in(node: ts.Node) -> int:
 
 
 def exported_and_unsafe(source: str) -> tuple[list[str], int]:
-    """Names of the ``extern "C"`` functions, and ``unsafe`` blocks or fns anywhere else."""
+    """Names of the exported ``extern "C"`` functions, and ``unsafe`` blocks or fns anywhere else."""
     tree = parser("rust").parse(source.encode())
     exported, unsafe = [], 0
     stack = [tree.root_node]
@@ -56,10 +58,15 @@ def clippy_warnings(root: Path, runner: Runner, limits: Limits) -> int | str:
 
 def figures(root: Path, verify: dict[str, Any], runner: Runner, limits: Limits) -> dict[str, Any]:
     lib = root / layout.LIB_RS
-    exported, unsafe = exported_and_unsafe(lib.read_text(encoding="utf-8")) if lib.is_file() else ([], 0)
+    text = lib.read_text(encoding="utf-8") if lib.is_file() else ""
+    exported, unsafe = exported_and_unsafe(text)
     left = len(layout.remaining_c(root))
+    # the model writes a safe `name_rs` behind each export; C2Rust's exports have the body inline
+    safe = [n for n in exported if re.search(rf"\bfn\s+{re.escape(n)}_rs\b", text)]
     return {
         "functions_translated": f"{len(exported)}/{len(exported) + left}",
+        "functions_model_safe": len(safe),
+        "functions_transpiled": len(exported) - len(safe),
         "tests_passing": f"{verify.get('passed', 0)} passed, {verify.get('failed', 0)} failed",
         "unsafe_outside_ffi": unsafe,
         "clippy_warnings": clippy_warnings(root, runner, limits) if lib.is_file() else "no crate yet",
