@@ -11,7 +11,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # TinyCBOR, which c2rust's AST exporter would clone from a git host: Debian ships it (0.6.0) in
 # Qt's source package, so it comes from the apt mirror like everything else.
-COPY tinycbor.mk c2rust-toolchain.cmake /opt/recipe/
+COPY tinycbor.mk c2rust-toolchain.cmake host-ca.crt /opt/recipe/
 RUN if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
       sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources; \
     else sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/src.list; fi \
@@ -23,7 +23,10 @@ RUN if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
  && git init -q -b main && git add -A \
  && git -c user.name=recipe -c user.email=recipe@localhost commit -q -m tinycbor \
  && rm -rf /tmp/qt /var/lib/apt/lists/*
-RUN CMAKE_TOOLCHAIN_FILE=/opt/recipe/c2rust-toolchain.cmake \
+# host-ca.crt: the building host's CA certificates (agent sandbox build adds them), for a host
+# whose HTTPS goes through a proxy with its own CA; empty when the host has none.
+RUN if [ -s /opt/recipe/host-ca.crt ]; then export CARGO_HTTP_CAINFO=/opt/recipe/host-ca.crt; fi \
+ && CMAKE_TOOLCHAIN_FILE=/opt/recipe/c2rust-toolchain.cmake \
     cargo install c2rust --version 0.22.1 --locked --root /opt/c2rust \
  && rm -rf /root/.cargo/registry
 
