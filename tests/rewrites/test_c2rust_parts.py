@@ -11,6 +11,7 @@ from agent.cli import main
 from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
+from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import exported_and_unsafe
 from agent.rewrites.c2rust.rustitems import items, model_parts, render, with_dependencies
@@ -136,3 +137,15 @@ def test_a_reply_splits_by_c_function_with_its_safe_twin() -> None:
 def test_exports_split_into_model_written_and_transpiled() -> None:
     lib = 'pub fn a_rs() {}\n#[no_mangle]\npub extern "C" fn a() {}\n' + TRANSPILED.split("\n", 1)[1]
     assert exported_and_unsafe(lib)[0] == ["a", "str_len2", "uses_helper"]  # the private helper is no export
+
+
+def test_a_transpiled_c_test_program_becomes_one_cargo_test() -> None:
+    source = ("#![allow(dead_code)]\n#![feature(raw_ref_op)]\nextern \"C\" {\n    fn gcd(a: i64, b: i64) -> i64;\n}\n"
+              "unsafe fn main_0() -> ::core::ffi::c_int {\n    return (gcd(4, 6) != 2) as ::core::ffi::c_int;\n}\n"
+              "pub fn main() {\n    unsafe { ::std::process::exit(main_0() as i32) }\n}\n")
+    path, text = as_cargo_test(source, "tests/test-math.c", "c_mathlib")
+    assert path == "rust/tests/c_test_math.rs"
+    assert "feature" not in text and "pub fn main" not in text and "fn gcd(a: i64" in text
+    assert "use c_mathlib as _;" in text and "fn c_test_math() {\n    assert_eq!(unsafe { main_0() }, 0" in text
+    with pytest.raises(AgentError, match="no argument-less main"):
+        as_cargo_test(source.replace("main_0()", "main_0(argc: i32)", 1), "tests/t.c", "c_mathlib")

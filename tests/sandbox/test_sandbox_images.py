@@ -96,3 +96,18 @@ def test_runner_moves_to_the_rust_image_when_a_crate_appears(tmp_path: Path) -> 
         after = runner.run(tmp_path, probe, Limits(timeout_s=60))
         assert runner.image == images.IMAGES["rust"].tag
     assert after.exit_code == 0 and after.output.strip().endswith("/cargo")
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("docker_engine")
+def test_doctor_says_whether_the_transpiler_is_there() -> None:
+    from agent.commands.doctor import _transpiler
+    from agent.sandbox.engine import docker_client, image_label
+
+    client = docker_client()
+    finding = _transpiler(client)
+    assert finding.item == "c2rust transpiler" and finding.ok  # optional: never fails the doctor
+    if image_label(client, images.TOOL_IMAGE, images.HASH_LABEL) is None:
+        assert finding.detail.startswith("not available: run 'agent sandbox build --image c2rust'")
+    else:
+        assert finding.detail == f"c2rust 0.22.1 in {images.TOOL_IMAGE}"

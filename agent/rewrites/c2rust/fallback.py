@@ -4,6 +4,7 @@ function at a time, so the stage still ends linked with the original tests green
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,3 +104,31 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
         if errors:
             raise ModelReplyError(f"{why}; C2Rust's translation does not build either:\n{errors}")
     return files
+
+
+def transpiled_tests(svc: Services, build: Build, tests: list[str], crate: str) -> dict[str, str]:
+    """The C test programs as cargo tests, by C2Rust (see ``as_cargo_test``)."""
+    ported: dict[str, str] = {}
+    for rel in tests:
+        made = transpile(svc.worktree.path, rel, build, svc.runner, svc.limits)
+        if made.rust is None:
+            raise ModelReplyError(f"no transpiled C tests to fall back on: {made.reason}")
+        path, text = as_cargo_test(made.rust, rel, crate)
+        ported[path] = text
+    return ported
+
+
+def as_cargo_test(source: str, rel: str, crate: str) -> tuple[str, str]:
+    """C2Rust's translation of the C test program ``rel`` as an integration test: its ``main``
+    runs in one ``#[test]`` that expects status 0, calling the crate's exports as C did."""
+    source = re.sub(r"^#!\[feature\(raw_ref_op\)\]\n", "", source, flags=re.M)  # stable since Rust 1.82
+    main = next((i for i in items(source) if i.kind == "fn" and i.name == "main"), None)
+    if main is None or not re.search(r"\bfn\s+main_0\s*\(\s*\)", source):
+        raise ModelReplyError(f"C2Rust's {rel} has no argument-less main to run as a test")
+    stem = re.sub(r"\W", "_", Path(rel).stem)
+    return f"rust/tests/c_{stem}.rs", (
+        source.replace(main.text, "").rstrip() + "\n\n"
+        f"use {crate} as _; // links the crate whose exports the C test program calls\n\n"
+        f"#[test]\nfn c_{stem}() {{\n"
+        f"    assert_eq!(unsafe {{ main_0() }}, 0, \"the C test program {rel} failed\");\n}}\n"
+    )

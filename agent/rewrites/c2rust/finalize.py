@@ -13,6 +13,7 @@ from agent.graph.state import RunState
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
+from agent.rewrites.c2rust.fallback import Files, TestsFailed, failing_tests, transpiled_tests
 from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, next_adr, parse_reply, patch_for
 
 
@@ -61,24 +62,33 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
     tests = layout.c_tests(root)
     test_path = f"rust/tests/{Path(tests[0]).stem if tests else 'tests'}.rs"
     deleted = [*tests, *layout.c_sources(root), *layout.headers(root), *build.extra_files(root)]
-    adr_path, adr = _adr(
-        root, "plain-rust-crate", "A plain Rust crate, tested with cargo test",
-        f"Status: proposed in stage {stage['id']} of agent run {state['run_id']}\n\n"
-        f"## What\nEvery function is Rust, so `{name}` becomes an ordinary library crate (`rlib`). "
-        f"The C tests ({', '.join(tests) or 'none'}) are ported to `{test_path}`; the C sources, headers and "
-        f"tests are removed and `{build.path}`'s test target runs `cargo test --offline`.\n\n"
-        "## Choices\n- The `extern \"C\"` exports stay, so the crate can still serve C callers if "
-        "built as a `staticlib` again.\n- The ported tests call the safe Rust functions where they exist.\n\n"
-        "## Left\nNothing of the C code; review the `unsafe` wrappers at the FFI boundary if the C "
-        "API is no longer needed.\n",
-    )
-    contents = {
-        layout.CARGO_TOML: layout.cargo_toml(name, "rlib"),
-        build.path: build.plain(name),
-        adr_path: adr,
-    }
+
+    def stage_files(ported: dict[str, str], floor_why: str = "") -> Files:
+        how = (f"are ported to `{test_path}`" if not floor_why else
+               f"are C2Rust's translation of them ({', '.join(f'`{p}`' for p in ported)}: each C test program's "
+               f"`main` runs in one `#[test]` expecting status 0), since the model's port was not kept ({floor_why})")
+        adr_path, adr = _adr(
+            root, "plain-rust-crate", "A plain Rust crate, tested with cargo test",
+            f"Status: proposed in stage {stage['id']} of agent run {state['run_id']}\n\n"
+            f"## What\nEvery function is Rust, so `{name}` becomes an ordinary library crate (`rlib`). "
+            f"The C tests ({', '.join(tests) or 'none'}) {how}; the C sources, headers and "
+            f"tests are removed and `{build.path}`'s test target runs `cargo test --offline`.\n\n"
+            "## Choices\n- The `extern \"C\"` exports stay, so the crate can still serve C callers if "
+            "built as a `staticlib` again.\n- The ported tests call the safe Rust functions where they exist.\n\n"
+            "## Left\nNothing of the C code; review the `unsafe` wrappers at the FFI boundary if the C "
+            "API is no longer needed.\n",
+        )
+        contents = {
+            layout.CARGO_TOML: layout.cargo_toml(name, "rlib"),
+            build.path: build.plain(name),
+            adr_path: adr,
+            **ported,
+        }
+        return Files(contents, deleted)
+
     if not tests:
-        return patch_for(svc.worktree, contents, deleted)
+        files = stage_files({})
+        return patch_for(svc.worktree, files.contents, files.deleted)
     user = render(
         "c2rust_tests", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), crate=name, path=test_path,
@@ -86,13 +96,21 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
         rust=svc.worktree.read(layout.LIB_RS) or "", feedback=feedback_block(state, test_path),
     )
 
-    def to_patch(reply: str) -> str:
+    def to_files(reply: str) -> Files:
         code, _notes = parse_reply(reply)
         if "#[test]" not in code:
             raise ModelReplyError("the test file has no #[test] functions: port each C check to one")
-        return patch_for(svc.worktree, {**contents, test_path: code}, deleted)
+        return stage_files({test_path: code})
 
-    with svc.busy(f"Stage {stage['id']}: porting the C tests with {svc.settings.model}"):
-        patch, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": user}],
-                       REPLY_SCHEMA, svc.settings.edit_retries + 1, to_patch, svc.settings.reply_tokens)
-    return str(patch)
+    try:
+        with svc.busy(f"Stage {stage['id']}: porting the C tests with {svc.settings.model}"):
+            files, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": user}],
+                           REPLY_SCHEMA, svc.settings.edit_retries + 1, to_files, svc.settings.reply_tokens)
+        if state.get("repairs_left", 0) == 0:  # the last attempt: the tests decide here, not after
+            failing = failing_tests(svc, state, files)
+            if failing:
+                raise TestsFailed(failing)
+    except ModelReplyError as err:
+        with svc.busy(f"Stage {stage['id']}: the model's test port failed; falling back on C2Rust"):
+            files = stage_files(transpiled_tests(svc, build, tests, name), str(err).splitlines()[0][:200])
+    return patch_for(svc.worktree, files.contents, files.deleted)
