@@ -47,6 +47,31 @@ def exported_and_unsafe(source: str) -> tuple[list[str], int]:
     return sorted(exported), unsafe
 
 
+def unsafe_lines(source: str) -> int:
+    """Lines inside ``unsafe`` blocks and ``unsafe fn`` items (C2SaferRust's measure)."""
+    lines: set[int] = set()
+    stack = [parser("rust").parse(source.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        mods = next((c for c in node.children if c.type == "function_modifiers"), None)
+        unsafe_fn = node.type == "function_item" and mods is not None and b"unsafe" in (mods.text or b"")
+        if node.type == "unsafe_block" or unsafe_fn:
+            lines.update(range(node.start_point[0], node.end_point[0] + 1))
+        else:
+            stack.extend(node.children)
+    return len(lines)
+
+
+def raw_pointers(source: str) -> int:
+    """Raw-pointer types written in ``source`` (``*const T``/``*mut T``, each occurrence)."""
+    count, stack = 0, [parser("rust").parse(source.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        count += node.type == "pointer_type"
+        stack.extend(node.children)
+    return count
+
+
 def clippy_warnings(root: Path, runner: Runner, limits: Limits) -> int | str:
     result = runner.run(root, CLIPPY, limits)
     if "no such command" in result.output and "clippy" in result.output:
@@ -67,6 +92,8 @@ def figures(root: Path, verify: dict[str, Any], runner: Runner, limits: Limits) 
         "functions_translated": f"{len(exported)}/{len(exported) + left}",
         "functions_model_safe": len(safe),
         "functions_transpiled": len(exported) - len(safe),
+        "unsafe_lines": unsafe_lines(text),
+        "raw_pointers": raw_pointers(text),
         "tests_passing": f"{verify.get('passed', 0)} passed, {verify.get('failed', 0)} failed",
         "unsafe_outside_ffi": unsafe,
         "clippy_warnings": clippy_warnings(root, runner, limits) if lib.is_file() else "no crate yet",
