@@ -82,7 +82,9 @@ def main() -> None:
     print(f"c2rust on c-mathlib with {result['model']}: {result['passed']}/{result['planned']} stages passed, "
           f"{result['repairs']} repairs, {result['seconds']} s")
     for s in result["stages"]:
-        extra = f" {s['functions_translated']} translated" if "functions_translated" in s else ""
+        extra = (f" {s['functions_translated']} translated ({s['functions_transpiled']} by C2Rust),"
+                 f" {s['unsafe_lines']} unsafe lines, {s['raw_pointers']} raw pointers"
+                 if "functions_transpiled" in s else "")
         print(f"  {s['stage']}. {s['title']}: {s['status']}, {s['repairs']} repairs{extra} {s['reason']}".rstrip())
 
 
