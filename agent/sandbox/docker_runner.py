@@ -85,7 +85,7 @@ class DockerRunner:
         self.close()
 
     def run(self, workdir: Path, command: list[str], limits: Limits) -> CommandResult:
-        if self._follow:
+        if self._follow and not images.covers(self.image, images.RUST_IMAGE):  # else nothing bigger is needed
             need = images.image_for(workdir)
             if not images.covers(self.image, need):
                 self._stop()

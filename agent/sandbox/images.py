@@ -42,6 +42,7 @@ IMAGES: dict[str, ImageSpec] = {
     "c2rust": ImageSpec("c2rust", "c2rust.Dockerfile", "rust",
                         frozenset({"python", "c", "rust", "c2rust"}), on_demand=True),
 }
+RUST_IMAGE = IMAGES["rust"].tag
 TOOL_IMAGE = IMAGES["c2rust"].tag
 TOOL_VERSION_LABEL = "agent.c2rust-version"  # set by c2rust.Dockerfile
 # Directories that never hold a project's own manifests: a crate there does not ask for Rust.
@@ -95,7 +96,7 @@ def image_for(repo: Path | None, strategy: str | None = None) -> str:
     """The image a repository's languages need: Rust (a crate anywhere in the tree, or a run
     that translates C to Rust) gets the rust image, the rest core."""
     if strategy == "c2rust" or (repo is not None and repo.is_dir() and has_crate(repo)):
-        return IMAGES["rust"].tag
+        return RUST_IMAGE
     return DEFAULT_IMAGE
 
 
