@@ -68,4 +68,4 @@ def test_with_no_usable_reply_at_all_the_run_still_ends_a_tested_rust_crate(c_re
     tree = git(c_repo, "ls-tree", "-r", "--name-only", branch).split()
     assert not [p for p in tree if p.endswith((".c", ".h"))] and "rust/tests/c_test_mathlib.rs" in tree
     assert "C2Rust's translation of them" in git(c_repo, "show", f"{branch}:docs/adr/0009-plain-rust-crate.md")
-    assert outcomes[8]["tests"].startswith("1 passed") or "passed" in outcomes[8]["tests"]
+    assert "15 passed" in outcomes[8]["tests"]  # the C test program's own count, run by cargo test

@@ -90,7 +90,7 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
     short_why = why.splitlines()[0].rstrip(":")[:200]
 
     def layout_with(kept: list[str]) -> Files:
-        code = shared + "".join(parts[n] for n in kept) if kept else ""
+        code = shared + "\n".join(parts[n] for n in kept) if kept else ""
         floor = [n for n in names if n not in kept]
         rust = render(with_dependencies(pool, floor, defined_names(lib + code)))
         return stage_files(code, Fallback(floor, rust, short_why))
