@@ -13,9 +13,10 @@ from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
-from agent.rewrites.c2rust.report import exported_and_unsafe
+from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
 from agent.rewrites.c2rust.rustitems import items, model_parts, render, with_dependencies
 from agent.rewrites.c2rust.stages import plan_stages
+from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
 
 C = """#include "m.h"
@@ -149,3 +150,21 @@ def test_a_transpiled_c_test_program_becomes_one_cargo_test() -> None:
     assert "use c_mathlib as _;" in text and "fn c_test_math() {\n    assert_eq!(unsafe { main_0() }, 0" in text
     with pytest.raises(AgentError, match="no argument-less main"):
         as_cargo_test(source.replace("main_0()", "main_0(argc: i32)", 1), "tests/t.c", "c_mathlib")
+
+
+class _Clippy:
+    """Replays one clippy output: what is parsed here is cargo's text, not a sandbox."""
+
+    def __init__(self, status: int, output: str) -> None:
+        self.result = CommandResult(status, output, 0.1)
+
+    def run(self, workdir: Path, command: list[str], limits: Limits) -> CommandResult:
+        return self.result
+
+
+def test_clippy_denials_are_findings_and_build_errors_are_not() -> None:
+    lints = "src/lib.rs:3:1: warning: unused\nsrc/lib.rs:9:20: error: equal expressions as operands to `!=`\n"
+    assert clippy_warnings(Path("."), _Clippy(101, lints), Limits()) == 2
+    broken = "src/lib.rs:9:20: error[E0425]: cannot find value `x`\n"
+    assert clippy_warnings(Path("."), _Clippy(101, broken), Limits()) == "clippy failed (status 101)"
+    assert clippy_warnings(Path("."), _Clippy(0, "src/lib.rs:3:1: warning: unused\n"), Limits()) == 1
