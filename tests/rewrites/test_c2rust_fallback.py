@@ -45,7 +45,7 @@ def test_a_function_the_model_cannot_compile_lands_transpiled(c_repo: Path) -> N
     assert "pub fn clamp_rs" in lib and "pub fn gcd_rs" in lib and "ipow_rs" not in lib
     assert 'pub unsafe extern "C" fn ipow(' in lib and "Transpiled by C2Rust from src/arith.c" in lib
     adr = git(c_repo, "show", f"{branch}:docs/adr/0002-translate-clamp-gcd-ipow.md")
-    assert "Written by the model, safe Rust behind the C ABI export: `clamp`, `gcd`." in adr
+    assert "Written by the model, safe Rust behind the C ABI export: `gcd`, `clamp`." in adr
     assert "Transpiled by C2Rust, unsafe Rust with C's raw pointers: `ipow`" in adr
     assert "long ipow" not in git(c_repo, "show", f"{branch}:src/arith.c")
 

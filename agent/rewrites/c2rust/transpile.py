@@ -41,6 +41,8 @@ SCRIPT = (
     'python3 -c "$0" "$1" || exit 5\n'
     "c2rust transpile compile_commands.json --output-dir /tmp/c2rust-out >/tmp/c2rust.log 2>&1\n"
     'out=$(find /tmp/c2rust-out -path "*/${1%.c}.rs" | head -n 1)\n'
+    # paths are kept below the files' common folder: one file alone lands at its bare name
+    '[ -n "$out" ] || out=$(find /tmp/c2rust-out -name "$(basename "${1%.c}").rs" | head -n 1)\n'
     '[ -n "$out" ] || { tail -n 20 /tmp/c2rust.log; exit 4; }\n'
     f'echo "{MARK}"; cat "$out"\n'
 )
