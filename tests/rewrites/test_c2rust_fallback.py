@@ -16,6 +16,7 @@ from agent.sandbox import images
 from tests.conftest import git, reviewing_terminal
 from tests.rewrites.c2rust_replies import BROKEN_IPOW, reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
+from tests.rewrites.test_c2rust_cmake import cmake_project
 
 pytestmark = pytest.mark.docker
 
@@ -69,3 +70,18 @@ def test_with_no_usable_reply_at_all_the_run_still_ends_a_tested_rust_crate(c_re
     assert not [p for p in tree if p.endswith((".c", ".h"))] and "rust/tests/c_test_mathlib.rs" in tree
     assert "C2Rust's translation of them" in git(c_repo, "show", f"{branch}:docs/adr/0009-plain-rust-crate.md")
     assert "15 passed" in outcomes[8]["tests"]  # the C test program's own count, run by cargo test
+
+
+def test_a_cmake_project_gets_the_floor_from_cmakes_compile_commands(tmp_path: Path) -> None:
+    repo = cmake_project(tmp_path)
+    model = ScriptedModel(["not json"] * 6)
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 20},
+        model=model, runner=transpiler_runner(repo),
+    )
+    outcomes = state["outcomes"]
+    assert [o["status"] for o in outcomes] == ["applied"] * 3, [o["reason"] for o in outcomes]
+    assert outcomes[1]["metrics"]["functions_transpiled"] == 3  # applied: ctest passed before and after
+    tree = git(repo, "ls-tree", "-r", "--name-only", f"agent/{files.run_id}").split()
+    assert "rust/tests/c_test_vm.rs" in tree and not [p for p in tree if p.endswith((".c", ".h"))]
