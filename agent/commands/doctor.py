@@ -81,7 +81,7 @@ def _images(engine_ok: bool) -> list[Finding]:
     return [*found, _transpiler(client)]
 
 
-OPTIONAL_TOOL = (" (~25 min; without it, a C-to-Rust stage whose Rust the model cannot get to "
+OPTIONAL_TOOL = (" (10-40 min to build; without it, a C-to-Rust stage whose Rust the model cannot get to "
                  "compile fails instead of taking the transpiled function)")
 
 

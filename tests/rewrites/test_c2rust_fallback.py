@@ -25,7 +25,7 @@ def transpiler_runner(repo: Path) -> Any:
     runner = c2rust_runner(repo)
     if getattr(runner, "image", "") != images.TOOL_IMAGE:
         runner.close()
-        pytest.skip("the c2rust image is not built: 'agent sandbox build --image c2rust' (~25 min)")
+        pytest.skip("the c2rust image is not built: 'agent sandbox build --image c2rust' (10-40 min)")
     return runner
 
 
