@@ -52,8 +52,10 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
         shutil.copytree(ROOT / "workspaces" / "c-mathlib", copy)
         repo = _commit(copy)
         overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
-        _, state = start(repo, "translate to Rust", term, overrides, record=record,
+        replies = record or Path(tmp) / "replies.json"  # every model call's reply: counted below
+        _, state = start(repo, "translate to Rust", term, overrides, record=replies,
                          runner=LocalRunner() if sandbox == "none" else None)
+        calls = len(json.loads(replies.read_text())) if replies.is_file() else 0
     outcomes = state["outcomes"]
     stages = [
         {"stage": o["stage"], "title": o["title"], "status": o["status"], "repairs": max(0, o["attempts"] - 1),
@@ -62,7 +64,8 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
     ]
     return {
         "model": model, "planned": len(state["stages"]), "passed": sum(o["status"] == "applied" for o in outcomes),
-        "repairs": sum(s["repairs"] for s in stages), "seconds": round(time.monotonic() - started), "stages": stages,
+        "repairs": sum(s["repairs"] for s in stages), "model_calls": calls,
+        "seconds": round(time.monotonic() - started), "stages": stages,
     }
 
 
@@ -80,7 +83,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"c2rust on c-mathlib with {result['model']}: {result['passed']}/{result['planned']} stages passed, "
-          f"{result['repairs']} repairs, {result['seconds']} s")
+          f"{result['repairs']} repairs, {result['model_calls']} model calls, {result['seconds']} s")
     for s in result["stages"]:
         extra = (f" {s['functions_translated']} translated ({s['functions_transpiled']} by C2Rust),"
                  f" {s['unsafe_lines']} unsafe lines, {s['raw_pointers']} raw pointers"
