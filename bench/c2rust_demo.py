@@ -35,12 +35,13 @@ from agent.sandbox.local import LocalRunner  # noqa: E402
 
 def _commit(repo: Path) -> Path:
     for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "c-mathlib"]):
+                 ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", repo.name]):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     return repo
 
 
-def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None) -> dict[str, Any]:
+def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None,
+        source: Path = ROOT / "workspaces" / "c-mathlib") -> dict[str, Any]:
     started = time.monotonic()
     term = Terminal(
         show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
@@ -48,8 +49,8 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
         reviewer=lambda payload: {"decision": "approve", "approver": "bench", "reason": ""},
     )
     with tempfile.TemporaryDirectory(prefix="c2rust-demo-") as tmp, throwaway_home():
-        copy = Path(tmp) / "c-mathlib"
-        shutil.copytree(ROOT / "workspaces" / "c-mathlib", copy)
+        copy = Path(tmp) / source.name
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".git"))
         repo = _commit(copy)
         overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
         replies = record or Path(tmp) / "replies.json"  # every model call's reply: counted below
