@@ -14,7 +14,7 @@ from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
-from agent.rewrites.c2rust.rustitems import items, model_parts, render, with_dependencies
+from agent.rewrites.c2rust.rustitems import exported, items, model_parts, render, with_dependencies
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
@@ -48,6 +48,8 @@ def test_c_functions_are_found_and_cut_out_by_name() -> None:
         ("twice", "long twice(long x)"), ("pick", "static int *pick(int **xs)"), ("keep", "int keep(void)")]
     rest = remove_functions(C, {"twice", "pick"})
     assert [f.name for f in functions(rest)] == ["keep"] and "/* doubles */" in rest and "return xs" not in rest
+    # a static function leaves a prototype: the C still calling it now calls the Rust export
+    assert "int *pick(int **xs);" in rest and "static" not in rest and "long twice" not in rest
 
 
 def test_unsafe_is_counted_only_outside_extern_functions() -> None:
@@ -168,3 +170,11 @@ def test_clippy_denials_are_findings_and_build_errors_are_not() -> None:
     broken = "src/lib.rs:9:20: error[E0425]: cannot find value `x`\n"
     assert clippy_warnings(Path("."), _Clippy(101, broken), Limits()) == "clippy failed (status 101)"
     assert clippy_warnings(Path("."), _Clippy(0, "src/lib.rs:3:1: warning: unused\n"), Limits()) == 1
+
+
+def test_a_transpiled_static_function_becomes_an_export() -> None:
+    (helper,) = [i for i in items(TRANSPILED) if i.name == "helper"]
+    text = exported(helper).text
+    assert text.startswith("#[inline]\n#[no_mangle]\npub unsafe extern \"C\" fn helper(")
+    (already,) = [i for i in items(TRANSPILED) if i.name == "str_len2"]
+    assert exported(already) == already

@@ -15,7 +15,7 @@ from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import Build
-from agent.rewrites.c2rust.rustitems import defined_names, items, model_parts, render, with_dependencies
+from agent.rewrites.c2rust.rustitems import defined_names, exported, items, model_parts, render, with_dependencies
 from agent.rewrites.c2rust.transpile import transpile
 from agent.sandbox.checks import run_checks
 from agent.vcs.worktree import RunWorktree
@@ -92,7 +92,8 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
     def layout_with(kept: list[str]) -> Files:
         code = shared + "\n".join(parts[n] for n in kept) if kept else ""
         floor = [n for n in names if n not in kept]
-        rust = render(with_dependencies(pool, floor, defined_names(lib + code)))
+        taken = with_dependencies(pool, floor, defined_names(lib + code))
+        rust = render([exported(i) if i.name in floor else i for i in taken])
         return stage_files(code, Fallback(floor, rust, short_why))
 
     kept = [n for n in names if n in parts and not compile_errors(svc, layout_with([n]))]

@@ -93,3 +93,14 @@ def model_parts(code: str, names: list[str]) -> tuple[dict[str, str], str]:
         owner = next((n for n in names if item.name in (n, f"{n}_rs")), None)
         (per[owner] if owner is not None else shared).append(item.text)
     return {n: "\n\n".join(t) + "\n" for n, t in per.items() if t}, "\n\n".join(shared) + ("\n" if shared else "")
+
+
+STATIC_FN = re.compile(r'^((?:\s*#\[[^\]]*\]\s*)*)((?:unsafe\s+)?extern\s+"C"\s+fn\b)')
+
+
+def exported(item: Item) -> Item:
+    """A function C2Rust kept private (a C ``static``) as a C ABI export, since C code still
+    calls it through the prototype left in its place."""
+    if item.kind != "fn" or "#[no_mangle]" in item.text:
+        return item
+    return Item(item.kind, item.name, STATIC_FN.sub(r"\1#[no_mangle]\npub \2", item.text, count=1))
