@@ -6,7 +6,10 @@ that approves every stage (signed with a throwaway AGENT_HOME's key, which the s
 trusts for the local person). A stage passes when it is applied and its check after apply is
 green: the C build links the Rust library and every C test still passes.
 
-    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox none] [--json]
+    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox docker] [--json]
+
+Checks run in the Docker sandbox as they do for users (the rust image, or the transpiler's when
+it is built); ``--sandbox none`` runs them on this host instead.
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ from agent.sandbox.local import LocalRunner  # noqa: E402
 
 def _commit(repo: Path) -> Path:
     for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "c-mathlib"]):
+                 ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", repo.name]):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     return repo
 
 
-def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None) -> dict[str, Any]:
+def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None,
+        source: Path = ROOT / "workspaces" / "c-mathlib") -> dict[str, Any]:
     started = time.monotonic()
     term = Terminal(
         show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
@@ -45,12 +49,14 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
         reviewer=lambda payload: {"decision": "approve", "approver": "bench", "reason": ""},
     )
     with tempfile.TemporaryDirectory(prefix="c2rust-demo-") as tmp, throwaway_home():
-        copy = Path(tmp) / "c-mathlib"
-        shutil.copytree(ROOT / "workspaces" / "c-mathlib", copy)
+        copy = Path(tmp) / source.name
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".git"))
         repo = _commit(copy)
         overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
-        _, state = start(repo, "translate to Rust", term, overrides, record=record,
+        replies = record or Path(tmp) / "replies.json"  # every model call's reply: counted below
+        _, state = start(repo, "translate to Rust", term, overrides, record=replies,
                          runner=LocalRunner() if sandbox == "none" else None)
+        calls = len(json.loads(replies.read_text())) if replies.is_file() else 0
     outcomes = state["outcomes"]
     stages = [
         {"stage": o["stage"], "title": o["title"], "status": o["status"], "repairs": max(0, o["attempts"] - 1),
@@ -59,7 +65,8 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
     ]
     return {
         "model": model, "planned": len(state["stages"]), "passed": sum(o["status"] == "applied" for o in outcomes),
-        "repairs": sum(s["repairs"] for s in stages), "seconds": round(time.monotonic() - started), "stages": stages,
+        "repairs": sum(s["repairs"] for s in stages), "model_calls": calls,
+        "seconds": round(time.monotonic() - started), "stages": stages,
     }
 
 
@@ -67,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--max-stages", type=int, default=3, help="scaffold + this many minus one stages")
-    parser.add_argument("--sandbox", default="none", choices=["none", "docker", "bwrap"])
+    parser.add_argument("--sandbox", default="docker", choices=["docker", "bwrap", "none"])
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--record", type=Path, help="write the model's replies to this JSON file")
@@ -77,9 +84,11 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"c2rust on c-mathlib with {result['model']}: {result['passed']}/{result['planned']} stages passed, "
-          f"{result['repairs']} repairs, {result['seconds']} s")
+          f"{result['repairs']} repairs, {result['model_calls']} model calls, {result['seconds']} s")
     for s in result["stages"]:
-        extra = f" {s['functions_translated']} translated" if "functions_translated" in s else ""
+        extra = (f" {s['functions_translated']} translated ({s['functions_transpiled']} by C2Rust),"
+                 f" {s['unsafe_lines']} unsafe lines, {s['raw_pointers']} raw pointers"
+                 if "functions_transpiled" in s else "")
         print(f"  {s['stage']}. {s['title']}: {s['status']}, {s['repairs']} repairs{extra} {s['reason']}".rstrip())
 
 

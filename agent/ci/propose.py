@@ -23,6 +23,7 @@ from agent.ci.sign import ci_key_path, ci_reviewer
 from agent.errors import AgentError
 from agent.llm.base import ChatModel
 from agent.policy.snapshot import run_policy
+from agent.rewrites import strategy_from_goal
 from agent.rundir import read_meta
 from agent.runs.session import Terminal, start
 from agent.sandbox.base import Runner
@@ -91,6 +92,8 @@ def propose(
     branch = _target(repo, target)
     key = ci_key_path(ci_key, repo)
     term = plain_terminal(ci_reviewer(repo, key, lambda line: print(line, flush=True)))
+    overrides = dict(overrides or {})
+    overrides["strategy"] = overrides.get("strategy") or strategy_from_goal(goal)  # as 'agent refine'
     files, state = start(repo, goal, term, overrides, model=model, runner=runner, mode="ci-propose")
     meta = {**read_meta(files.dir), "target": branch}
     policy = run_policy(files.dir, meta)

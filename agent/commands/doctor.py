@@ -1,6 +1,7 @@
 """`agent doctor`: what works on this machine and how to fix what does not.
 
-Checks Docker, the sandbox images, bubblewrap, llama.cpp, the bundled models and free memory.
+Checks Docker, the sandbox images (and the C2Rust transpiler's), bubblewrap, llama.cpp, the
+bundled models and free memory.
 Exits 1 only when no sandbox backend can run checks, since nothing can be verified then.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 import typer
 
@@ -68,13 +70,31 @@ def _images(engine_ok: bool) -> list[Finding]:
             detail = f"missing: run 'agent sandbox build --image {build}'"
             if short == "rust":
                 detail += " (only Rust repositories need it)"
-            found.append(Finding(tag, short == "rust", detail))
+            if short == "c2rust":
+                detail += " (optional: see the transpiler line)"
+            found.append(Finding(tag, short in ("rust", "c2rust"), detail))
         elif label != want[tag]:
             found.append(Finding(tag, True, f"present but its recipe changed: run "
                                  f"'agent sandbox build --image {build}'"))
         else:
             found.append(Finding(tag, True, f"present and up to date (recipe {label})"))
-    return found
+    return [*found, _transpiler(client)]
+
+
+OPTIONAL_TOOL = (" (10-40 min to build; without it, a C-to-Rust stage whose Rust the model cannot get to "
+                 "compile fails instead of taking the transpiled function)")
+
+
+def _transpiler(client: Any) -> Finding:
+    """Whether C-to-Rust runs have the C2Rust transpiler as their floor."""
+    from agent.sandbox import images
+    from agent.sandbox.engine import image_label
+
+    version = image_label(client, images.TOOL_IMAGE, images.TOOL_VERSION_LABEL)
+    if version is None:
+        return Finding("c2rust transpiler", True,
+                       "not available: run 'agent sandbox build --image c2rust'" + OPTIONAL_TOOL)
+    return Finding("c2rust transpiler", True, f"c2rust {version} in {images.TOOL_IMAGE}")
 
 
 def _bwrap() -> Finding:

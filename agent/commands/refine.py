@@ -43,7 +43,7 @@ def refine(
 ) -> None:
     """Plan GOAL as staged rewrites of PATH; each stage is tested, shown, and applied only if approved."""
     from agent.evals.prompt_gate import judge_prompts
-    from agent.rewrites.c2rust import wants_rust  # the strategies load the graph: only when refining
+    from agent.rewrites import strategy_from_goal
     from agent.rewrites.self_refine import self_target
 
     console = make_console(no_color)
@@ -55,7 +55,7 @@ def refine(
         "max_stages": max_stages,
         "sandbox": sandbox,
         "test_command": shlex.split(test_command) if test_command else None,
-        "strategy": strategy or ("self" if self_ else "c2rust" if wants_rust(goal) else None),
+        "strategy": strategy or ("self" if self_ else strategy_from_goal(goal)),
     }
     if self_:
         path = self_target()

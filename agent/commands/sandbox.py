@@ -32,7 +32,8 @@ def _progress(line: str) -> None:
 @app.command("build")
 def build(
     image: Annotated[str, typer.Option(
-        help="Image to build: core (Python, C, C++), rust (on top of core), or all.")] = "core",
+        help="Image to build: core (Python, C, C++), rust (on top of core), all (core and rust), "
+             "or c2rust (the C2Rust transpiler on rust; 10-40 min).")] = "core",
     from_registry: Annotated[bool, typer.Option(
         "--from-registry", help="Start from debian:bookworm-slim pulled from a registry.")] = False,
     refresh: Annotated[bool, typer.Option(

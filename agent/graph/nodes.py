@@ -118,6 +118,14 @@ def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
     return {"temperature": svc.settings.candidate_temperature, "seed": svc.settings.seed + attempt}
 
 
+def last_attempt(state: RunState, svc: Services) -> bool:
+    """Whether the proposal being made is the stage's last: the candidate count is reached, or
+    half the stage's time is gone so another would likely not fit. A strategy with a fallback
+    (C to Rust's transpiled functions) takes it here rather than let the stage fail."""
+    return (state.get("attempts", 0) + 1 >= svc.settings.candidates
+            or state.get("spent", 0.0) >= svc.settings.stage_seconds / 2)
+
+
 def propose(state: RunState, svc: Services) -> Update:
     """Ask the strategy for one candidate patch; ``verify`` tests it and keeps the best so far."""
     started = time.monotonic()

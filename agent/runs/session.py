@@ -68,7 +68,8 @@ def open_runner(settings: Settings, repo: Path) -> Runner:
     """The sandbox the settings name; unsandboxed only when the user said ``--sandbox none``."""
     from agent.sandbox.factory import open_runner as sandbox_runner
 
-    return sandbox_runner(settings.sandbox, repo=repo, allow_unsandboxed=settings.sandbox == "none")
+    return sandbox_runner(settings.sandbox, repo=repo, strategy=settings.strategy,
+                          allow_unsandboxed=settings.sandbox == "none")
 
 
 def lazy(factory: Callable[[], ChatModel]) -> Callable[[], ChatModel]:

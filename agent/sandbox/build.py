@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from agent.sandbox.engine import image_label
 
 Progress = Callable[[str], None]
 FALLBACK_MIRROR = "http://deb.debian.org/debian"
+LOW_CPU_SHARES = 128  # of Docker's default 1024
+HOST_CA = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def apt_mirror(root: Path = Path("/etc/apt")) -> str:
@@ -143,19 +146,36 @@ def _docker_build(client: Any, spec: images.ImageSpec, parent_tag: str, label: s
                   progress: Progress) -> None:
     progress(f"building {spec.tag} from {spec.recipe} on {parent_tag}")
     old = _image_id(client, spec.tag)
-    stream = client.api.build(
-        path=str(images.recipes_dir()), dockerfile=spec.recipe, tag=spec.tag,
-        buildargs={"BASE": parent_tag}, labels={images.HASH_LABEL: label},
-        network_mode="host", rm=True, forcerm=True, decode=True,
-    )
-    for chunk in stream:
-        if "error" in chunk:
-            raise AgentError(f"building {spec.tag} failed: {chunk['error'].strip()}",
-                             exit_code=EXIT_SANDBOX_ERROR)
-        text = chunk.get("stream", "").rstrip()
-        if text:
-            progress("  " + text)
+    with tempfile.TemporaryDirectory(prefix="agent-recipe-") as context:
+        _build_context(Path(context))
+        stream = client.api.build(
+            path=context, dockerfile=spec.recipe, tag=spec.tag,
+            buildargs={"BASE": parent_tag}, labels={images.HASH_LABEL: label},
+            network_mode="host", rm=True, forcerm=True, decode=True,
+            # a long compile (the transpiler's) yields the CPU to everything else on the machine
+            container_limits={"cpushares": LOW_CPU_SHARES} if spec.on_demand else None,
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                raise AgentError(f"building {spec.tag} failed: {chunk['error'].strip()}",
+                                 exit_code=EXIT_SANDBOX_ERROR)
+            text = chunk.get("stream", "").rstrip()
+            if text:
+                progress("  " + text)
     _drop_replaced(client, spec.tag, old)
+
+
+def _build_context(context: Path) -> None:
+    """The recipes, and this host's CA certificates as ``host-ca.crt``: a build step that
+    fetches over HTTPS (cargo, for the transpiler) trusts what the host trusts, e.g. a
+    company proxy's CA. Certificates are public; only build stages read them."""
+    shutil.copytree(images.recipes_dir(), context, dirs_exist_ok=True)
+    bundle = Path(os.environ.get("SSL_CERT_FILE") or ssl.get_default_verify_paths().cafile or HOST_CA)
+    target = context / "host-ca.crt"
+    if bundle.is_file():
+        shutil.copyfile(bundle, target)
+    else:
+        target.write_text("")
 
 
 def _image_id(client: Any, tag: str) -> str | None:

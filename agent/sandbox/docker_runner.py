@@ -65,8 +65,10 @@ class DockerRunner:
 
     name = "docker"
 
-    def __init__(self, image: str, client: Any, echo: Echo | None = None) -> None:
+    def __init__(self, image: str, client: Any, echo: Echo | None = None, *,
+                 follow_tree: bool = False) -> None:
         self.image = image
+        self._follow = follow_tree  # switch to a bigger image when a check's tree needs one
         self._client = client
         self._echo = echo
         self._container: Any = None
@@ -83,6 +85,11 @@ class DockerRunner:
         self.close()
 
     def run(self, workdir: Path, command: list[str], limits: Limits) -> CommandResult:
+        if self._follow and not images.covers(self.image, images.RUST_IMAGE):  # else nothing bigger is needed
+            need = images.image_for(workdir)
+            if not images.covers(self.image, need):
+                self._stop()
+                self.image = need
         self._ensure(limits)
         assert self._root is not None and self._counters is not None
         self._checks += 1

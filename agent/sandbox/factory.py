@@ -17,24 +17,30 @@ BACKENDS = ("docker", "bwrap", "none")
 
 
 def open_runner(backend: str = "docker", image: str | None = None, repo: Path | None = None,
-                *, allow_unsandboxed: bool = False, echo: Echo | None = None) -> Runner:
+                *, strategy: str | None = None, allow_unsandboxed: bool = False,
+                echo: Echo | None = None) -> Runner:
     """A runner for ``backend``; use it as a context manager so a warm container is removed.
 
-    ``image`` defaults to the one ``repo``'s languages need (docker only); ``echo`` gets the
-    output as it arrives.
+    ``image`` defaults to the one ``repo``'s languages and the run's ``strategy`` need, and then
+    follows the checked tree (docker only): a C project that grows a crate gets the rust image.
+    A C-to-Rust run takes the transpiler's image when it is built. ``echo`` gets the output as
+    it arrives.
     """
     if backend == "docker":
         from agent.sandbox.docker_runner import DockerRunner
         from agent.sandbox.engine import docker_client, image_label
 
-        tag = image or images.image_for(repo)
         client = docker_client()
+        tag = image or images.image_for(repo, strategy)
+        if image is None and strategy == "c2rust" and image_label(
+                client, images.TOOL_IMAGE, images.HASH_LABEL) is not None:
+            tag = images.TOOL_IMAGE
         if image_label(client, tag, images.HASH_LABEL) is None:
             raise AgentError(
                 f"sandbox image {tag} is missing: run 'agent sandbox build --image "
                 f"{images.short_name(tag)}'", exit_code=EXIT_SANDBOX_ERROR,
             )
-        return DockerRunner(tag, client, echo)
+        return DockerRunner(tag, client, echo, follow_tree=image is None)
     if backend == "bwrap":
         from agent.sandbox.bwrap_runner import BwrapRunner
 

@@ -22,11 +22,14 @@ BASE = PREFIX + "base"
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One layered image: its short name, recipe file and the image it is built on."""
+    """One layered image: its short name, recipe file, the image it is built on, and the
+    toolchains it offers (a child offers its parent's too)."""
 
     short: str
     recipe: str
     parent: str  # short name of the parent image, or "base"
+    tools: frozenset[str]
+    on_demand: bool = False  # slow to build: only when named, never as part of "all"
 
     @property
     def tag(self) -> str:
@@ -34,9 +37,16 @@ class ImageSpec:
 
 
 IMAGES: dict[str, ImageSpec] = {
-    "core": ImageSpec("core", "core.Dockerfile", "base"),
-    "rust": ImageSpec("rust", "rust.Dockerfile", "core"),
+    "core": ImageSpec("core", "core.Dockerfile", "base", frozenset({"python", "c"})),
+    "rust": ImageSpec("rust", "rust.Dockerfile", "core", frozenset({"python", "c", "rust"})),
+    "c2rust": ImageSpec("c2rust", "c2rust.Dockerfile", "rust",
+                        frozenset({"python", "c", "rust", "c2rust"}), on_demand=True),
 }
+RUST_IMAGE = IMAGES["rust"].tag
+TOOL_IMAGE = IMAGES["c2rust"].tag
+TOOL_VERSION_LABEL = "agent.c2rust-version"  # set by c2rust.Dockerfile
+# Directories that never hold a project's own manifests: a crate there does not ask for Rust.
+NOT_PROJECT = {".git", ".agent", "target", "node_modules", ".venv", "build"}
 DEFAULT_IMAGE = IMAGES["core"].tag
 
 
@@ -66,7 +76,7 @@ def _sha(text: str) -> str:
 def chain(short: str) -> list[ImageSpec]:
     """The layered images to build, parents first, for the image ``short`` (or ``all``)."""
     if short == "all":
-        return list(IMAGES.values())  # declared parents first
+        return [spec for spec in IMAGES.values() if not spec.on_demand]  # declared parents first
     if short not in IMAGES:
         raise AgentError(f"unknown sandbox image '{short}': choose one of "
                          f"{', '.join(IMAGES)} or all")
@@ -74,11 +84,28 @@ def chain(short: str) -> list[ImageSpec]:
     return ([] if spec.parent == "base" else chain(spec.parent)) + [spec]
 
 
-def image_for(repo: Path | None) -> str:
-    """The image a repository's languages need: Rust gets the rust image, the rest core."""
-    if repo is not None and (repo / "Cargo.toml").is_file():
-        return IMAGES["rust"].tag
+def has_crate(root: Path) -> bool:
+    """Whether a ``Cargo.toml`` sits anywhere in the tree (a C project grows one in ``rust/``)."""
+    for path in root.rglob("Cargo.toml"):
+        if not NOT_PROJECT.intersection(path.relative_to(root).parts[:-1]):
+            return True
+    return False
+
+
+def image_for(repo: Path | None, strategy: str | None = None) -> str:
+    """The image a repository's languages need: Rust (a crate anywhere in the tree, or a run
+    that translates C to Rust) gets the rust image, the rest core."""
+    if strategy == "c2rust" or (repo is not None and repo.is_dir() and has_crate(repo)):
+        return RUST_IMAGE
     return DEFAULT_IMAGE
+
+
+def covers(tag: str, need: str) -> bool:
+    """Whether image ``tag`` offers every toolchain image ``need`` does (rust covers core)."""
+    have, want = IMAGES.get(short_name(tag)), IMAGES.get(short_name(need))
+    if have is None or want is None:
+        return tag == need  # an image named by the user: it is what they asked for
+    return want.tools <= have.tools
 
 
 def short_name(tag: str) -> str:

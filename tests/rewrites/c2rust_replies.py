@@ -352,3 +352,8 @@ REPLIES = [
     reply(UPPER, "ASCII upper-casing, as toupper in the C locale."),
     reply(TESTS, "One cargo test per C check."),
 ]
+
+# A translator that never gets `ipow` to compile (it returns i32 where i64 is declared): the
+# stage must land its clamp and gcd and C2Rust's ipow.
+BROKEN_IPOW = CLAMP_GCD_IPOW.replace("    result\n}", "    result as i32\n}")
+assert BROKEN_IPOW != CLAMP_GCD_IPOW

@@ -3,15 +3,21 @@ functions out, counting unsafe outside the FFI boundary, choosing the strategy f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agent.cli import main
 from agent.errors import AgentError
-from agent.rewrites.c2rust import wants_rust
+from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
+from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
-from agent.rewrites.c2rust.report import exported_and_unsafe
-from tests.conftest import WORKSPACES
+from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
+from agent.rewrites.c2rust.rustitems import exported, items, model_parts, render, with_dependencies
+from agent.rewrites.c2rust.stages import plan_stages
+from agent.sandbox.base import CommandResult, Limits
+from tests.conftest import WORKSPACES, git
 
 C = """#include "m.h"
 
@@ -42,6 +48,8 @@ def test_c_functions_are_found_and_cut_out_by_name() -> None:
         ("twice", "long twice(long x)"), ("pick", "static int *pick(int **xs)"), ("keep", "int keep(void)")]
     rest = remove_functions(C, {"twice", "pick"})
     assert [f.name for f in functions(rest)] == ["keep"] and "/* doubles */" in rest and "return xs" not in rest
+    # a static function leaves a prototype: the C still calling it now calls the Rust export
+    assert "int *pick(int **xs);" in rest and "static" not in rest and "long twice" not in rest
 
 
 def test_unsafe_is_counted_only_outside_extern_functions() -> None:
@@ -61,3 +69,112 @@ def test_strategy_follows_the_goal_and_refine_needs_a_target(capsys: pytest.Capt
     with pytest.raises(SystemExit) as ex:
         main(["refine", "--goal", "anything"])
     assert ex.value.code == 1 and "pass PATH, or --self" in capsys.readouterr().err
+
+
+def test_bot_mode_takes_the_strategy_from_the_goal_as_refine_does() -> None:
+    assert strategy_from_goal("Translate the parser to Rust") == "c2rust"
+    assert strategy_from_goal("validate quantities") is None
+
+
+def test_a_build_the_strategy_cannot_wire_is_refused_at_plan_time(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.c").write_text("int one(void) { return 1; }\n")
+    (tmp_path / "meson.build").write_text("project('m', 'c')\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "meson")
+    with pytest.raises(AgentError) as meson:
+        plan_stages(tmp_path, 10)
+    assert str(meson.value) == (f"{tmp_path} has no Makefile or CMakeLists.txt (found Meson (meson.build)): c2rust "
+                                "links the Rust library into a Makefile or CMake build; add one that builds and "
+                                "tests the C code")
+    cmake = "project(m C)\nadd_custom_target(docs ALL)\n"
+    (tmp_path / "CMakeLists.txt").write_text(cmake)
+    with pytest.raises(AgentError, match="^no add_executable or add_library in CMakeLists.txt: c2rust needs"):
+        plan_stages(tmp_path, 10)
+    assert (tmp_path / "CMakeLists.txt").read_text() == cmake and not (tmp_path / "rust").exists()
+
+
+TRANSPILED = """#![allow(dead_code, non_snake_case)]
+extern "C" {
+    fn strlen(__s: *const ::core::ffi::c_char) -> size_t;
+    fn abs(__x: ::core::ffi::c_int) -> ::core::ffi::c_int;
+}
+pub type size_t = usize;
+#[inline]
+unsafe extern "C" fn helper(mut c: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    return abs(c);
+}
+#[no_mangle]
+pub unsafe extern "C" fn str_len2(mut s: *const ::core::ffi::c_char) -> size_t {
+    return strlen(s).wrapping_mul(2 as size_t);
+}
+#[no_mangle]
+pub unsafe extern "C" fn uses_helper(mut c: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    return helper(c);
+}
+"""
+
+
+def test_a_transpiled_function_comes_with_what_it_uses_and_nothing_the_crate_has() -> None:
+    pool = items(TRANSPILED)
+    assert [(i.kind, i.name) for i in pool] == [
+        ("extern", "strlen"), ("extern", "abs"), ("type", "size_t"), ("fn", "helper"),
+        ("fn", "str_len2"), ("fn", "uses_helper")]
+    taken = render(with_dependencies(pool, ["uses_helper"], set()))
+    assert 'extern "C" {\n    fn abs(' in taken and "fn helper" in taken and "strlen" not in taken
+    assert taken.index("#[inline]") < taken.index('unsafe extern "C" fn helper')
+    # the crate already declares strlen (an earlier stage): it is not declared twice
+    again = render(with_dependencies(pool, ["str_len2"], {"strlen"}))
+    assert "fn strlen" not in again and "pub type size_t = usize;" in again
+
+
+def test_a_reply_splits_by_c_function_with_its_safe_twin() -> None:
+    code = ('use std::ffi::CStr;\n\nfn shared() {}\n\npub fn a_rs() {}\n\n#[no_mangle]\npub extern "C" fn a() {}\n\n'
+            "pub fn b_rs() {}\n")
+    parts, shared = model_parts(code, ["a", "b"])
+    assert parts["a"].count("fn a") == 2 and "#[no_mangle]" in parts["a"] and parts["b"].strip() == "pub fn b_rs() {}"
+    assert "use std::ffi::CStr;" in shared and "fn shared" in shared
+
+
+def test_exports_split_into_model_written_and_transpiled() -> None:
+    lib = 'pub fn a_rs() {}\n#[no_mangle]\npub extern "C" fn a() {}\n' + TRANSPILED.split("\n", 1)[1]
+    assert exported_and_unsafe(lib)[0] == ["a", "str_len2", "uses_helper"]  # the private helper is no export
+
+
+def test_a_transpiled_c_test_program_becomes_one_cargo_test() -> None:
+    source = ("#![allow(dead_code)]\n#![feature(raw_ref_op)]\nextern \"C\" {\n    fn gcd(a: i64, b: i64) -> i64;\n}\n"
+              "unsafe fn main_0() -> ::core::ffi::c_int {\n    return (gcd(4, 6) != 2) as ::core::ffi::c_int;\n}\n"
+              "pub fn main() {\n    unsafe { ::std::process::exit(main_0() as i32) }\n}\n")
+    path, text = as_cargo_test(source, "tests/test-math.c", "c_mathlib")
+    assert path == "rust/tests/c_test_math.rs"
+    assert "feature" not in text and "pub fn main" not in text and "fn gcd(a: i64" in text
+    assert "use c_mathlib as _;" in text and "fn c_test_math() {\n    assert_eq!(unsafe { main_0() }, 0" in text
+    with pytest.raises(AgentError, match="no argument-less main"):
+        as_cargo_test(source.replace("main_0()", "main_0(argc: i32)", 1), "tests/t.c", "c_mathlib")
+
+
+class _Clippy:
+    """Replays one clippy output: what is parsed here is cargo's text, not a sandbox."""
+
+    def __init__(self, status: int, output: str) -> None:
+        self.result = CommandResult(status, output, 0.1)
+
+    def run(self, workdir: Path, command: list[str], limits: Limits) -> CommandResult:
+        return self.result
+
+
+def test_clippy_denials_are_findings_and_build_errors_are_not() -> None:
+    lints = "src/lib.rs:3:1: warning: unused\nsrc/lib.rs:9:20: error: equal expressions as operands to `!=`\n"
+    assert clippy_warnings(Path("."), _Clippy(101, lints), Limits()) == 2
+    broken = "src/lib.rs:9:20: error[E0425]: cannot find value `x`\n"
+    assert clippy_warnings(Path("."), _Clippy(101, broken), Limits()) == "clippy failed (status 101)"
+    assert clippy_warnings(Path("."), _Clippy(0, "src/lib.rs:3:1: warning: unused\n"), Limits()) == 1
+
+
+def test_a_transpiled_static_function_becomes_an_export() -> None:
+    (helper,) = [i for i in items(TRANSPILED) if i.name == "helper"]
+    text = exported(helper).text
+    assert text.startswith("#[inline]\n#[no_mangle]\npub unsafe extern \"C\" fn helper(")
+    (already,) = [i for i in items(TRANSPILED) if i.name == "str_len2"]
+    assert exported(already) == already

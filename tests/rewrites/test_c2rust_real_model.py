@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from agent.runs.session import start
-from agent.sandbox.local import LocalRunner
 from tests.conftest import git, reviewing_terminal
+from tests.rewrites.c2rust_sandbox import c2rust_runner
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.docker]
 
 
 def test_real_model_translates_a_stage_or_says_why(c_repo: Path) -> None:
@@ -21,8 +21,8 @@ def test_real_model_translates_a_stage_or_says_why(c_repo: Path) -> None:
     term = reviewing_terminal(seen=seen)
     files, state = start(
         c_repo, "translate to Rust", term,
-        {"sandbox": "none", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "max_stages": 2, "strategy": "c2rust"},
-        runner=LocalRunner(),
+        {"sandbox": "docker", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "max_stages": 2, "strategy": "c2rust"},
+        runner=c2rust_runner(c_repo),
     )
     scaffold, translate = state["outcomes"]
     assert scaffold["status"] == "applied" and scaffold["metrics"]["functions_translated"] == "0/15"

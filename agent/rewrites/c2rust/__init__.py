@@ -3,34 +3,31 @@
 Stage 1 puts a Rust static library beside the C build; each translate stage replaces a few C
 functions (leaves of the call graph first) with Rust exported over the C ABI, so the original
 C tests keep running against the mixed build; the last stage makes a plain Rust crate tested
-with ``cargo test``. Code writes everything but the Rust itself, so a stage is small to review.
+with ``cargo test``. A goal that asks for safety instead plans one stage per function the
+transpiler wrote (see ``safety``). Code writes everything but the Rust itself, so a stage is small to review.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
+from agent.rewrites import wants_rust
 from agent.rewrites.c2rust.finalize import finalize_patch, scaffold_patch
 from agent.rewrites.c2rust.report import figures
+from agent.rewrites.c2rust.safety import plan_safety, safety_patch, wants_safety
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.rewrites.c2rust.translate import translate_patch
-
-RUST_GOAL = re.compile(r"\b(to|into|in)\s+rust\b", re.I)
-
-
-def wants_rust(goal: str) -> bool:
-    """Whether a goal asks for a translation to Rust ("translate to Rust", "port it into Rust")."""
-    return bool(RUST_GOAL.search(goal))
 
 
 class CToRust:
     name = "c2rust"
 
     def plan(self, state: RunState, svc: Services, context: str) -> list[Stage]:
+        if wants_safety(state["goal"]) and not wants_rust(state["goal"]):
+            return plan_safety(Path(svc.worktree.path), svc.settings.max_stages)
         return plan_stages(Path(svc.worktree.path), svc.settings.max_stages)
 
     def propose(self, state: RunState, svc: Services, context: str) -> str:
@@ -39,6 +36,8 @@ class CToRust:
             return scaffold_patch(state, svc)
         if kind == "finalize":
             return finalize_patch(state, svc, context)
+        if kind == "safety":
+            return safety_patch(state, svc, context)
         return translate_patch(state, svc, context)
 
     def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:

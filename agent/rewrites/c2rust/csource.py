@@ -48,12 +48,17 @@ def functions(source: str) -> list[CFunction]:
 
 
 def remove_functions(source: str, names: set[str]) -> str:
-    """``source`` without the definitions of ``names`` (and the blank line after each)."""
+    """``source`` without the definitions of ``names`` (and the blank line after each). A
+    ``static`` function leaves its prototype, without ``static``, in its place: no header
+    declares it, and the C code still calling it now calls the Rust export."""
     data = source.encode()
-    cuts = sorted((f.start, f.end) for f in functions(source) if f.name in names)
+    cuts = sorted((f.start, f.end, f.signature) for f in functions(source) if f.name in names)
     out, pos = bytearray(), 0
-    for start, end in cuts:
+    for start, end, signature in cuts:
         out += data[pos:start]
+        if "static" in signature.split("(")[0].split():
+            kept = " ".join(w for w in signature.split(" ") if w not in ("static", "inline", "__inline"))
+            out += f"{kept};\n".encode()
         pos = end
         while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
             pos += 1

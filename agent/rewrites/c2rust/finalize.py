@@ -8,10 +8,13 @@ from pathlib import Path
 
 from agent.errors import ModelReplyError
 from agent.graph.asking import ask_model
+from agent.graph.nodes import last_attempt
 from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.builds import build_of
+from agent.rewrites.c2rust.fallback import Files, TestsFailed, failing_tests, transpiled_tests
 from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, next_adr, parse_reply, patch_for
 
 
@@ -23,14 +26,14 @@ def _adr(root: Path, slug: str, title: str, body: str) -> tuple[str, str]:
 def scaffold_patch(state: RunState, svc: Services) -> str:
     root = svc.worktree.path
     name = layout.crate_name(Path(state["repo"]))
-    makefile = layout.makefile_path(root)
+    build = build_of(root)
     left = layout.remaining_c(root)
     adr_path, adr = _adr(
         root, "rust-beside-c", "Rust beside C: a static library linked into the C build",
         f"Status: proposed in stage 1 of agent run {state['run_id']}\n\n"
         f"## What\nA Rust crate `{name}` in `rust/`, built by `cargo build --release --offline` as a "
-        f"static library (`rust/target/release/lib{name}.a`) and linked into every program the "
-        "Makefile links, with `-lpthread -ldl -lm` for Rust's standard library. It exports nothing yet.\n\n"
+        f"static library (`rust/target/release/lib{name}.a`) and linked into every program "
+        f"`{build.path}` builds, with `-lpthread -ldl -lm` for Rust's standard library. It exports nothing yet.\n\n"
         "## Choices\n- `staticlib` and `panic = \"abort\"`: one archive the C linker takes as it is; a panic "
         "never unwinds into C.\n- No dependencies, so the build works offline.\n- The original C tests "
         "keep running unchanged against the mixed build at every stage.\n\n"
@@ -39,7 +42,7 @@ def scaffold_patch(state: RunState, svc: Services) -> str:
     contents = {
         layout.CARGO_TOML: layout.cargo_toml(name, "staticlib"),
         layout.LIB_RS: layout.LIB_HEADER.format(name=Path(state["repo"]).name),
-        makefile.name: layout.wire_makefile(makefile.read_text(encoding="utf-8"), name),
+        build.path: build.wire(root, name),
         ".gitignore": layout.with_gitignore(svc.worktree.read(".gitignore")),
         adr_path: adr,
     }
@@ -56,27 +59,37 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
             "translate them before switching to a plain Rust crate"
         )
     name = layout.crate_name(Path(state["repo"]))
+    build = build_of(root)
     tests = layout.c_tests(root)
     test_path = f"rust/tests/{Path(tests[0]).stem if tests else 'tests'}.rs"
-    deleted = [*tests, *layout.c_sources(root), *layout.headers(root)]
-    adr_path, adr = _adr(
-        root, "plain-rust-crate", "A plain Rust crate, tested with cargo test",
-        f"Status: proposed in stage {stage['id']} of agent run {state['run_id']}\n\n"
-        f"## What\nEvery function is Rust, so `{name}` becomes an ordinary library crate (`rlib`). "
-        f"The C tests ({', '.join(tests) or 'none'}) are ported to `{test_path}`; the C sources, headers and "
-        "tests are removed and `make test` runs `cargo test --offline`.\n\n"
-        "## Choices\n- The `extern \"C\"` exports stay, so the crate can still serve C callers if "
-        "built as a `staticlib` again.\n- The ported tests call the safe Rust functions where they exist.\n\n"
-        "## Left\nNothing of the C code; review the `unsafe` wrappers at the FFI boundary if the C "
-        "API is no longer needed.\n",
-    )
-    contents = {
-        layout.CARGO_TOML: layout.cargo_toml(name, "rlib"),
-        layout.makefile_path(root).name: layout.plain_makefile(),
-        adr_path: adr,
-    }
+    deleted = [*tests, *layout.c_sources(root), *layout.headers(root), *build.extra_files(root)]
+
+    def stage_files(ported: dict[str, str], floor_why: str = "") -> Files:
+        how = (f"are ported to `{test_path}`" if not floor_why else
+               f"are C2Rust's translation of them ({', '.join(f'`{p}`' for p in ported)}: each C test program's "
+               f"`main` runs in one `#[test]` expecting status 0), since the model's port was not kept ({floor_why})")
+        adr_path, adr = _adr(
+            root, "plain-rust-crate", "A plain Rust crate, tested with cargo test",
+            f"Status: proposed in stage {stage['id']} of agent run {state['run_id']}\n\n"
+            f"## What\nEvery function is Rust, so `{name}` becomes an ordinary library crate (`rlib`). "
+            f"The C tests ({', '.join(tests) or 'none'}) {how}; the C sources, headers and "
+            f"tests are removed and `{build.path}`'s test target runs `cargo test --offline`.\n\n"
+            "## Choices\n- The `extern \"C\"` exports stay, so the crate can still serve C callers if "
+            "built as a `staticlib` again.\n- The ported tests call the safe Rust functions where they exist.\n\n"
+            "## Left\nNothing of the C code; review the `unsafe` wrappers at the FFI boundary if the C "
+            "API is no longer needed.\n",
+        )
+        contents = {
+            layout.CARGO_TOML: layout.cargo_toml(name, "rlib"),
+            build.path: build.plain(name),
+            adr_path: adr,
+            **ported,
+        }
+        return Files(contents, deleted)
+
     if not tests:
-        return patch_for(svc.worktree, contents, deleted)
+        files = stage_files({})
+        return patch_for(svc.worktree, files.contents, files.deleted)
     user = render(
         "c2rust_tests", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), crate=name, path=test_path,
@@ -84,11 +97,20 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
         rust=svc.worktree.read(layout.LIB_RS) or "", feedback=feedback_block(state, test_path),
     )
 
-    def to_patch(reply: str) -> str:
+    def to_files(reply: str) -> Files:
         code, _notes = parse_reply(reply)
         if "#[test]" not in code:
             raise ModelReplyError("the test file has no #[test] functions: port each C check to one")
-        return patch_for(svc.worktree, {**contents, test_path: code}, deleted)
+        return stage_files({test_path: code})
 
-    return str(ask_model(svc, state, context, user, to_patch, schema=REPLY_SCHEMA,
-                         what=f"Stage {stage['id']}: porting the C tests with {svc.settings.model}"))
+    try:
+        files = ask_model(svc, state, context, user, to_files, schema=REPLY_SCHEMA,
+                          what=f"Stage {stage['id']}: porting the C tests with {svc.settings.model}")
+        if last_attempt(state, svc):  # the last attempt: the tests decide here, not after
+            failing = failing_tests(svc, state, files)
+            if failing:
+                raise TestsFailed(failing)
+    except ModelReplyError as err:
+        with svc.busy(f"Stage {stage['id']}: the model's test port failed; falling back on C2Rust"):
+            files = stage_files(transpiled_tests(svc, build, tests, name), str(err).splitlines()[0][:200])
+    return patch_for(svc.worktree, files.contents, files.deleted)

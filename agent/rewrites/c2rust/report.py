@@ -17,8 +17,10 @@ CLIPPY = ["cargo", "clippy", "--offline", "--message-format=short", "--manifest-
 
 
 def _is_extern(fn: ts.Node) -> bool:
+    """A ``pub extern "C"`` function: an export (a transpiled file's private helpers are not)."""
     mods = next((c for c in fn.children if c.type == "function_modifiers"), None)
-    return mods is not None and any(c.type == "extern_modifier" for c in mods.children)
+    public = any(c.type == "visibility_modifier" for c in fn.children)
+    return public and mods is not None and any(c.type == "extern_modifier" for c in mods.children)
 
 
 def _unsafe_in(node: ts.Node) -> int:
@@ -28,7 +30,7 @@ def _unsafe_in(node: ts.Node) -> int:
 
 
 def exported_and_unsafe(source: str) -> tuple[list[str], int]:
-    """Names of the ``extern "C"`` functions, and ``unsafe`` blocks or fns anywhere else."""
+    """Names of the exported ``extern "C"`` functions, and ``unsafe`` blocks or fns anywhere else."""
     tree = parser("rust").parse(source.encode())
     exported, unsafe = [], 0
     stack = [tree.root_node]
@@ -45,21 +47,54 @@ def exported_and_unsafe(source: str) -> tuple[list[str], int]:
     return sorted(exported), unsafe
 
 
+def unsafe_lines(source: str) -> int:
+    """Lines inside ``unsafe`` blocks and ``unsafe fn`` items (C2SaferRust's measure)."""
+    lines: set[int] = set()
+    stack = [parser("rust").parse(source.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        mods = next((c for c in node.children if c.type == "function_modifiers"), None)
+        unsafe_fn = node.type == "function_item" and mods is not None and b"unsafe" in (mods.text or b"")
+        if node.type == "unsafe_block" or unsafe_fn:
+            lines.update(range(node.start_point[0], node.end_point[0] + 1))
+        else:
+            stack.extend(node.children)
+    return len(lines)
+
+
+def raw_pointers(source: str) -> int:
+    """Raw-pointer types written in ``source`` (``*const T``/``*mut T``, each occurrence)."""
+    count, stack = 0, [parser("rust").parse(source.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        count += node.type == "pointer_type"
+        stack.extend(node.children)
+    return count
+
+
 def clippy_warnings(root: Path, runner: Runner, limits: Limits) -> int | str:
     result = runner.run(root, CLIPPY, limits)
     if "no such command" in result.output and "clippy" in result.output:
         return "clippy not installed"
-    if result.exit_code != 0:
-        return f"clippy failed (status {result.exit_code})"
-    return len(re.findall(r"^\S+\.rs:\d+:\d+: warning", result.output, flags=re.M))
+    found = re.findall(r"^\S+\.rs:\d+:\d+: (warning|error)(\[E\d+\])?", result.output, flags=re.M)
+    if result.exit_code != 0 and (not found or any(code for _, code in found)):
+        return f"clippy failed (status {result.exit_code})"  # the crate does not build
+    return len(found)  # deny-level lints (C2Rust writes `if 0 != 0`) fail clippy but are findings
 
 
 def figures(root: Path, verify: dict[str, Any], runner: Runner, limits: Limits) -> dict[str, Any]:
     lib = root / layout.LIB_RS
-    exported, unsafe = exported_and_unsafe(lib.read_text(encoding="utf-8")) if lib.is_file() else ([], 0)
+    text = lib.read_text(encoding="utf-8") if lib.is_file() else ""
+    exported, unsafe = exported_and_unsafe(text)
     left = len(layout.remaining_c(root))
+    # the model writes a safe `name_rs` behind each export; C2Rust's exports have the body inline
+    safe = [n for n in exported if re.search(rf"\bfn\s+{re.escape(n)}_rs\b", text)]
     return {
         "functions_translated": f"{len(exported)}/{len(exported) + left}",
+        "functions_model_safe": len(safe),
+        "functions_transpiled": len(exported) - len(safe),
+        "unsafe_lines": unsafe_lines(text),
+        "raw_pointers": raw_pointers(text),
         "tests_passing": f"{verify.get('passed', 0)} passed, {verify.get('failed', 0)} failed",
         "unsafe_outside_ffi": unsafe,
         "clippy_warnings": clippy_warnings(root, runner, limits) if lib.is_file() else "no crate yet",

@@ -9,6 +9,7 @@ from agent.context import call_graph
 from agent.errors import AgentError
 from agent.graph.state import Stage
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.builds import build_of
 
 PER_STAGE = 3
 
@@ -39,15 +40,16 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
     scaffolded = (repo / layout.CARGO_TOML).is_file()
     if not graph and not scaffolded:
         raise AgentError(f"no C functions found in {repo} outside its tests: c2rust translates C sources")
+    build = build_of(repo)
     if not scaffolded:
-        layout.wire_makefile(layout.makefile_path(repo).read_text(), layout.crate_name(repo))  # fails early
+        build.wire(repo, layout.crate_name(repo))  # a build it cannot wire is refused here
     stages: list[Stage] = []
     if not scaffolded:
         stages.append(Stage(
             id=0, title="Scaffold the Rust crate", kind="scaffold", symbols=[],
-            intent="Add a Rust static library (rust/) built by cargo and linked into the C build, "
+            intent=f"Add a Rust static library (rust/) built by cargo and linked into the C build ({build.path}), "
                    "so C and Rust live side by side; nothing is translated yet.",
-            files=[layout.CARGO_TOML, layout.LIB_RS, layout.makefile_path(repo).name, ".gitignore"],
+            files=[layout.CARGO_TOML, layout.LIB_RS, build.path, ".gitignore"],
         ))
     for group in translation_order(graph):
         file = group[0].split("::")[0]
@@ -61,8 +63,8 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
     stages.append(Stage(
         id=0, title="Finish as a plain Rust crate", kind="finalize", symbols=[], tests_editable=True,
         intent="Turn the result into a plain Rust library crate: the C tests' assertions become "
-               "cargo integration tests, the C build and sources go, 'make test' runs cargo test.",
-        files=[layout.CARGO_TOML, layout.makefile_path(repo).name, *layout.c_tests(repo)],
+               "cargo integration tests, the C build and sources go, the build's test target runs cargo test.",
+        files=[layout.CARGO_TOML, build.path, *layout.c_tests(repo)],
     ))
     stages = stages[:max_stages]
     for i, stage in enumerate(stages, 1):

@@ -9,11 +9,14 @@ from pathlib import Path
 
 from agent.errors import ModelReplyError
 from agent.graph.asking import ask_model
+from agent.graph.nodes import last_attempt
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
+from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compile_errors, failing_tests, fall_back
 from agent.vcs.worktree import RunWorktree
 
 REPLY_SCHEMA = {
@@ -96,28 +99,39 @@ def type_notes(signatures: list[str]) -> list[str]:
     return found
 
 
-def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], notes: str, left: list[str]) -> str:
-    names = ", ".join(f"`{f.name}`" for f in funcs)
+def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], notes: str, left: list[str],
+             transpiled: Fallback | None = None) -> str:
+    """The stage's decision record; it says which functions the model wrote in safe Rust and
+    which are C2Rust's unsafe translation, and why."""
+    moved = transpiled.names if transpiled else []
+    safe = [f for f in funcs if f.name not in moved]
     file = stage["symbols"][0].split("::")[0]
-    pointers = any("*" in f.signature for f in funcs)
+    pointers = any("*" in f.signature for f in safe)
     ownership = (
         "pointer arguments are borrowed for the call only: the exported wrapper checks them for "
         "null and turns them into a slice or `&CStr` once; nothing is allocated or freed across the boundary"
         if pointers else "scalar arguments and results, passed by value; nothing is owned across the boundary"
     )
     rest = ", ".join(f"`{n.split('::')[1]}`" for n in left) or "none: every function is Rust now"
+    quoted = ", ".join(f"`{f.name}`" for f in funcs)
+    model_line = (f"- Written by the model, safe Rust behind the C ABI export: "
+                  f"{', '.join(f'`{f.name}`' for f in safe)}.\n" if safe else "")
+    floor_line = (f"- Transpiled by C2Rust, unsafe Rust with C's raw pointers: {', '.join(f'`{n}`' for n in moved)}; "
+                  f"the model's Rust for them was not kept ({transpiled.why}). A safety stage can replace "
+                  "them behind the same signature.\n" if transpiled and moved else "")
     return (
         f"# {number:04d} — Translate {', '.join(f.name for f in funcs)} to Rust\n\n"
         f"Status: proposed in stage {stage['id']} of agent run {run_id}\n\n"
-        f"## What\n{names} from `{file}` are now Rust in `{layout.LIB_RS}`, exported over the C ABI "
+        f"## What\n{quoted} from `{file}` are now Rust in `{layout.LIB_RS}`, exported over the C ABI "
         "with their C signatures; their C definitions are removed, so the rest of the C code and "
         "the original C tests call the Rust versions unchanged.\n\n"
+        "## Safety\n" + model_line + floor_line + "\n"
         "## Choices\n"
-        f"- Ownership: {ownership}.\n"
-        "- Error handling: the C functions report no errors, so neither do the Rust ones; they "
+        + (f"- Ownership: {ownership}.\n" if safe else "")
+        + "- Error handling: the C functions report no errors, so neither do the Rust ones; they "
         "keep the C results for every input (wrapping where C overflows).\n"
         + f"- Integer types: {'; '.join(type_notes([f.signature for f in funcs])) or 'none in the signatures'}.\n"
-        + (f"- The translator's notes: {notes}\n" if notes else "")
+        + (f"- The translator's notes: {notes}\n" if notes and safe else "")
         + f"\n## Left\nStill in C ({len(left)}): {rest}.\n"
     )
 
@@ -132,6 +146,8 @@ def _headers(root: Path, names: list[str]) -> str:
 
 
 def translate_patch(state: RunState, svc: Services, context: str) -> str:
+    """The model's Rust for the stage's functions, checked with ``cargo check`` (errors go back
+    to the model); where it still fails, C2Rust's translation of those functions lands instead."""
     stage = state["stages"][state["current"]]
     root = svc.worktree.path
     file = stage["symbols"][0].split("::")[0]
@@ -144,6 +160,7 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
     missing = sorted(set(names) - {f.name for f in funcs})
     if missing:
         raise ModelReplyError(f"{', '.join(missing)} no longer defined in {file}: nothing to translate")
+    build = build_of(root)
     user = render(
         "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
@@ -151,42 +168,73 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
         rust=lib, feedback=feedback_block(state, layout.LIB_RS),
     )
 
-    def to_patch(reply: str) -> str:
-        code, notes = parse_reply(reply)
-        exported = EXPORTED.findall(code)
-        absent = [n for n in names if n not in exported]
-        if absent:
-            name = absent[0]
-            hint = f" (you exported {name}_rs: the export takes the C name)" if f"{name}_rs" in exported else ""
-            raise ModelReplyError(
-                f'no `#[no_mangle] pub extern "C" fn {name}(...)` in the code{hint}: '
-                f"export each of {', '.join(names)} under its C name, calling a safe `_rs` function"
-            )
-        for fn in funcs:
-            params = re.search(rf"fn\s+{fn.name}\s*\(([^)]*)\)", code)
-            rust_ptrs = len(re.findall(r"\*\s*(?:const|mut)\b", params.group(1))) if params else 0
-            c_ptrs = fn.signature.split("(", 1)[1].count("*")
-            if rust_ptrs != c_ptrs:
-                raise ModelReplyError(
-                    f"the export {fn.name} takes {rust_ptrs} pointer parameter(s) but `{fn.signature}` takes "
-                    f"{c_ptrs}: keep the C parameter types (numbers stay numbers)"
-                )
+    def stage_files(model_code: str, notes: str, floor: Fallback | None = None) -> Files:
         rest = remove_functions(source, set(names))
-        deleted = [file] if not functions(rest) and _only_includes(rest) else []
+        emptied = not functions(rest) and _only_includes(rest)
+        deleted = [file] if emptied and not build.lists_sources else []
         left = [n for n in layout.remaining_c(root) if n not in stage["symbols"]]
         number = next_adr(root)
         adr = f"docs/adr/{number:04d}-translate-{'-'.join(names).replace('_', '-')}.md"
-        block = f"\n// Translated from {file} in stage {stage['id']}: {', '.join(names)}\n"
-        contents = {
-            layout.LIB_RS: lib + block + merge_uses(lib, code),
-            adr: adr_text(number, stage, state["run_id"], funcs, notes, left),
-        }
+        new_lib = lib
+        written = [n for n in names if not floor or n not in floor.names]
+        if written:
+            new_lib += f"\n// Translated from {file} in stage {stage['id']}: {', '.join(written)}\n"
+            new_lib += merge_uses(lib, model_code)
+        if floor is not None and floor.names:
+            new_lib += (f"\n// Transpiled by C2Rust from {file} in stage {stage['id']} (unsafe; the model's "
+                        f"Rust was not kept): {', '.join(floor.names)}\n{floor.rust}")
+        contents = {layout.LIB_RS: new_lib, adr: adr_text(number, stage, state["run_id"], funcs, notes, left, floor)}
         if not deleted:
             contents[file] = rest
-        return patch_for(svc.worktree, contents, deleted)
+        return Files(contents, deleted)
 
-    return str(ask_model(svc, state, context, user, to_patch, schema=REPLY_SCHEMA,
-                         what=f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}"))
+    last: dict[str, str] = {}
+
+    def to_files(reply: str) -> Files:
+        code, notes = parse_reply(reply)
+        last.update(code=code, notes=notes)
+        _check_exports(code, names, funcs)
+        files = stage_files(code, notes)
+        errors = compile_errors(svc, files)
+        if errors:
+            raise ModelReplyError(f"`cargo check` failed:\n{errors}")
+        return files
+
+    try:
+        files = ask_model(svc, state, context, user, to_files, schema=REPLY_SCHEMA,
+                          what=f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}")
+        if last_attempt(state, svc):  # the last attempt: the tests decide here, not after
+            failing = failing_tests(svc, state, files)
+            if failing:
+                raise TestsFailed(failing)
+    except ModelReplyError as err:
+        model_code = "" if isinstance(err, TestsFailed) else last.get("code", "")
+        with svc.busy(f"Stage {stage['id']}: the model's Rust failed; falling back on C2Rust"):
+            files = fall_back(svc, build, file, names, lib, model_code, str(err),
+                              lambda code, floor: stage_files(code, last.get("notes", ""), floor))
+    return patch_for(svc.worktree, files.contents, files.deleted)
+
+
+def _check_exports(code: str, names: list[str], funcs: list[CFunction]) -> None:
+    """Each C function is exported under its C name with as many pointers as C takes."""
+    exported = EXPORTED.findall(code)
+    absent = [n for n in names if n not in exported]
+    if absent:
+        name = absent[0]
+        hint = f" (you exported {name}_rs: the export takes the C name)" if f"{name}_rs" in exported else ""
+        raise ModelReplyError(
+            f'no `#[no_mangle] pub extern "C" fn {name}(...)` in the code{hint}: '
+            f"export each of {', '.join(names)} under its C name, calling a safe `_rs` function"
+        )
+    for fn in funcs:
+        params = re.search(rf"fn\s+{fn.name}\s*\(([^)]*)\)", code)
+        rust_ptrs = len(re.findall(r"\*\s*(?:const|mut)\b", params.group(1))) if params else 0
+        c_ptrs = fn.signature.split("(", 1)[1].count("*")
+        if rust_ptrs != c_ptrs:
+            raise ModelReplyError(
+                f"the export {fn.name} takes {rust_ptrs} pointer parameter(s) but `{fn.signature}` takes "
+                f"{c_ptrs}: keep the C parameter types (numbers stay numbers)"
+            )
 
 
 def _only_includes(source: str) -> bool:

@@ -1,0 +1,135 @@
+"""The floor of a translate stage: checking the model's Rust fast (``cargo check``) and by the
+tests, and, where it fails, landing C2Rust's translation of the functions instead, one
+function at a time, so the stage still ends linked with the original tests green."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from agent.errors import ModelReplyError
+from agent.graph.services import Services
+from agent.graph.state import RunState
+from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.builds import Build
+from agent.rewrites.c2rust.rustitems import defined_names, exported, items, model_parts, render, with_dependencies
+from agent.rewrites.c2rust.transpile import transpile
+from agent.sandbox.checks import run_checks
+from agent.vcs.worktree import RunWorktree
+
+CHECK = ["cargo", "check", "--offline", "--quiet", "--message-format=short", "--manifest-path", layout.CARGO_TOML]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Files:
+    """A stage's proposal before it becomes a patch: files written and files deleted."""
+
+    contents: dict[str, str]
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The functions C2Rust's translation stands in for, that Rust, and why the model's went."""
+
+    names: list[str]
+    rust: str
+    why: str
+
+
+class TestsFailed(ModelReplyError):
+    """The model's Rust builds but the original tests fail with it."""
+
+    def __init__(self, summary: str) -> None:
+        super().__init__(f"the original tests failed with the model's Rust: {summary}")
+
+
+def _with_files(worktree: RunWorktree, files: Files, action: Callable[[Path], T]) -> T:
+    """Run ``action`` on the worktree with ``files`` written; the worktree is left at HEAD."""
+    head = worktree.head()
+    try:
+        for rel, text in files.contents.items():
+            (worktree.path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (worktree.path / rel).write_text(text, encoding="utf-8")
+        for rel in files.deleted:
+            (worktree.path / rel).unlink(missing_ok=True)
+        return action(worktree.path)
+    finally:
+        worktree.reset(head)
+
+
+def compile_errors(svc: Services, files: Files) -> str:
+    """``cargo check``'s errors for the crate with ``files`` written; empty when it builds."""
+    result = _with_files(svc.worktree, files, lambda root: svc.runner.run(root, CHECK, svc.limits))
+    if result.exit_code == 0:
+        return ""
+    errors = [line for line in result.output.splitlines() if "error" in line]
+    return "\n".join(errors or result.output.splitlines()[-20:])[-2500:]
+
+
+def failing_tests(svc: Services, state: RunState, files: Files) -> str:
+    """Why the original tests fail with ``files`` written, or empty when they pass."""
+    report = _with_files(svc.worktree, files,
+                         lambda root: run_checks(root, state["test_command"], svc.runner, svc.limits))
+    return "" if report.ok else report.summary()
+
+
+def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str, model_code: str, why: str,
+              stage_files: Callable[[str, Fallback], Files]) -> Files:
+    """The stage with C2Rust's translation for every function whose model-written Rust does not
+    build next to the rest; ``stage_files(model_code, fallback)`` lays the stage out."""
+    made = transpile(svc.worktree.path, file, build, svc.runner, svc.limits)
+    if made.rust is None:
+        raise ModelReplyError(f"{why}; no transpiled fallback: {made.reason}")
+    pool = items(made.rust)
+    parts, shared = model_parts(model_code, names) if model_code else ({}, "")
+    short_why = why.splitlines()[0].rstrip(":")[:200]
+
+    def layout_with(kept: list[str]) -> Files:
+        code = shared + "\n".join(parts[n] for n in kept) if kept else ""
+        floor = [n for n in names if n not in kept]
+        taken = with_dependencies(pool, floor, defined_names(lib + code))
+        rust = render([exported(i) if i.name in floor else i for i in taken])
+        return stage_files(code, Fallback(floor, rust, short_why))
+
+    kept = [n for n in names if n in parts and not compile_errors(svc, layout_with([n]))]
+    files = layout_with(kept)
+    if kept and compile_errors(svc, files):  # each alone builds, together they do not
+        kept, files = [], layout_with([])
+    if not kept:
+        errors = compile_errors(svc, files)
+        if errors:
+            raise ModelReplyError(f"{why}; C2Rust's translation does not build either:\n{errors}")
+    return files
+
+
+def transpiled_tests(svc: Services, build: Build, tests: list[str], crate: str) -> dict[str, str]:
+    """The C test programs as cargo tests, by C2Rust (see ``as_cargo_test``)."""
+    ported: dict[str, str] = {}
+    for rel in tests:
+        made = transpile(svc.worktree.path, rel, build, svc.runner, svc.limits)
+        if made.rust is None:
+            raise ModelReplyError(f"no transpiled C tests to fall back on: {made.reason}")
+        path, text = as_cargo_test(made.rust, rel, crate)
+        ported[path] = text
+    return ported
+
+
+def as_cargo_test(source: str, rel: str, crate: str) -> tuple[str, str]:
+    """C2Rust's translation of the C test program ``rel`` as an integration test: its ``main``
+    runs in one ``#[test]`` that expects status 0, calling the crate's exports as C did."""
+    source = re.sub(r"^#!\[feature\(raw_ref_op\)\]\n", "", source, flags=re.M)  # stable since Rust 1.82
+    main = next((i for i in items(source) if i.kind == "fn" and i.name == "main"), None)
+    if main is None or not re.search(r"\bfn\s+main_0\s*\(\s*\)", source):
+        raise ModelReplyError(f"C2Rust's {rel} has no argument-less main to run as a test")
+    stem = re.sub(r"\W", "_", Path(rel).stem)
+    return f"rust/tests/c_{stem}.rs", (
+        source.replace(main.text, "").rstrip() + "\n\n"
+        f"use {crate} as _; // links the crate whose exports the C test program calls\n\n"
+        f"#[test]\nfn c_{stem}() {{\n"
+        f"    assert_eq!(unsafe {{ main_0() }}, 0, \"the C test program {rel} failed\");\n}}\n"
+    )

@@ -1,0 +1,112 @@
+"""Safety stages: after the transpiler landed unsafe functions, a "make it safe" goal takes them
+one at a time, leaves first, and asks the model for a safe ``NAME_rs`` behind the same C ABI
+export; `cargo check` errors go back to it, the tests decide, and when it fails the stage fails
+and the unsafe function stays (the run goes on with the next one)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from agent.errors import AgentError, ModelReplyError
+from agent.graph.asking import ask_model
+from agent.graph.nodes import last_attempt
+from agent.graph.services import Services
+from agent.graph.state import RunState, Stage
+from agent.prompts import render
+from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.fallback import Files, TestsFailed, compile_errors, failing_tests
+from agent.rewrites.c2rust.report import exported_and_unsafe, raw_pointers, unsafe_lines
+from agent.rewrites.c2rust.rustitems import IDENT, Item, items
+from agent.rewrites.c2rust.stages import translation_order
+from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, merge_uses, next_adr, parse_reply, patch_for
+
+SAFETY_GOAL = re.compile(r"\b(safe|safer|safety|unsafe)\b", re.I)
+POINTER = re.compile(r"\*\s*(?:const|mut)\b")
+
+
+def wants_safety(goal: str) -> bool:
+    """Whether a goal asks to make the translated Rust safe ("make the transpiled functions safe")."""
+    return bool(SAFETY_GOAL.search(goal))
+
+
+def transpiled(source: str) -> list[Item]:
+    """The exports with no safe ``NAME_rs`` twin: C2Rust's, in lib.rs order."""
+    exported, _ = exported_and_unsafe(source)
+    return [i for i in items(source) if i.kind == "fn" and i.name in exported
+            and not re.search(rf"\bfn\s+{re.escape(i.name)}_rs\b", source)]
+
+
+def plan_safety(repo: Path, max_stages: int) -> list[Stage]:
+    """One stage per transpiled function, callees first."""
+    lib = repo / layout.LIB_RS
+    todo = transpiled(lib.read_text(encoding="utf-8")) if lib.is_file() else []
+    if not todo:
+        raise AgentError(f"no transpiled (unsafe) functions in {layout.LIB_RS} of {repo}: nothing to make "
+                         "safe; translate the C code first ('translate to Rust')")
+    names = {i.name for i in todo}
+    graph = {f"{layout.LIB_RS}::{i.name}": {f"{layout.LIB_RS}::{n}" for n in IDENT.findall(i.text) if n in names}
+             for i in todo}
+    stages = [
+        Stage(id=n, title=f"Make {group[0].split('::')[1]} safe", kind="safety", symbols=group,
+              intent=f"A safe `{group[0].split('::')[1]}_rs` behind the same C ABI export replaces C2Rust's "
+                     "unsafe translation; the tests keep passing.", files=[layout.LIB_RS])
+        for n, group in enumerate(translation_order(graph, per_stage=1), 1)
+    ]
+    return stages[:max_stages]
+
+
+def _figures(text: str) -> str:
+    return f"{unsafe_lines(text)} `unsafe` lines, {raw_pointers(text)} raw-pointer types"
+
+
+def safety_patch(state: RunState, svc: Services, context: str) -> str:
+    stage = state["stages"][state["current"]]
+    name = stage["symbols"][0].split("::")[1]
+    lib = svc.worktree.read(layout.LIB_RS) or ""
+    item = next((i for i in transpiled(lib) if i.name == name), None)
+    if item is None:
+        raise ModelReplyError(f"{name} is no longer a transpiled function in {layout.LIB_RS}: nothing to do")
+    params = re.search(rf"fn\s+{re.escape(name)}\s*\(([^{{]*)\)", item.text)
+    pointers = len(POINTER.findall(params.group(1))) if params else 0
+    rest = lib.replace(item.text, "")
+    user = render("c2rust_safety", goal=state["goal"], stage_number=str(state["current"] + 1),
+                  stage_count=str(len(state["stages"])), fn_name=name, unsafe_fn=item.text, rust=rest,
+                  feedback=feedback_block(state, layout.LIB_RS))
+    root = svc.worktree.path
+
+    def to_files(reply: str) -> Files:
+        code, notes = parse_reply(reply)
+        export = re.search(rf'extern\s+"C"\s+fn\s+{re.escape(name)}\s*\(([^{{]*)\)', code)
+        if export is None or not re.search(rf"\bfn\s+{re.escape(name)}_rs\b", code):
+            raise ModelReplyError(f'write a safe `{name}_rs` and `#[no_mangle] pub extern "C" fn {name}` calling it')
+        if len(POINTER.findall(export.group(1))) != pointers:
+            raise ModelReplyError(f"the export {name} must keep its {pointers} pointer parameter(s): "
+                                  "the C callers pass exactly those")
+        safe = next((i for i in items(code) if i.name == f"{name}_rs"), None)
+        if safe is not None and (re.search(r"\bunsafe\b", safe.text) or POINTER.search(safe.text)):
+            raise ModelReplyError(f"`{name}_rs` must be safe Rust: no `unsafe`, no raw pointers; "
+                                  "only the export turns pointers into slices or references")
+        new = lib.replace(item.text, merge_uses(lib, code).strip() + "\n")
+        number = next_adr(root)
+        adr = (f"# {number:04d} — Make {name} safe\n\nStatus: proposed in stage {stage['id']} of agent run "
+               f"{state['run_id']}\n\n## What\nC2Rust's unsafe `{name}` is replaced by a safe `{name}_rs` behind "
+               f"the same C ABI export; only the export touches raw pointers.\n\n## Figures\n- `{name}` before: "
+               f"{_figures(item.text)}; after: {_figures(code)}.\n- lib.rs before: {_figures(lib)}; after: "
+               f"{_figures(new)}.\n" + (f"\n## Notes\n{notes}\n" if notes else ""))
+        files = Files({layout.LIB_RS: new, f"docs/adr/{number:04d}-safe-{name.replace('_', '-')}.md": adr})
+        errors = compile_errors(svc, files)
+        if errors:
+            raise ModelReplyError(f"`cargo check` failed:\n{errors}")
+        return files
+
+    try:
+        files = ask_model(svc, state, context, user, to_files, schema=REPLY_SCHEMA,
+                          what=f"Stage {stage['id']}: making {name} safe with {svc.settings.model}")
+    except ModelReplyError as err:
+        raise ModelReplyError(f"{err}; {name} stays C2Rust's unsafe translation") from None
+    if last_attempt(state, svc):
+        failing = failing_tests(svc, state, files)
+        if failing:
+            raise ModelReplyError(f"{TestsFailed(failing)}; {name} stays C2Rust's unsafe translation")
+    return patch_for(svc.worktree, files.contents, files.deleted)

@@ -1,0 +1,88 @@
+"""Safety stages on a small CMake project whose `vm_max` is unsafe C2Rust-style Rust: a "make it
+safe" goal plans one stage per such function; the model's safe version replaces it behind the
+same export after `cargo check` sent its first attempt back, with fewer unsafe lines and raw
+pointers; a function the model cannot make safe stays unsafe and the run goes on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.llm.scripted import ScriptedModel
+from agent.rewrites.c2rust.report import raw_pointers, unsafe_lines
+from agent.rewrites.c2rust.safety import plan_safety, wants_safety
+from agent.runs.session import start
+from tests.conftest import git, reviewing_terminal
+from tests.rewrites.c2rust_sandbox import c2rust_runner
+from tests.rewrites.test_c2rust_cmake import RUST, cmake_project
+
+UNSAFE_MAX = """
+#[no_mangle]
+pub unsafe extern "C" fn vm_max(mut a: *const ::core::ffi::c_int, mut n: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    let mut best: ::core::ffi::c_int = *a.offset(0 as isize);
+    let mut i: ::core::ffi::c_int = 1 as ::core::ffi::c_int;
+    while i < n {
+        if *a.offset(i as isize) > best {
+            best = *a.offset(i as isize);
+        }
+        i += 1;
+    }
+    return best;
+}
+"""
+SAFE_MAX = """
+pub fn vm_max_rs(a: &[c_int]) -> c_int {
+    a.iter().copied().max().unwrap_or(0)
+}
+
+/// # Safety
+/// `a` points to `n` readable ints.
+#[no_mangle]
+pub unsafe extern "C" fn vm_max(a: *const c_int, n: c_int) -> c_int {
+    if a.is_null() || n <= 0 {
+        return 0;
+    }
+    vm_max_rs(unsafe { std::slice::from_raw_parts(a, n as usize) })
+}
+"""
+# the model-written add and dot product stay; the maximum is as C2Rust writes it (no vm_max_rs)
+MAX_RS = "pub fn vm_max_rs(a: &[c_int]) -> c_int {\n    a.iter().copied().max().unwrap_or(0)\n}\n"
+MIXED = RUST[: RUST.rindex("/// # Safety")].replace(MAX_RS, "") + UNSAFE_MAX
+assert MAX_RS in RUST and "vm_max_rs" not in MIXED
+
+
+def test_safety_figures_and_plan(tmp_path: Path) -> None:
+    assert wants_safety("make the transpiled functions safe") and not wants_safety("translate it safely")
+    assert unsafe_lines(UNSAFE_MAX) == 11 and raw_pointers(UNSAFE_MAX) == 1
+    assert unsafe_lines(SAFE_MAX) == 6 and raw_pointers(SAFE_MAX) == 1
+    (tmp_path / "rust" / "src").mkdir(parents=True)
+    (tmp_path / "rust" / "src" / "lib.rs").write_text("use std::os::raw::c_int;\n" + MIXED)
+    stages = plan_safety(tmp_path, 10)
+    assert [(s["kind"], s["symbols"]) for s in stages] == [("safety", ["rust/src/lib.rs::vm_max"])]
+
+
+@pytest.mark.docker
+def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> None:
+    repo = cmake_project(tmp_path)
+    first = ScriptedModel([json.dumps({"rust": MIXED, "notes": "vm_max as C2Rust wrote it"})])
+    _, state = start(repo, "translate to Rust", reviewing_terminal(),
+                     {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2},
+                     model=first, runner=c2rust_runner(repo))
+    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
+    assert state["outcomes"][1]["metrics"]["functions_transpiled"] == 1
+    git(repo, "merge", "-q", "--ff-only", f"agent/{state['run_id']}")
+
+    broken = SAFE_MAX.replace("unwrap_or(0)", "unwrap_or(0u8)")
+    model = ScriptedModel([json.dumps({"rust": broken, "notes": ""}),
+                           json.dumps({"rust": SAFE_MAX, "notes": "a slice at the boundary"})])
+    files, state = start(repo, "make the transpiled functions safe", reviewing_terminal(),
+                         {"sandbox": "docker", "model": "scripted", "strategy": "c2rust"},
+                         model=model, runner=c2rust_runner(repo))
+    (stage,) = state["outcomes"]
+    assert stage["status"] == "applied" and stage["tests"].startswith("1 passed"), stage
+    assert "`cargo check` failed" in model.calls[1][-1]["content"]
+    assert stage["metrics"]["functions_transpiled"] == 0 and stage["metrics"]["functions_model_safe"] == 3
+    lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
+    assert "pub fn vm_max_rs(a: &[c_int])" in lib and "*a.offset" not in lib
