@@ -2,7 +2,8 @@
 
 Exit status: 0 done; 1 a user error; 2 a usage error; 3 verification failed (signatures,
 policy, or the branch was changed after the proposal); 4 checks failed (no stage passed in
-``propose``; the final tree's checks in ``apply``); 75 a stage failed outside the graph.
+``propose``; the final tree's checks in ``apply``); 75 a stage failed outside the graph;
+130 interrupted (``propose``: nothing pushed).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from agent.ci.apply import apply_run
 from agent.ci.layout import record_path
 from agent.ci.propose import main_goal, propose
 from agent.ci.sign import approve_in_checkout
+from agent.runs.driver import Paused
 
 app = typer.Typer(help="Run the graph unattended in CI (bot mode).", no_args_is_help=True)
 
@@ -43,7 +45,11 @@ def propose_command(
     """Plan, propose and verify every stage; push branch agent/RUN; write CI artifacts."""
     overrides = {"model": model, "kv_cache": kv_cache, "gpu_layers": gpu_layers, "sandbox": sandbox,
                  "max_stages": max_stages, "test_command": shlex.split(test_command) if test_command else None}
-    result = propose(repo, main_goal(goal, goal_file, issue_body), remote, artifacts, ci_key, target, overrides)
+    try:
+        result = propose(repo, main_goal(goal, goal_file, issue_body), remote, artifacts, ci_key, target, overrides)
+    except Paused as paused:  # Ctrl-C or a job's timeout: the state is kept, nothing was pushed
+        print(f"run {paused.args[0]}: interrupted, nothing pushed; propose again to start over")
+        raise typer.Exit(130) from None
     print(f"run {result.run_id}: proposal pushed; report {result.artifacts_dir / 'report.md'}")
 
 
