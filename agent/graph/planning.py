@@ -42,12 +42,19 @@ _SIDE_WORK = re.compile(
 )
 
 
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\w{4,}", text)}
+
+
 def _side_work(stage: Stage, goal: str) -> bool:
+    """A stage that only touches tests, or is titled as testing, reviewing or tidying up while
+    its intent shares almost nothing with the goal ("Review and test: check it works")."""
     if goal_asks_for_tests(goal):
         return False
-    return all(is_test_path(f) for f in stage["files"]) or (
-        bool(_SIDE_WORK.match(stage["title"])) and not re.search(r"refactor|clean|document|docs?\b", goal, re.I)
-    )
+    if all(is_test_path(f) for f in stage["files"]):
+        return True
+    return (bool(_SIDE_WORK.match(stage["title"])) and len(_words(stage["intent"]) & _words(goal)) < 2
+            and not re.search(r"refactor|clean|document|docs?\b", goal, re.I))
 
 
 def parse_plan(reply: str, max_stages: int, goal: str = "") -> list[Stage]:

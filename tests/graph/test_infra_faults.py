@@ -91,7 +91,7 @@ def test_sandbox_lost_during_verify_fails_the_stage_and_resume_finishes(py_repo:
 
     @contextmanager
     def busy(what: str) -> Iterator[None]:
-        if "verifying" in what:
+        if "testing candidate" in what:
             threading.Thread(target=remove_our_container).start()
         yield
 

@@ -111,3 +111,8 @@ def test_plan_stages_that_only_test_review_or_tidy_are_dropped() -> None:
     assert len(parse_plan(reply, 3, "raise on negatives and add a test for it")) == 3
     with pytest.raises(ModelReplyError, match="only tests, reviews or tidies"):
         parse_plan('{"stages": [{"title": "Refactor", "intent": "tidy", "files": ["a.py"]}]}', 3, "fix the bug")
+    # a stage titled as a refactor that does what the goal says is the goal's own stage
+    goal = "rename load_cfg to load_config in core.py"
+    renamed = ('{"stages": [{"title": "Refactor core.py", "intent": "rename load_cfg to load_config", '
+               '"files": ["core.py"]}]}')
+    assert len(parse_plan(renamed, 2, goal)) == 1

@@ -53,7 +53,7 @@ def test_forty_constrained_replies_all_parse(small_model: LlamaModel) -> None:
         reply = small_model.complete(
             [system, {"role": "user", "content": f"Plan this change in 1 or 2 stages: {goal}"}],
             schema=plan, max_tokens=256, seed=i)
-        if schema_errors(json.loads(reply), plan_schema(2)) or not parse_plan(reply, 2):
+        if schema_errors(json.loads(reply), plan_schema(2)) or not parse_plan(reply, 2, goal):
             failures.append(f"plan {i}: {reply}")
         reply = small_model.complete(
             [system, {"role": "user", "content": f"File {module}/core.py:\n{_source(module, i)}\n"
