@@ -347,7 +347,8 @@ def apply(state: RunState, svc: Services) -> Update:
     n = state["current"] + 1
     stage = state["stages"][state["current"]]
     done = svc.worktree.checkpoints().get(n)
-    if done and done == svc.worktree.head():
+    if done and done == svc.worktree.head():  # a kill came after the ref: record it (again) in the log
+        svc.log("applied", {"stage": n, "patch_sha256": _sha(state["patch"]), "commit": done})
         return {"events": [f"Stage {n}: already applied as {done[:10]}"]}
     svc.worktree.reset(state["checkpoint"])
     svc.worktree.apply(state["patch"])

@@ -44,6 +44,7 @@ class Server:
     """The fork server: one request a trial attempt, answered when the attempt is over."""
 
     def __init__(self, home: Path) -> None:
+        self.home = home  # the runs' agent home: its key is the one verification trusts
         env = {**os.environ, "AGENT_HOME": str(home), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen([sys.executable, str(DRIVER)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env)
@@ -95,12 +96,12 @@ def run_id_of(repo: Path) -> str | None:
     return runs[0].name if runs else None
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
+def cli(home: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env={"AGENT_HOME": str(home)})
     return result.exit_code, result.output
 
 
-def outcome(repo: Path) -> dict[str, object]:
+def outcome(repo: Path, home: Path) -> dict[str, object]:
     """What a finished run left: branch tree, commits, checkpoint refs, worktree, verification."""
     run = run_id_of(repo)
     assert run is not None
@@ -116,9 +117,9 @@ def outcome(repo: Path) -> dict[str, object]:
         "worktree_at_head": git(worktree, "rev-parse", "HEAD") == git(repo, "rev-parse", branch),
         "worktree_clean": git(worktree, "status", "--porcelain") == "",
         "report": (run_dir / "report.json").is_file(),
-        "runs_says": cli("runs", "--repo", str(repo))[1].split()[1],
-        "verify": cli("verify", run, "--repo", str(repo))[0],
-        "audit_verify": cli("audit", "verify", run, "--repo", str(repo))[0],
+        "runs_says": cli(home, "runs", "--repo", str(repo))[1].split()[1],
+        "verify": cli(home, "verify", run, "--repo", str(repo))[0],
+        "audit_verify": cli(home, "audit", "verify", run, "--repo", str(repo))[0],
         "git_locks": sorted(str(p) for p in (repo / ".git").rglob("*.lock")),
     }
 
@@ -169,7 +170,7 @@ def reference(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[
     repo = trial_repo(base / "repo")
     reply = server.attempt(command="start", repo=str(repo), log=str(base / "log"))
     assert reply["status"] == 0, (base / "log").read_text()
-    result = outcome(repo)
+    result = outcome(repo, server.home)
     assert result["refs"] == ["stage-1", "stage-2"] and len(result["commits"]) == 2  # type: ignore[arg-type]
     assert result["report"] and result["runs_says"] == "finished"
     assert result["verify"] == 0 and result["audit_verify"] == 0 and result["git_locks"] == []
@@ -180,7 +181,7 @@ def killed_and_resumed(server: Server, tmp_path: Path, kills: Kills, **request: 
     repo = trial_repo(tmp_path / "repo")
     stops = run_to_the_end(server, repo, kills, tmp_path / "log", **request)
     assert len(stops) == len(kills), f"{len(kills) - len(stops)} of the kills never happened"
-    return outcome(repo)
+    return outcome(repo, server.home)
 
 
 @pytest.mark.parametrize("k", range(1, NODE_CALLS + 1))
@@ -219,7 +220,7 @@ def test_kill_while_git_holds_a_lock(nth: int, server: Server, reference: dict[s
     repo = trial_repo(tmp_path / "repo")
     [locks] = run_to_the_end(server, repo, [{"kill_at": {"git_lock": nth}}], tmp_path / "log")
     assert locks, "no git lock was left by the kill"
-    assert outcome(repo) == reference["outcome"]
+    assert outcome(repo, server.home) == reference["outcome"]
 
 
 def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_path: Path) -> None:
@@ -241,7 +242,7 @@ def test_kill_at_random_instants(server: Server, reference: dict[str, Any], tmp_
 
         repo = trial_repo(tmp_path / f"repo{trial}")
         landed += len(run_to_the_end(server, repo, kill, tmp_path / f"log{trial}"))
-        result, expected = outcome(repo), reference["outcome"]
+        result, expected = outcome(repo, server.home), reference["outcome"]
         differs = {k: (v, expected[k]) for k, v in result.items() if v != expected[k]}
         assert not differs, f"trial {trial}: {differs}\n{(tmp_path / f'log{trial}').read_text()[-3000:]}"
     print(f"{landed} kills landed in {RANDOM_TRIALS} trials")
@@ -261,7 +262,7 @@ def test_bwrap_checks_leave_no_scratch_copy(server: Server, tmp_path: Path) -> N
         repo = trial_repo(tmp_path / "repo")
         env = {"TMPDIR": str(tmpdir)}
         assert len(run_to_the_end(server, repo, kills, tmp_path / "log", sandbox="bwrap", env=env)) == 3
-        result = outcome(repo)
+        result = outcome(repo, server.home)
         assert result["refs"] == ["stage-1", "stage-2"] and result["verify"] == 0 and result["audit_verify"] == 0
         assert list(tmpdir.rglob("bwrap-*")) == []
     finally:
