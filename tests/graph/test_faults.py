@@ -201,8 +201,8 @@ ANCHORS = {
     "audit entry torn": [{"kill_at": {"tear": 4}}],
     "audit head written, entry not": [{"kill_at": {"before": "agent.approval.audit:_write_entry", "nth": 3}}],
     "last audit append torn": [{"kill_at": {"tear": 11}}],
-    "run_ended logged, report not": [{"kill_at": {"before": "agent.runs.report:write_report"}}],
-    "report written": [{"kill_at": {"after": "agent.runs.report:write_report"}}],
+    "run_ended logged, report not": [{"kill_at": {"before": "agent.graph.nodes:write_report"}}],
+    "report written": [{"kill_at": {"after": "agent.graph.nodes:write_report"}}],
     # kill after kill: each resume killed again at the next anchored moment
     "again and again": [{"kill_at": {"node": 3}}, {"kill_at": {"after": "os:fsync", "nth": 2}},
                         {"kill_at": {"tear": 2}}, {"kill_at": {"node": 4}}],
