@@ -22,7 +22,7 @@ def test_real_model_stage_ends_in_rust_with_the_c_tests_green(c_repo: Path) -> N
     files, state = start(
         c_repo, "translate to Rust", reviewing_terminal(),
         {"sandbox": "docker", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "max_stages": 2, "strategy": "c2rust",
-         "stage_seconds": 1200},
+         "candidates": 1},  # one candidate: the model's Rust, or at once the floor
         runner=runner,
     )
     scaffold, translate = state["outcomes"]
