@@ -11,7 +11,7 @@ from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
 from agent.edits.whole_file import apply_whole_files, fits_whole, whole_file_grammar
 from agent.errors import ModelReplyError
 from agent.graph.asking import ask_model
-from agent.graph.judge import goal_asks_for_tests, is_test_path
+from agent.graph.judge import goal_asks_for_tests, is_test_path, preserves_behaviour
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
@@ -54,7 +54,7 @@ def _side_work(stage: Stage, goal: str) -> bool:
     if all(is_test_path(f) for f in stage["files"]):
         return True
     return (bool(_SIDE_WORK.match(stage["title"])) and len(_words(stage["intent"]) & _words(goal)) < 2
-            and not re.search(r"refactor|clean|document|docs?\b", goal, re.I))
+            and not preserves_behaviour(goal) and not re.search(r"clean|document|docs?\b", goal, re.I))
 
 
 def parse_plan(reply: str, max_stages: int, goal: str = "") -> list[Stage]:
