@@ -7,8 +7,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from agent.approval import audit, hunks
 from agent.approval.statement import patch_sha256
+from agent.cli import main
 from agent.policy.load import load_policy
 from agent.rundir import stage_dir
 
@@ -132,3 +135,11 @@ def fields(run: Run, stage: int = 1, **over: object) -> dict[str, object]:
     }
     out.update(over)
     return out
+
+
+def agent(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run the agent command line in-process: (exit status, what it printed)."""
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    out = capsys.readouterr()
+    return int(done.value.code or 0), out.out + out.err

@@ -8,22 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from approval_helpers import PATCH, PATCH2, Run, keygen, make_run, policy_yaml
+from approval_helpers import PATCH, PATCH2, Run, agent, keygen, make_run, policy_yaml
 
-from agent.cli import main
 from agent.home import run_index_dir
-
-
-def agent(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out = capsys.readouterr()
-    return int(done.value.code or 0), out.out + out.err
-
-
-@pytest.fixture
-def alice(tmp_path: Path) -> Path:
-    return keygen(tmp_path / "alice", "alice@example.com")
 
 
 @pytest.fixture

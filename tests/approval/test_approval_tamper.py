@@ -14,25 +14,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from approval_helpers import APP, PATCH, PATCH2, Run, git, keygen, make_run, policy_yaml, publine
+from approval_helpers import APP, PATCH, PATCH2, Run, agent, git, keygen, make_run, policy_yaml, publine
 
 from agent.approval import audit
-from agent.cli import main
 from agent.home import run_index_dir
 
 ME = ("-c", "user.name=Mallory", "-c", "user.email=m@example.com")
-
-
-def agent(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out = capsys.readouterr()
-    return int(done.value.code or 0), out.out + out.err
-
-
-@pytest.fixture
-def alice(tmp_path: Path) -> Path:
-    return keygen(tmp_path / "alice", "alice@example.com")
 
 
 @pytest.fixture
