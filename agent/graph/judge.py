@@ -77,10 +77,6 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"summary": self.summary()}
 
-    def score(self) -> tuple[int, int, int]:
-        """Higher is better: nothing broken, then most fixed, then fewest still failing."""
-        return (-len(self.broke), self.fixed, -self.still_failing)
-
 
 def _failing(report: dict[str, Any]) -> int:
     return int(report.get("failed", 0)) + int(report.get("errors", 0))
