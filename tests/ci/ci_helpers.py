@@ -44,11 +44,14 @@ def policy_text(keys: dict[str, Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def target_with_remote(root: Path, keys: dict[str, Path]) -> tuple[Path, Path]:
-    """py-inventory with the policy committed on main, pushed to a real bare repository."""
+def target_with_remote(root: Path, keys: dict[str, Path], policy: str | None = None,
+                       files: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """py-inventory with a policy (``policy_text`` unless given) and any extra ``files`` committed
+    on main, pushed to a real bare repository."""
     repo = make_repo(WORKSPACES / "py-inventory", root / "target")
-    (repo / "policies").mkdir()
-    (repo / "policies" / "default.yaml").write_text(policy_text(keys))
+    for name, text in {"policies/default.yaml": policy or policy_text(keys), **(files or {})}.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
     git(repo, "add", "-A")
     git(repo, *ME, "commit", "-q", "-m", "policy")
     remote = root / "remote.git"

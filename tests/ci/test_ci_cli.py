@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agent.ci.apply import Refused, apply_run
 from agent.ci.propose import goal_from_issue
 from agent.cli import main
+from agent.llm.scripted import ScriptedModel
 from agent.sandbox.local import LocalRunner
 from tests.ci.ci_helpers import REPLIES_DOCS, fresh_clone, keygen, target_with_remote
 from tests.conftest import git
@@ -81,3 +83,28 @@ def test_user_errors_exit_with_one_line(setup: tuple[Path, Path, dict[str, Path]
     assert "belongs to alice, role person" in err and len(err.strip().splitlines()) == 1
     assert agent("ci", "approve", "20990101-000000-abcd", "--stage", "1", "--repo", str(repo)) == 1
     assert not (repo / ".agent" / "runs").exists()  # nothing started
+
+
+def test_interrupted_propose_exits_130_with_one_line_and_pushes_nothing(
+    setup: tuple[Path, Path, dict[str, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C (or a CI job's timeout) while the model writes stage 1: one line, exit 130, no branch."""
+    repo, remote, keys = setup
+    (tmp_path / "replies.json").write_text(json.dumps(REPLIES_DOCS))
+    replay = ScriptedModel.complete
+
+    def interrupted_after_the_plan(self: ScriptedModel, *args: Any, **kwargs: Any) -> str:
+        if self.calls:  # the plan was answered; the stage's edit is being written
+            raise KeyboardInterrupt
+        return replay(self, *args, **kwargs)
+
+    monkeypatch.setattr(ScriptedModel, "complete", interrupted_after_the_plan)
+    monkeypatch.setenv("AGENT_CI_KEY", str(keys["ci-bot"]))
+    assert agent("ci", "propose", "--goal", "Document negative quantities", "--repo", str(repo),
+                 "--model", f"scripted:{tmp_path / 'replies.json'}", "--sandbox", "none") == 130
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    assert lines[-1].endswith("interrupted, nothing pushed; propose again to start over")
+    assert "internal error" not in out.err and "Traceback" not in out.err
+    assert git(remote, "branch", "--list", "agent/*") == ""

@@ -26,8 +26,17 @@ from agent.cli import main
 from agent.llm.scripted import ScriptedModel
 from agent.policy.load import load_policy
 from agent.sandbox.local import LocalRunner
-from tests.ci.ci_helpers import CI_NOTE_EDIT, ME, README_EDIT, copy_remote, fresh_clone, keygen, sign_and_push
-from tests.conftest import WORKSPACES, git, make_repo
+from tests.ci.ci_helpers import (
+    CI_NOTE_EDIT,
+    ME,
+    README_EDIT,
+    copy_remote,
+    fresh_clone,
+    keygen,
+    sign_and_push,
+    target_with_remote,
+)
+from tests.conftest import git
 
 LOG = "a\n" * 20  # a stage inserting a line in the middle of it applies twice, at another offset
 WORKFLOW = ".github/workflows/déploy.yml"  # git quotes it in a diff header
@@ -70,17 +79,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("ci-line")
     keys = {name: keygen(root / name) for name in ("alice", "bob", "ci-bot")}
-    repo = make_repo(WORKSPACES / "py-inventory", root / "target")
-    (repo / "policies").mkdir()
-    (repo / "policies" / "default.yaml").write_text(policy(keys))
-    (repo / "docs").mkdir()
-    (repo / "docs" / "log.md").write_text(LOG)
-    git(repo, "add", "-A")
-    git(repo, *ME, "commit", "-q", "-m", "policy and log")
-    remote = root / "remote.git"
-    git(root, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
+    repo, remote = target_with_remote(root, keys, policy(keys), {"docs/log.md": LOG})
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENT_HOME", str(root / "home"))
         goal = "mark the log and document it, then add a deploy workflow"  # several changes: planned as stages
