@@ -7,6 +7,7 @@ and re-asks while the reply does not parse, each failure going back to the model
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +18,32 @@ from agent.llm.base import ChatModel, Message
 from agent.prompts import template
 
 CUT_REPLY_SHOWN = 800  # characters of a cut-off reply shown back to the model: enough to see it
+PROMPT_OVERHEAD = 64  # tokens the chat template adds around the messages
+_BLOCK = re.compile(r"(?m)^(?==== )")  # the packed repository's blocks: "=== path ===" and its text
 
 
 def system_message(context: str) -> Message:
     """The shared prefix of every call in a run: instructions, then the packed repository."""
     return {"role": "system", "content": template("system") + context}
+
+
+def fit_context(context: str, room: int, count: Callable[[str], int]) -> str:
+    """The packed repository cut to ``room`` tokens, whole blocks from its end (the least
+    relevant files) first. The pack leaves a fixed room for the task; a long goal, large stage
+    files or long test output can need more, and the prompt must still fit the model's context."""
+    if count(context) <= room:
+        return context
+    blocks = _BLOCK.split(context)
+    sizes = [count(b) for b in blocks]
+    left_out = 0
+    while blocks:
+        note = f"=== {left_out} more file block(s) left out to fit the prompt ===\n" if left_out else ""
+        if sum(sizes) + count(note) <= room and count("".join(blocks) + note) <= room:
+            return "".join(blocks) + note
+        blocks.pop()
+        sizes.pop()
+        left_out += 1
+    return ""
 
 
 def ask_model(
@@ -31,10 +53,12 @@ def ask_model(
     """Ask the run's model for ``task`` until ``parse`` accepts a reply; ``what`` is the live
     status shown meanwhile. A proposal's ``sampling`` (temperature, seed) comes from the state;
     the settings give the re-asks (``edit_retries``) and the reply's room (``reply_tokens``)."""
+    model, reply = svc.model(), svc.settings.reply_tokens
+    room = model.context_length - reply - model.count_tokens(template("system") + task) - PROMPT_OVERHEAD
+    system = system_message(fit_context(context, room, model.count_tokens))
     with svc.busy(what):
-        result, _ = ask(svc.model(), [system_message(context), {"role": "user", "content": task}], schema,
-                        svc.settings.edit_retries + 1, parse, svc.settings.reply_tokens, state.get("sampling"),
-                        grammar)
+        result, _ = ask(model, [system, {"role": "user", "content": task}], schema, svc.settings.edit_retries + 1,
+                        parse, reply, state.get("sampling"), grammar)
     return result
 
 

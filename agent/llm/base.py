@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, TypedDict
 
+from agent.errors import AgentError
+
 
 class Message(TypedDict):
     role: str  # "system" | "user" | "assistant"
     content: str
+
+
+def prompt_too_long(tokens: int, context_length: int) -> AgentError:
+    """The error for a prompt the model's context cannot hold, the same for every backend."""
+    return AgentError(f"prompt is {tokens} tokens but the context holds {context_length}; "
+                      "use a larger --ctx or give the model less context")
 
 
 ProgressFn = Callable[[str, float], None]

@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 
 from agent.errors import AgentError, ModelReplyError, ReplyCutOff
-from agent.llm.base import Message, ProgressFn
+from agent.llm.base import Message, ProgressFn, prompt_too_long
 from agent.llm.gguf_file import read_gguf
 from agent.llm.gpu import gpu_offload_available
 from agent.llm.prefix_cache import PrefixCache
@@ -145,10 +145,7 @@ class LlamaModel:
         ``grammar`` (GBNF) constrained to that."""
         tokens = self.prompt_tokens(messages)
         if len(tokens) >= self.context_length:
-            raise AgentError(
-                f"prompt is {len(tokens)} tokens but the context holds {self.context_length}; "
-                "use a larger --ctx or give the model less context"
-            )
+            raise prompt_too_long(len(tokens), self.context_length)
         budget = min(max_tokens, self.context_length - len(tokens))
         constraint = _grammar(grammar_text(schema)) if schema is not None else _grammar(grammar) if grammar else None
         self._prefill(messages, tokens, progress)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import AgentError, ReplyCutOff
-from agent.llm.base import ChatModel, Message
+from agent.llm.base import ChatModel, Message, prompt_too_long
 
 
 class ScriptedModel:
@@ -45,6 +45,9 @@ class ScriptedModel:
     ) -> str:
         self.calls.append(messages)
         self.reply_limits.append(max_tokens)
+        prompt = sum(self.count_tokens(m["content"]) for m in messages)
+        if prompt >= self.context_length:  # as a real model refuses a prompt its context cannot hold
+            raise prompt_too_long(prompt, self.context_length)
         if not self.replies:
             raise AgentError(f"{self.name} has no recorded reply left for call {len(self.calls)}")
         reply = self.replies.pop(0)

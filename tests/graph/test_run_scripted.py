@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agent.errors import AgentError
+from agent.graph.asking import fit_context, system_message
 from agent.llm.scripted import ScriptedModel
 from agent.rundir import RunFiles
 from agent.runs.driver import Paused
@@ -238,3 +239,35 @@ def test_bad_model_is_refused_before_the_run_starts(py_repo: Path, tmp_path: Pat
         start(py_repo, "validate", reviewing_terminal(), {"sandbox": "none", "model": spec}, runner=LocalRunner())
     assert "\n" not in str(err.value) and len(str(err.value)) < 300
     assert not (py_repo / ".agent" / "runs").exists()
+
+
+def test_a_prompt_too_long_for_the_context_is_fitted_by_leaving_files_out(py_repo: Path) -> None:
+    """A long goal (an exercise's whole instructions) leaves less room than the pack was made for:
+    the packed repository sheds its least relevant blocks so every prompt still fits."""
+    background = "Stock keeping in a small shop counts goods on the shelves, item by item. " * 65
+    model = ScriptedModel([PLAN, GOOD_EDIT], context_length=2048)
+    files, state = start(py_repo, "validate quantities.\n\n" + background, reviewing_terminal([APPROVE]),
+                         {"sandbox": "none", "model": "scripted", "ctx": 2048, "reply_tokens": 256},
+                         model=model, runner=LocalRunner())
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+    packed = files.dir.joinpath("context.txt").read_text()
+    for call in model.calls:  # each prompt left the reply its room
+        assert sum(model.count_tokens(m["content"]) for m in call) + 256 <= 2048
+    edit = model.calls[-1]
+    uncut = model.count_tokens(system_message(packed)["content"]) + model.count_tokens(edit[1]["content"])
+    assert uncut >= 2048  # the whole pack would not have fit next to the edit task
+    kept, note = edit[0]["content"].rsplit("=== ", 1)
+    assert note.endswith("left out to fit the prompt ===\n")  # the least relevant blocks went
+    assert system_message(packed)["content"].startswith(kept)
+
+
+def test_fit_context_cuts_whole_blocks_from_the_end() -> None:
+    names = "=== other files (not shown) ===\n" + "c.py\n" * 30
+    context = "=== a.py ===\n" + "a\n" * 40 + "=== b.py ===\n" + "b\n" * 40 + names
+    count = ScriptedModel([]).count_tokens
+    assert fit_context(context, count(context), count) == context
+    cut = fit_context(context, count(context) - 5, count)
+    assert cut.startswith("=== a.py ===\n") and "=== b.py ===\n" + "b\n" * 40 in cut and "c.py" not in cut
+    assert cut.endswith("=== 1 more file block(s) left out to fit the prompt ===\n")
+    assert count(cut) <= count(context) - 5
+    assert fit_context(context, 3, count) == ""
