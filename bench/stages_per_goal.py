@@ -63,7 +63,8 @@ def planned(agent_cmd: list[str], model: str, goal: str, repo: Path, home: Path,
     command = [*agent_cmd, "refine", str(repo), "--goal", goal, "--model", model, "--sandbox", "none", "--no-color"]
     start = time.monotonic()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            text=True, env=env, start_new_session=True)
+                            text=True, env=env, start_new_session=True, cwd=repo.parent)  # not a checkout's
+    # own folder: ``python -m agent`` would import the agent in the current directory first
     titles: list[str] = []
     count: int | None = None
     watchdog = threading.Timer(cap, stop, (proc,))  # a run that never prints its plan
