@@ -31,16 +31,18 @@ def keygen(path: Path) -> Path:
     return path
 
 
-def policy_text(keys: dict[str, Path]) -> str:
-    """alice and bob are people, ci-bot is CI; code under inventory/ needs both people."""
+def policy_text(keys: dict[str, Path], rules: list[str] | None = None) -> str:
+    """Every key a signer for all paths (ci-bot with role ci), then ``rules``; by default alice
+    and bob are people, code under inventory/ needs both, and CI may approve Markdown alone."""
     lines = ["version: 1", "signers:"]
     for name, key in keys.items():
         pub = " ".join(key.with_name(key.name + ".pub").read_text().split()[:2])
         lines += [f"  - name: {name}", f"    key: {pub}", '    paths: ["**"]']
         if name == "ci-bot":
             lines.append("    role: ci")
-    lines += ["multi_signature:", '  - paths: ["inventory/**"]', "    signatures: 2",
-              "ci_may_approve:", '  paths: ["**/*.md"]', "  max_diff_lines: 50"]
+    lines += rules if rules is not None else [
+        "multi_signature:", '  - paths: ["inventory/**"]', "    signatures: 2",
+        "ci_may_approve:", '  paths: ["**/*.md"]', "  max_diff_lines: 50"]
     return "\n".join(lines) + "\n"
 
 

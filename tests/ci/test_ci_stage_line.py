@@ -33,6 +33,7 @@ from tests.ci.ci_helpers import (
     copy_remote,
     fresh_clone,
     keygen,
+    policy_text,
     sign_and_push,
     target_with_remote,
 )
@@ -55,15 +56,7 @@ REPLIES = [
 ]
 
 
-def policy(keys: dict[str, Path]) -> str:
-    """alice and bob are people; CI may approve any small stage alone, except protected paths."""
-    lines = ["version: 1", "signers:"]
-    for name, key in keys.items():
-        pub = " ".join(key.with_name(key.name + ".pub").read_text().split()[:2])
-        lines += [f"  - name: {name}", f"    key: {pub}", '    paths: ["**"]']
-        lines += ["    role: ci"] if name == "ci-bot" else []
-    lines += ["ci_may_approve:", '  paths: ["**"]', "  max_diff_lines: 50"]
-    return "\n".join(lines) + "\n"
+CI_ALONE = ["ci_may_approve:", '  paths: ["**"]', "  max_diff_lines: 50"]  # any small stage, bar protected paths
 
 
 @dataclass
@@ -79,7 +72,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("ci-line")
     keys = {name: keygen(root / name) for name in ("alice", "bob", "ci-bot")}
-    repo, remote = target_with_remote(root, keys, policy(keys), {"docs/log.md": LOG})
+    repo, remote = target_with_remote(root, keys, policy_text(keys, CI_ALONE), {"docs/log.md": LOG})
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AGENT_HOME", str(root / "home"))
         goal = "mark the log and document it, then add a deploy workflow"  # several changes: planned as stages
