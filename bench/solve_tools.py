@@ -21,6 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.solve_tasks import Task, Verdict, judge, read_tree, write_tree
 
@@ -91,15 +92,15 @@ def run_capped(command: list[str], cwd: Path, env: dict[str, str], seconds: floa
             code: int | None = proc.wait(timeout=max(seconds, 0.1))
         except subprocess.TimeoutExpired:
             code = None
-            _stop_group(proc, grace)
+            stop_group(proc, grace)
         except BaseException:
-            _stop_group(proc, grace)
+            stop_group(proc, grace)
             raise
     text = log.read_text(errors="replace")
     return Finished(code, text[text.rfind("$ "):])
 
 
-def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+def stop_group(proc: subprocess.Popen[Any], grace: float) -> None:
     """Ctrl-C the group and give its leader ``grace`` seconds to finish cleanly, then kill
     whatever is left of the group (children that ignore Ctrl-C included)."""
     if grace > 0:
@@ -112,7 +113,7 @@ def _stop_group(proc: subprocess.Popen[bytes], grace: float) -> None:
     proc.wait()
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+def _signal_group(proc: subprocess.Popen[Any], sig: signal.Signals) -> None:
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:  # the whole group is gone already

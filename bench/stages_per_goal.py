@@ -1,12 +1,12 @@
 """How many stages agent plans per goal on the evaluation suite, for one or two agent commands.
 
-Each task's repository is copied into a fresh git repository and ``agent refine`` is started on
-it with the task's goal; as soon as the run prints its plan ("Plan: N stage(s)" and one line a
-stage) the run is stopped, so only packing, the baseline tests and planning are paid for. Pass
-``--before CMD`` to plan the same goals with another agent (an older checkout) in the same run:
-the table then shows both side by side.
+Each task's repository is made as ``agent eval`` makes it (generated files included) and
+``agent refine`` is started on it with the task's goal and settings; as soon as the run prints
+its plan ("Plan: N stage(s)" and one line a stage) the run is stopped, so only packing, the
+baseline tests and planning are paid for. Pass ``--before CMD`` to plan the same goals with
+another agent (an older checkout) in the same run: the table then shows both side by side.
 
-    python bench/stages_per_goal.py --model qwen2.5-coder-1.5b [--before "PY -m agent.cli"] [--json]
+    python bench/stages_per_goal.py --model qwen2.5-coder-1.5b [--before "PY -m agent"] [--json]
 """
 
 from __future__ import annotations
@@ -16,18 +16,21 @@ import json
 import os
 import re
 import shlex
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout
+
+from agent.evals import Task, load_tasks  # noqa: E402
+from agent.evals.suite import materialise  # noqa: E402
+from bench.solve_tools import stop_group  # noqa: E402
+
 PLAN_LINE = re.compile(r"^Plan: (\d+) stage\(s\)$")
 
 
@@ -47,27 +50,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def task_repo(task: Path, dest: Path) -> Path:
-    """The task's repository as a git repository of one commit."""
-    repo = dest / "repo"
-    shutil.copytree(task / "repo", repo)
-    me = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], [*me, "commit", "-q", "-m", "task"]):
-        subprocess.run(["git", *cmd], cwd=repo, check=True, capture_output=True)
-    return repo
+def task_flags(task: Task) -> list[str]:
+    """The settings the task gives its runs (as ``agent eval`` applies them), as refine's flags."""
+    flags = {"strategy": "--strategy", "max_stages": "--max-stages", "test_command": "--test-command"}
+    out: list[str] = []
+    for key, value in task.settings.items():
+        out += [flags[key], shlex.join(value) if isinstance(value, list) else str(value)]
+    return out
 
 
-def planned(agent_cmd: list[str], model: str, goal: str, repo: Path, home: Path, cap: float) -> dict[str, Any]:
+def planned(agent_cmd: list[str], model: str, task: Task, repo: Path, home: Path, cap: float) -> dict[str, Any]:
     """Start ``agent refine`` and stop it once its plan is printed: the stage titles and seconds."""
     env = {**os.environ, "AGENT_HOME": str(home)}
-    command = [*agent_cmd, "refine", str(repo), "--goal", goal, "--model", model, "--sandbox", "none", "--no-color"]
+    command = [*agent_cmd, "refine", str(repo), "--goal", task.goal, "--model", model, "--sandbox", "none",
+               "--no-color", *task_flags(task)]
     start = time.monotonic()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             text=True, env=env, start_new_session=True, cwd=repo.parent)  # not a checkout's
     # own folder: ``python -m agent`` would import the agent in the current directory first
     titles: list[str] = []
     count: int | None = None
-    watchdog = threading.Timer(cap, stop, (proc,))  # a run that never prints its plan
+    watchdog = threading.Timer(cap, stop_group, (proc, 0))  # a run that never prints its plan
     watchdog.start()
     try:
         assert proc.stdout is not None
@@ -80,18 +83,9 @@ def planned(agent_cmd: list[str], model: str, goal: str, repo: Path, home: Path,
                 break
     finally:
         watchdog.cancel()
-        stop(proc)
+        stop_group(proc, 0)  # the run and all it started (a model server, test processes)
     seconds = time.monotonic() - start
     return {"stages": count, "titles": titles, "seconds": round(seconds, 1)}
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    """Stop the run and everything it started (a model server, test processes)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,13 +95,12 @@ def main(argv: list[str] | None = None) -> None:
         sides = {"before": shlex.split(args.before), **sides}
     rows = []
     with tempfile.TemporaryDirectory(prefix="stages-") as tmp:
-        for task in sorted(d for d in args.tasks.iterdir() if (d / "task.toml").is_file()):
-            goal = tomllib.loads((task / "task.toml").read_text())["goal"]
+        for task in load_tasks(root=args.tasks):
             row: dict[str, Any] = {"task": task.name}
             for side, cmd in sides.items():
                 work = Path(tmp) / side / task.name
                 work.mkdir(parents=True)
-                row[side] = planned(cmd, args.model, goal, task_repo(task, work), Path(tmp) / side / "home",
+                row[side] = planned(cmd, args.model, task, materialise(task, work / "repo"), Path(tmp) / side / "home",
                                     args.plan_seconds)
             rows.append(row)
             if not args.json:
