@@ -6,7 +6,6 @@ run repeats the node it was killed in), and nothing happens before the gate's in
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, replace
 from typing import Any
@@ -20,7 +19,7 @@ from agent.errors import AgentError, ModelReplyError
 from agent.graph.judge import Verdict, judge, preserves_behaviour, test_edits
 from agent.graph.report import write_report
 from agent.graph.services import Services
-from agent.graph.state import Outcome, RunState, Stage, Status
+from agent.graph.state import Outcome, RunState, Stage, Status, digest
 from agent.policy.evaluate import evaluate_stage
 from agent.rundir import write_atomic
 from agent.sandbox.checks import run_checks
@@ -49,10 +48,6 @@ def _tests(svc: Services, state: RunState, what: str) -> dict[str, Any]:
     data = asdict(report)
     data["summary"] = report.summary()
     return data
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _outcome(state: RunState, status: Status, reason: str, commit: str = "", tests: str = "") -> Outcome:
@@ -106,23 +101,36 @@ def plan(state: RunState, svc: Services) -> Update:
 
 def _fresh_stage(svc: Services) -> Update:
     """The per-stage fields as a stage starts: no candidates yet, the whole budget left."""
-    return {"attempts": 0, "feedback": "", "patch": "", "candidate": "", "best": {}, "tried": [], "spent": 0.0,
-            "repairing": False, "revisions_left": svc.settings.revisions}
+    return {"attempts": 0, "repeats": 0, "feedback": "", "patch": "", "candidate": "", "best": {}, "tried": [],
+            "spent": 0.0, "repairing": False, "revisions_left": svc.settings.revisions}
+
+
+# Each proposal that repeated an earlier candidate warms the next draw by this much, up to the
+# ceiling: a small model sampled at 0.7 often writes the same file again under a new seed.
+REPEAT_TEMPERATURE_STEP, REPEAT_TEMPERATURE_CEILING = 0.2, 1.2
 
 
 def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
     """The first proposal is sampled at the settings' temperature (0, the most likely reply, unless
-    agent eval varies it); later ones with other seeds, so that each candidate is a new draw."""
+    agent eval varies it); later ones with other seeds, so that each candidate is a new draw, and
+    warmer after repeats."""
     if attempt == 1 and not state.get("rejected"):
         return {"temperature": svc.settings.temperature, "seed": svc.settings.seed}
-    return {"temperature": svc.settings.candidate_temperature, "seed": svc.settings.seed + attempt}
+    base = svc.settings.candidate_temperature
+    warmer = min(base + REPEAT_TEMPERATURE_STEP * state.get("repeats", 0), max(base, REPEAT_TEMPERATURE_CEILING))
+    return {"temperature": round(warmer, 2), "seed": svc.settings.seed + attempt}
+
+
+def _candidates_made(state: RunState) -> int:
+    """Proposals that count toward ``candidates``: a repeat of an earlier one tests nothing new."""
+    return state.get("attempts", 0) - state.get("repeats", 0)
 
 
 def last_attempt(state: RunState, svc: Services) -> bool:
     """Whether the proposal being made is the stage's last: the candidate count is reached, or
     half the stage's time is gone so another would likely not fit. A strategy with a fallback
     (C to Rust's transpiled functions) takes it here rather than let the stage fail."""
-    return (state.get("attempts", 0) + 1 >= svc.settings.candidates
+    return (_candidates_made(state) + 1 >= svc.settings.candidates
             or state.get("spent", 0.0) >= svc.settings.stage_seconds / 2)
 
 
@@ -142,7 +150,7 @@ def propose(state: RunState, svc: Services) -> Update:
     else:
         error = ""
         write_atomic(svc.files.stage_dir(n) / f"proposal-{attempts}.diff", patch)
-        svc.log("stage_proposed", {"stage": n, "attempt": attempts, "patch_sha256": _sha(patch)})
+        svc.log("stage_proposed", {"stage": n, "attempt": attempts, "patch_sha256": digest(patch)})
     svc.worktree.reset(state["checkpoint"])
     spent = state.get("spent", 0.0) + time.monotonic() - started
     update: Update = {"candidate": patch, "attempts": attempts, "sampling": sampling, "spent": spent}
@@ -162,13 +170,21 @@ def _test_edits(state: RunState, paths: list[str]) -> list[str]:
     return test_edits(paths, state["goal"])
 
 
-def _refusal(state: RunState, patch: str) -> str:
-    """Why a candidate is not even tested: the same as one tried or rejected, or it edits tests."""
-    sha = _sha(patch)
+def _repeats(state: RunState, patch: str) -> str:
+    """Why a candidate repeats an earlier one (tried in this stage, or rejected), or ''."""
+    sha = digest(patch)
     if sha in state.get("rejected", []):
         return "it is identical to a patch the reviewer rejected; write a different one"
     if sha in state.get("tried", []):
         return "it is identical to an earlier candidate; write a different one"
+    return ""
+
+
+def _refusal(state: RunState, patch: str) -> str:
+    """Why a candidate is not even tested: it repeats an earlier one, or it edits tests."""
+    repeated = _repeats(state, patch)
+    if repeated:
+        return repeated
     try:
         edited_tests = _test_edits(state, hunks.changed_paths(patch))
     except AgentError as err:
@@ -220,17 +236,18 @@ def verify(state: RunState, svc: Services) -> Update:
     n, attempt = state["current"] + 1, state["attempts"]
     patch, best, tried = state.get("candidate", ""), dict(state.get("best") or {}), list(state.get("tried", []))
     refusal = _refusal(state, patch) if patch else state.get("candidate_error", "")
+    repeats = state.get("repeats", 0) + bool(patch and _repeats(state, patch))
     if refusal:
         event = f"Stage {n}: candidate {attempt} not tested: {refusal}"
-        svc.log("verified", {"stage": n, "ok": False, "summary": refusal, "patch_sha256": _sha(patch)})
+        svc.log("verified", {"stage": n, "ok": False, "summary": refusal, "patch_sha256": digest(patch)})
     else:
-        tried.append(_sha(patch))
+        tried.append(digest(patch))
         result = _test_candidate(state, svc, patch)
         verdict = result["verdict"]
         svc.log("verified", {"stage": n, "ok": verdict["ok"], "summary": verdict["summary"],
-                             "tests": result["summary"], "patch_sha256": _sha(patch)})
+                             "tests": result["summary"], "patch_sha256": digest(patch)})
         svc.files.write_json(f"stages/{n:02d}/candidate-{attempt}.json",
-                             {"verdict": verdict, "tests": result["summary"], "patch_sha256": _sha(patch)})
+                             {"verdict": verdict, "tests": result["summary"], "patch_sha256": digest(patch)})
         kept = "" if verdict["ok"] else f"; not kept: {verdict['reason']}"
         event = f"Stage {n}: candidate {attempt}: {verdict['summary']} ({result['summary']}){kept}"
         mine = {"patch": patch, "verify": result, "verdict": verdict, "attempt": attempt}
@@ -240,9 +257,9 @@ def verify(state: RunState, svc: Services) -> Update:
             refusal = verdict["reason"]
     spent = state.get("spent", 0.0) + time.monotonic() - started
     update: Update = {"retry": False, "repairing": False, "candidate_error": "", "best": best, "tried": tried,
-                      "spent": spent, "events": [event]}
+                      "repeats": repeats, "spent": spent, "events": [event]}
     best_ok = bool(best) and best["verdict"]["ok"]
-    in_budget = spent < svc.settings.stage_seconds and attempt < svc.settings.candidates
+    in_budget = spent < svc.settings.stage_seconds and attempt - repeats < svc.settings.candidates
     if best_ok and (best["verify"]["ok"] or not in_budget):
         return {**update, "patch": best["patch"], "verify": best["verify"]}
     if in_budget:
@@ -280,7 +297,7 @@ def check_signatures(state: RunState, svc: Services) -> list[str]:
         svc.files.meta(),
         svc.policy.policy,
         svc.policy.sha256,
-        applied_sha=_sha(state["patch"]),
+        applied_sha=digest(state["patch"]),
         parent=state["checkpoint"],
     )
     return verdict.reasons
@@ -301,7 +318,7 @@ def gate(state: RunState, svc: Services) -> Update:
             "stage": dict(stage),
             "stage_count": len(state["stages"]),
             "patch": state["patch"],
-            "patch_sha256": _sha(state["patch"]),
+            "patch_sha256": digest(state["patch"]),
             "base_commit": state["base_commit"],
             "verify": state["verify"],
             "findings": findings(state, svc),
@@ -331,11 +348,11 @@ def gate(state: RunState, svc: Services) -> Update:
         return update
     reason = decision.get("reason", "").strip()
     update["events"] = [f"Stage {stage['id']}: rejected by {who}" + (f": {reason}" if reason else "")]
-    update["rejected"] = [*state.get("rejected", []), _sha(state["patch"])]
+    update["rejected"] = [*state.get("rejected", []), digest(state["patch"])]
     if reason and state.get("revisions_left", 0) > 0 and not reason.startswith("approval does not hold"):
         update.update(  # a new search, learning from the reason; the rejected patch is never shown again
             feedback=f"A reviewer rejected it: {reason}", revisions_left=state["revisions_left"] - 1, retry=True,
-            best={}, spent=0.0, attempts=0, repairing=False,
+            best={}, spent=0.0, attempts=0, repeats=0, repairing=False,
         )
     else:
         update["outcomes"] = [_outcome(state, "rejected", reason or "rejected by the reviewer")]
@@ -348,7 +365,7 @@ def apply(state: RunState, svc: Services) -> Update:
     stage = state["stages"][state["current"]]
     done = svc.worktree.checkpoints().get(n)
     if done and done == svc.worktree.head():  # a kill came after the ref: record it (again) in the log
-        svc.log("applied", {"stage": n, "patch_sha256": _sha(state["patch"]), "commit": done})
+        svc.log("applied", {"stage": n, "patch_sha256": digest(state["patch"]), "commit": done})
         return {"events": [f"Stage {n}: already applied as {done[:10]}"]}
     svc.worktree.reset(state["checkpoint"])
     svc.worktree.apply(state["patch"])
@@ -356,7 +373,7 @@ def apply(state: RunState, svc: Services) -> Update:
     svc.files.write_json(f"stages/{n:02d}/decision.json", state["decision"])
     commit = svc.worktree.commit(f"agent: stage {n}: {stage['title']}\n\n{stage['intent']}\n\nRun: {state['run_id']}")
     svc.worktree.set_checkpoint(n, commit)
-    svc.log("applied", {"stage": n, "patch_sha256": _sha(state["patch"]), "commit": commit})
+    svc.log("applied", {"stage": n, "patch_sha256": digest(state["patch"]), "commit": commit})
     return {"events": [f"Stage {n}: applied as {commit[:10]} on {svc.worktree.branch}"]}
 
 

@@ -13,7 +13,7 @@ from agent.errors import ModelReplyError
 from agent.graph.asking import ask_model
 from agent.graph.judge import goal_asks_for_tests, is_test_path, preserves_behaviour
 from agent.graph.services import Services
-from agent.graph.state import RunState, Stage
+from agent.graph.state import RunState, Stage, digest
 from agent.prompts import render
 
 
@@ -153,7 +153,7 @@ PREVIOUS_PATCH_CHARS = 3000
 def _feedback_block(feedback: str, previous: str, repairing: bool) -> str:
     """Why the last attempt failed. A repair's files already hold the best attempt so far;
     otherwise the attempt is gone, which is said, or small models quote its lines as if they
-    were in the file."""
+    were in the file. ``previous`` is shown only when a reviewer's reason is about it."""
     if not feedback:
         return ""
     if repairing:
@@ -166,6 +166,13 @@ def _feedback_block(feedback: str, previous: str, repairing: bool) -> str:
         f"it, so start from them, not from the attempt. {attempt}\n"
         f"Why it was not kept:\n{feedback}\n"
     )
+
+
+def _rejected_patch(state: RunState) -> str:
+    """The last patch, if a reviewer rejected it: their reason is about it. A failed candidate is
+    not shown again; small models shown one write it again, under any seed."""
+    patch = state.get("patch", "")
+    return patch if patch and digest(patch) in state.get("rejected", []) else ""
 
 
 def propose_patch(state: RunState, svc: Services, context: str) -> str:
@@ -186,7 +193,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         title=stage["title"],
         intent=stage["intent"],
         files=_files_block(svc, stage),
-        feedback=_feedback_block(feedback, state.get("patch", ""), bool(state.get("repairing"))),
+        feedback=_feedback_block(feedback, _rejected_patch(state), bool(state.get("repairing"))),
     )
     root = svc.worktree.path
 

@@ -6,6 +6,7 @@ resumed run sees exactly what the killed one had.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
@@ -58,6 +59,7 @@ class RunState(TypedDict, total=False):
     spent: float  # seconds the current stage's search has taken (its budget: stage_seconds)
     feedback: str  # parse/match errors, test failures or a reviewer's reason, for the next proposal
     attempts: int  # proposals made for the current stage
+    repeats: int  # of those, ones identical to an earlier candidate: untested, not counted as candidates
     revisions_left: int
     retry: bool  # set by verify (search on) or the gate (a revision): propose the stage again
     verify: dict[str, Any]  # TestReport of the best candidate, as a dict, with its "verdict"
@@ -66,3 +68,8 @@ class RunState(TypedDict, total=False):
     outcomes: Annotated[list[Outcome], operator.add]
     events: Annotated[list[str], operator.add]
     report: str
+
+
+def digest(text: str) -> str:
+    """SHA-256 of a patch: how ``tried`` and ``rejected`` name the patches they hold."""
+    return hashlib.sha256(text.encode()).hexdigest()

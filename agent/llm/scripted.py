@@ -22,6 +22,7 @@ class ScriptedModel:
         self.context_length = context_length
         self.calls: list[list[Message]] = []
         self.reply_limits: list[int] = []  # max_tokens of each call: tests check what was asked
+        self.samplings: list[tuple[float, int]] = []  # temperature and seed of each call
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedModel:
@@ -45,6 +46,7 @@ class ScriptedModel:
     ) -> str:
         self.calls.append(messages)
         self.reply_limits.append(max_tokens)
+        self.samplings.append((temperature, seed))
         prompt = sum(self.count_tokens(m["content"]) for m in messages)
         if prompt >= self.context_length:  # as a real model refuses a prompt its context cannot hold
             raise prompt_too_long(prompt, self.context_length)

@@ -106,9 +106,33 @@ def kill_around(target: str, nth: int, after: bool) -> None:
     setattr(owner, name, wrapped)
 
 
+def others_in_group() -> list[int]:
+    """The pids of this process group's other processes (git, tests), read from /proc."""
+    group, me, pids = os.getpgid(0), os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != me:
+            try:
+                if os.getpgid(int(entry.name)) == group:
+                    pids.append(int(entry.name))
+            except ProcessLookupError:
+                pass
+    return pids
+
+
+def signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
 def kill_while_git_locks(nth: int, repo: Path) -> None:
     """SIGKILL while a git process holds a lock file (index.lock, HEAD.lock, a ref's .lock) in
-    ``repo``'s git folder: the nth time one appears, as seen by a thread polling for them."""
+    ``repo``'s git folder: the nth time one appears, as seen by a thread polling for them.
+    Polling alone races git, which may drop the lock between the look and the kill; so the
+    group's other processes are frozen first and the lock looked for again. A lock already
+    gone lets them go on, and the next one to appear takes its place."""
     git_dir = repo / ".git"
 
     def held() -> bool:
@@ -120,9 +144,15 @@ def kill_while_git_locks(nth: int, repo: Path) -> None:
         while True:
             now = held()
             if now and not before:
-                seen += 1
-                if seen == nth:
-                    die()
+                if seen + 1 == nth:
+                    frozen = others_in_group()
+                    signal_all(frozen, signal.SIGSTOP)
+                    if held():
+                        die()
+                    signal_all(frozen, signal.SIGCONT)
+                    now = False
+                else:
+                    seen += 1
             before = now
             time.sleep(0.0001)
 

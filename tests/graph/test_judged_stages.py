@@ -109,11 +109,21 @@ def test_a_stage_that_breaks_a_passing_test_is_refused(red_repo: Path) -> None:
 
 def test_a_repair_starts_from_the_best_candidate_and_an_identical_one_is_not_tested_again(red_repo: Path) -> None:
     same = edit("    return a + b\n", "    return a + b\n")  # changes nothing of the best candidate
-    model, state = run(red_repo, [ADD, same], candidates=2, max_stages=1)
+    model, state = run(red_repo, [ADD, same, same, MUL], candidates=2, max_stages=1, candidate_temperature=0.7)
     repair = model.calls[1][-1]["content"]
     assert "already hold your best attempt" in repair and "return a + b" in repair
-    assert "identical to an earlier candidate" in "\n".join(state["events"])
-    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+    assert "\n".join(state["events"]).count("identical to an earlier candidate") == 2
+    # the repeats tested nothing, so they did not use up the two candidates; each warmed the next draw
+    assert len(model.calls) == 4 and [t for t, _ in model.samplings] == [0.0, 0.7, 0.9, 1.1]
+    assert len({seed for _, seed in model.samplings}) == 4
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
+
+
+def test_a_failed_candidate_is_not_shown_to_the_next_one(red_repo: Path) -> None:
+    model, _ = run(red_repo, [BREAK_CONST, ADD], candidates=2, max_stages=1)
+    afresh = model.calls[1][-1]["content"]
+    assert "was not kept" in afresh and "test_const" in afresh  # told why, with the test output
+    assert "return 8" not in afresh  # but not shown the file it wrote
 
 
 def test_a_test_file_edit_is_refused_when_the_goal_does_not_ask_for_tests(red_repo: Path) -> None:
