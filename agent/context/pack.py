@@ -106,6 +106,21 @@ def _read(repo: Path, entry: FileEntry) -> str:
     return (repo / entry.path).read_bytes().decode("utf-8", "replace")
 
 
+QUOTE_MIN_CHARS = 200  # shorter texts can sit in a goal by chance (a one-line file, a heading)
+
+
+def _quoted_in_goal(repo: Path, entries: dict[str, FileEntry], goal: str) -> set[str]:
+    """Files whose whole text the goal already holds (instructions pasted in as the goal): the
+    prompt carries the goal anyway, and on a CPU every prompt token costs time."""
+    found = set()
+    for p, e in entries.items():
+        if QUOTE_MIN_CHARS <= e.size <= len(goal.encode()):
+            text = _read(repo, e).strip()
+            if len(text) >= QUOTE_MIN_CHARS and text in goal:
+                found.add(p)
+    return found
+
+
 def pack_repository(
     repo: Path,
     goal: str,
@@ -153,6 +168,10 @@ def _pack(
     left: dict[str, str] = {f.path: f.skip for f in rmap.files if f.skip}
     entries = {f.path: f for f in rmap.packable()}
     ranking = rank(symbol_graph(rmap), goal)
+    for p in _quoted_in_goal(repo, entries, goal):
+        del entries[p]
+        left[p] = "quoted whole by the goal"
+    ranking.files = [p for p in ranking.files if p in entries]
     rmap.preload_outlines(ranking.files[:PRELOAD])
     t_map = time.perf_counter()
     costs = _Costs(rmap, count, tokenizer_id)

@@ -9,6 +9,7 @@ See adr/0002-edit-format.md for when this format is used and what it measured.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path, PurePosixPath
 
@@ -74,7 +75,40 @@ def parse_whole_files(reply: str, stage_files: list[str]) -> dict[str, str]:
     return out
 
 
-def apply_whole_files(root: Path, reply: str, stage_files: list[str]) -> dict[str, str]:
+def _top_level_names(text: str) -> set[str]:
+    """Functions, classes and variables a Python module defines at its top level."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def check_names_kept(before: dict[str, str], after: dict[str, str], goal: str) -> None:
+    """Raise ``ModelReplyError`` if a rewritten Python file leaves out names it defined that the
+    goal does not name: a small model's whole file is then a fragment or a stray line (seen:
+    a 20-line module replied as ``obj['hangman.py']``), not the file with its change."""
+    said = set(re.findall(r"\w+", goal))
+    for rel, text in sorted(after.items()):
+        if not rel.endswith(".py") or rel not in before:
+            continue
+        gone = sorted(_top_level_names(before[rel]) - _top_level_names(text) - said)
+        if gone:
+            raise ModelReplyError(
+                f"the new {rel} leaves out {', '.join(gone[:6])}{' ...' if len(gone) > 6 else ''}, which it "
+                "defined: give the whole file, every line of it, with the stage's change made"
+            )
+
+
+def apply_whole_files(root: Path, reply: str, stage_files: list[str], goal: str) -> dict[str, str]:
     """The new text of each file the reply rewrites, checked before anything is written."""
     new = parse_whole_files(reply, stage_files)
     before = {}
@@ -83,4 +117,5 @@ def apply_whole_files(root: Path, reply: str, stage_files: list[str]) -> dict[st
         if path.is_file():
             before[rel] = path.read_text(encoding="utf-8", errors="surrogateescape")
     check_python_syntax(before, new)
+    check_names_kept(before, new, goal)
     return new

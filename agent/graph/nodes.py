@@ -212,10 +212,13 @@ def _test_candidate(state: RunState, svc: Services, patch: str) -> dict[str, Any
     return result
 
 
-def _rank(best: dict[str, Any]) -> tuple[int, int, int, int]:
-    """Best by test outcome (nothing broken, most fixed, fewest failing), then the smaller patch."""
+def _rank(best: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    """Best by test outcome (nothing broken, most fixed, fewest errors, fewest failing), then the
+    smaller patch. Errors come first among the failures: a candidate whose tests cannot even be
+    collected counts one error for the whole file, and must not outrank one whose tests ran."""
     verdict = best["verdict"]
-    return (-len(verdict["broke"]), verdict["fixed"], -verdict["still_failing"], -len(best["patch"]))
+    return (-len(verdict["broke"]), verdict["fixed"], -int(best["verify"].get("errors", 0)),
+            -verdict["still_failing"], -len(best["patch"]))
 
 
 def _failure_feedback(best: dict[str, Any]) -> str:

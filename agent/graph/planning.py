@@ -136,14 +136,18 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
     return stages
 
 
-def _files_block(svc: Services, stage: Stage) -> str:
+def _files_block(svc: Services, stage: Stage, whole: bool) -> str:
+    """The stage's files as they are now. For whole-file replies, in the very form the reply
+    takes (path, then a fenced block): a small model copies the shown file into its reply line
+    for line, where from a differently framed copy it drops lines such as a module docstring."""
     parts = []
     for rel in stage["files"]:
         text = svc.worktree.read(rel)
         if text is None:
-            parts.append(f"=== {rel} === (does not exist yet)\n")
-        else:
-            parts.append(f"=== {rel} ===\n{text}{'' if text.endswith(chr(10)) else chr(10)}")
+            parts.append(f"{rel} (does not exist yet)\n" if whole else f"=== {rel} === (does not exist yet)\n")
+            continue
+        text += "" if text.endswith("\n") else "\n"
+        parts.append(f"{rel}\n```\n{text}```\n\n" if whole else f"=== {rel} ===\n{text}")
     return "".join(parts)
 
 
@@ -192,13 +196,13 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         stage_count=str(len(state["stages"])),
         title=stage["title"],
         intent=stage["intent"],
-        files=_files_block(svc, stage),
+        files=_files_block(svc, stage, whole),
         feedback=_feedback_block(feedback, _rejected_patch(state), bool(state.get("repairing"))),
     )
     root = svc.worktree.path
 
     def to_patch(reply: str) -> str:
-        contents = apply_whole_files(root, reply, stage["files"]) if whole else apply_edits(root, parse_edits(reply))
+        contents = apply_whole_files(root, reply, stage["files"], state["goal"]) if whole else apply_edits(root, parse_edits(reply))
         patch = svc.worktree.diff_for(contents)
         if state.get("repairing"):  # diff_for leaves HEAD; a re-ask must see the same files as this ask
             svc.worktree.apply(state["patch"])

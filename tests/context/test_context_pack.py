@@ -48,6 +48,20 @@ def test_different_goals_pack_different_files_first(make_repo, approx) -> None:
     assert b.text.startswith("=== app.py ===")
 
 
+def test_a_file_the_goal_quotes_whole_is_not_packed_again(make_repo, approx, git) -> None:
+    repo = make_repo("py_project")
+    notes = "".join(f"Rule {i}: words are split on whitespace and counted once each.\n" for i in range(8))
+    (repo / "NOTES.md").write_text(notes)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "notes")
+    quoted = pack_repository(repo, f"Do what these notes say:\n\n{notes}\nin app.py", 100_000, approx)
+    assert "NOTES.md" not in quoted.files_full and quoted.left_out == {"NOTES.md": "quoted whole by the goal"}
+    assert "Rule 3:" not in quoted.text and "=== app.py ===" in quoted.text
+    # a goal that quotes only part of the file, or no goal text at all, leaves it in
+    partly = pack_repository(repo, f"Do what these notes say:\n\n{notes[:300]}\nin app.py", 100_000, approx)
+    assert "NOTES.md" in partly.files_full
+
+
 def test_empty_repository_packs_nothing(make_repo, approx) -> None:
     packed = pack_repository(make_repo(None), "anything", 1000, approx)
     assert packed.text == "" and packed.tokens == 0 and packed.left_out == {}

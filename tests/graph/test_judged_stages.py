@@ -152,6 +152,16 @@ def test_a_candidate_that_makes_every_test_pass_ends_the_search(red_repo: Path) 
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
 
 
+def test_a_candidate_whose_tests_ran_outranks_one_that_broke_their_collection(red_repo: Path) -> None:
+    (red_repo / "calc.py").write_text(STUB.replace("return 7", "raise NotImplementedError"))
+    git(red_repo, "commit", "-qam", "every test fails")
+    crash = edit('"""Arithmetic the tests expect."""\n', '"""Arithmetic the tests expect."""\nimport no_such_module\n')
+    ran = edit('"""Arithmetic the tests expect."""\n', '"""Arithmetic the tests expect, all three."""\n')
+    model, _ = run(red_repo, [crash, ran, BOTH], candidates=3, max_stages=1)
+    # neither fixed a test; the third proposal learns from the best, the one whose 3 tests ran
+    assert "3 failed, 0 errors" in model.calls[2][-1]["content"]
+
+
 def test_an_endless_loop_costs_seconds_not_the_default_limit(red_repo: Path) -> None:
     loop = edit("def add(a, b):\n    raise NotImplementedError\n", "def add(a, b):\n    while True:\n        pass\n")
     model, state = run(red_repo, [loop], candidates=1)
@@ -166,5 +176,7 @@ def test_whole_file_replies_are_written_as_the_new_file(red_repo: Path) -> None:
         "def add(a, b):\n    return 0", "def add(a, b):\n    return a + b").replace(
         "def mul(a, b):\n    return 0", "def mul(a, b):\n    return a * b") + "```\n"
     model, state = run(red_repo, [whole], candidates=1, edit_format="auto")
-    assert "fenced code block" in model.calls[0][-1]["content"]
+    asked = model.calls[0][-1]["content"]
+    assert "fenced code block" in asked
+    assert f"calc.py\n```\n{STUB}```\n" in asked  # the file is shown in the form the reply takes
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
