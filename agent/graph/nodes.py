@@ -181,10 +181,7 @@ def _repeats(state: RunState, patch: str) -> str:
 
 
 def _refusal(state: RunState, patch: str) -> str:
-    """Why a candidate is not even tested: it repeats an earlier one, or it edits tests."""
-    repeated = _repeats(state, patch)
-    if repeated:
-        return repeated
+    """Why a candidate that repeats no earlier one is still not tested: it edits tests."""
     try:
         edited_tests = _test_edits(state, hunks.changed_paths(patch))
     except AgentError as err:
@@ -238,8 +235,9 @@ def verify(state: RunState, svc: Services) -> Update:
     started = time.monotonic()
     n, attempt = state["current"] + 1, state["attempts"]
     patch, best, tried = state.get("candidate", ""), dict(state.get("best") or {}), list(state.get("tried", []))
-    refusal = _refusal(state, patch) if patch else state.get("candidate_error", "")
-    repeats = state.get("repeats", 0) + bool(patch and _repeats(state, patch))
+    repeated = _repeats(state, patch) if patch else ""
+    refusal = repeated or (_refusal(state, patch) if patch else state.get("candidate_error", ""))
+    repeats = state.get("repeats", 0) + bool(repeated)
     if refusal:
         event = f"Stage {n}: candidate {attempt} not tested: {refusal}"
         svc.log("verified", {"stage": n, "ok": False, "summary": refusal, "patch_sha256": digest(patch)})

@@ -202,7 +202,8 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     root = svc.worktree.path
 
     def to_patch(reply: str) -> str:
-        contents = apply_whole_files(root, reply, stage["files"], state["goal"]) if whole else apply_edits(root, parse_edits(reply))
+        contents = (apply_whole_files(root, reply, stage["files"], state["goal"]) if whole
+                    else apply_edits(root, parse_edits(reply)))
         patch = svc.worktree.diff_for(contents)
         if state.get("repairing"):  # diff_for leaves HEAD; a re-ask must see the same files as this ask
             svc.worktree.apply(state["patch"])
