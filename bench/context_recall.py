@@ -33,7 +33,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-AIDER_PYTHON = Path("/tmp/aider-venv/bin/python")
 BUDGETS = (8_000, 32_000)
 MAX_FILES = 5
 AIDER_DRIVER = r'''
@@ -192,7 +191,8 @@ def main() -> None:
     ap.add_argument("--git-repo", action="append", default=[], type=Path)
     ap.add_argument("--debian", action="append", default=[], type=Path)
     ap.add_argument("--max-tasks", type=int, default=100, help="per source")
-    ap.add_argument("--no-aider", action="store_true")
+    ap.add_argument("--aider-python", type=Path, default=None,
+                    help="python of a venv with aider-chat: Aider's RepoMap is measured beside ours")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--_ours", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -226,10 +226,10 @@ def main() -> None:
             row: dict[str, object] = {"source": name, "tasks": len(tasks),
                                       "ours": _score(tasks, ours)}
             results["ours"] += ours
-            if not args.no_aider and AIDER_PYTHON.is_file():
+            if args.aider_python is not None:
                 driver = work / "aider_driver.py"
                 driver.write_text(AIDER_DRIVER)
-                aider = _child([str(AIDER_PYTHON), str(driver), str(aider_tree), str(tasks_file),
+                aider = _child([str(args.aider_python), str(driver), str(aider_tree), str(tasks_file),
                                 budgets])
                 row["aider"] = _score(tasks, aider)
                 results["aider"] += aider

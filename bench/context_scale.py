@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-AIDER_PYTHON = Path("/tmp/aider-venv/bin/python")
 AIDER_DRIVER = r'''
 import json, os, resource, subprocess, sys, time
 t0 = time.perf_counter()
@@ -81,8 +80,8 @@ def _ours(repo: Path, budget: int, tokenizer: str) -> dict[str, float]:
     return _run([sys.executable, __file__, "--_ours", str(repo), str(budget), tokenizer])
 
 
-def _aider(repo: Path, budget: int, driver: Path) -> dict[str, float]:
-    return _run([str(AIDER_PYTHON), str(driver), str(repo), str(budget)])
+def _aider(python: Path, repo: Path, budget: int, driver: Path) -> dict[str, float]:
+    return _run([str(python), str(driver), str(repo), str(budget)])
 
 
 def ours_once(repo: str, budget: int, tokenizer: str) -> None:
@@ -107,7 +106,8 @@ def main() -> None:
     ap.add_argument("--tree", action="append", help="'stdlib' or a directory (repeatable)")
     ap.add_argument("--budget", type=int, default=32_000)
     ap.add_argument("--tokenizer", default="approx", help="'approx' or a GGUF path (ours only)")
-    ap.add_argument("--no-aider", action="store_true")
+    ap.add_argument("--aider-python", type=Path, default=None,
+                    help="python of a venv with aider-chat: Aider's RepoMap is measured beside ours")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--_ours", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -119,7 +119,7 @@ def main() -> None:
         work = Path(tmp)
         driver = work / "aider_driver.py"
         driver.write_text(AIDER_DRIVER)
-        use_aider = not args.no_aider and AIDER_PYTHON.is_file()
+        use_aider = args.aider_python is not None
         for spec in args.tree or ["stdlib"]:
             name, repo = _tree(spec, work)
             files = len(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True,
@@ -129,8 +129,8 @@ def main() -> None:
             row["ours_cold"] = _ours(repo, args.budget, args.tokenizer)
             row["ours_warm"] = _ours(repo, args.budget, args.tokenizer)
             if use_aider:
-                row["aider_cold"] = _aider(repo, args.budget, driver)
-                row["aider_warm"] = _aider(repo, args.budget, driver)
+                row["aider_cold"] = _aider(args.aider_python, repo, args.budget, driver)
+                row["aider_warm"] = _aider(args.aider_python, repo, args.budget, driver)
             results.append(row)
             if not args.json:
                 _print_row(row)

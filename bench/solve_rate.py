@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--n", type=int, default=20, help="how many tasks")
     p.add_argument("--seed", type=int, default=1, help="seed of the task shuffle")
     p.add_argument("--model", default="qwen2.5-coder-1.5b", help="GGUF path or bundled model name")
-    p.add_argument("--aider", type=Path, default=Path("/tmp/aider-venv/bin/aider"), help="aider executable")
+    p.add_argument("--aider", type=Path, default=None, help="aider executable (default: aider on PATH)")
     p.add_argument("--agent-cmd", default=str(Path(sys.executable).parent / "agent"),
                    help="command that runs agent (default: this venv's)")
     p.add_argument("--task-seconds", type=float, default=300, help="wall-clock cap per task, for each tool")
@@ -76,9 +76,14 @@ def check_tools(args: argparse.Namespace, agent_cmd: list[str]) -> None:
     """Stop before any task when a tool that will run is missing, with how to get it."""
     if args.only != "aider" and shutil.which(agent_cmd[0]) is None:
         raise SystemExit(f"agent command {agent_cmd[0]} not found: pass --agent-cmd")
-    if args.only != "agent" and not os.access(args.aider, os.X_OK):
-        raise SystemExit(f"no aider at {args.aider}: python3 -m venv /tmp/aider-venv && "
-                         "/tmp/aider-venv/bin/pip install aider-chat, or pass --aider PATH")
+    if args.only == "agent":
+        return
+    found = args.aider or shutil.which("aider")
+    if found is None or not os.access(found, os.X_OK):
+        where = f"at {args.aider}" if args.aider else "on PATH"
+        raise SystemExit(f"no aider {where}: install aider-chat in a venv of its own (python3 -m venv DIR && "
+                         "DIR/bin/pip install aider-chat) and pass --aider DIR/bin/aider")
+    args.aider = Path(found)
 
 
 def totals(rows: list[dict[str, Any]], tool: str) -> dict[str, Any] | None:

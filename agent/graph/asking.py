@@ -8,7 +8,7 @@ and re-asks while the reply does not parse, each failure going back to the model
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.errors import ModelReplyError, ReplyCutOff
@@ -48,17 +48,20 @@ def fit_context(context: str, room: int, count: Callable[[str], int]) -> str:
 
 def ask_model(
     svc: Services, state: RunState, context: str, task: str, parse: Callable[[str], Any], *, what: str,
-    schema: dict[str, Any] | None = None, grammar: str | None = None,
+    schema: dict[str, Any] | None = None, grammar: str | None = None, turns: Sequence[Message] = (),
 ) -> Any:
     """Ask the run's model for ``task`` until ``parse`` accepts a reply; ``what`` is the live
-    status shown meanwhile. A proposal's ``sampling`` (temperature, seed) comes from the state;
-    the settings give the re-asks (``edit_retries``) and the reply's room (``reply_tokens``)."""
+    status shown meanwhile. ``turns`` go on the conversation after the task (a repair: the
+    model's own earlier reply, then what its tests said). A proposal's ``sampling`` (temperature,
+    seed) comes from the state; the settings give the re-asks (``edit_retries``) and the reply's
+    room (``reply_tokens``)."""
     model, reply = svc.model(), svc.settings.reply_tokens
-    room = model.context_length - reply - model.count_tokens(template("system") + task) - PROMPT_OVERHEAD
+    asked = template("system") + task + "".join(t["content"] for t in turns)
+    room = model.context_length - reply - model.count_tokens(asked) - PROMPT_OVERHEAD * (1 + len(turns))
     system = system_message(fit_context(context, room, model.count_tokens))
     with svc.busy(what):
-        result, _ = ask(model, [system, {"role": "user", "content": task}], schema, svc.settings.edit_retries + 1,
-                        parse, reply, state.get("sampling"), grammar)
+        result, _ = ask(model, [system, {"role": "user", "content": task}, *turns], schema,
+                        svc.settings.edit_retries + 1, parse, reply, state.get("sampling"), grammar)
     return result
 
 

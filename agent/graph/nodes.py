@@ -428,8 +428,10 @@ def _continuation(state: RunState, svc: Services) -> Stage | None:
         return None
     failing = [t for t, o in (state["reference"].get("outcomes") or {}).items() if o in ("failed", "errors")]
     named = f": {', '.join(failing[:8])}" + (" ..." if len(failing) > 8 else "") if failing else ""
+    reference = state["reference"]
     return Stage(id=len(stages) + 1, title=CONTINUE_TITLE, files=list(last["files"]),
-                 intent=f"Make the tests that still fail pass{named}, keeping the ones that pass green.")
+                 intent=f"Make the tests that still fail pass{named}, keeping the ones that pass green.",
+                 failing=f"{reference.get('summary', '')}:\n{reference.get('output_tail', '')[-3000:]}")
 
 
 def advance(state: RunState, svc: Services) -> Update:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from agent.graph.asking import ask_model
 from agent.graph.judge import goal_asks_for_tests, is_test_path, preserves_behaviour
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage, digest
+from agent.llm.base import Message
 from agent.prompts import render
 
 
@@ -136,13 +138,13 @@ def make_plan(state: RunState, svc: Services, context: str) -> list[Stage]:
     return stages
 
 
-def _files_block(svc: Services, stage: Stage, whole: bool) -> str:
-    """The stage's files as they are now. For whole-file replies, in the very form the reply
-    takes (path, then a fenced block): a small model copies the shown file into its reply line
-    for line, where from a differently framed copy it drops lines such as a module docstring."""
+def _files_block(read: Callable[[str], str | None], files: list[str], whole: bool) -> str:
+    """The stage's files as ``read`` gives them. For whole-file replies, in the very form the
+    reply takes (path, then a fenced block): a small model copies the shown file into its reply
+    line for line, where from a differently framed copy it drops lines such as a module docstring."""
     parts = []
-    for rel in stage["files"]:
-        text = svc.worktree.read(rel)
+    for rel in files:
+        text = read(rel)
         if text is None:
             parts.append(f"{rel} (does not exist yet)\n" if whole else f"=== {rel} === (does not exist yet)\n")
             continue
@@ -154,12 +156,14 @@ def _files_block(svc: Services, stage: Stage, whole: bool) -> str:
 PREVIOUS_PATCH_CHARS = 3000
 
 
-def _feedback_block(feedback: str, previous: str, repairing: bool) -> str:
+def _feedback_block(feedback: str, previous: str, repairing: bool, failing: str = "") -> str:
     """Why the last attempt failed. A repair's files already hold the best attempt so far;
     otherwise the attempt is gone, which is said, or small models quote its lines as if they
-    were in the file. ``previous`` is shown only when a reviewer's reason is about it."""
+    were in the file. ``previous`` is shown only when a reviewer's reason is about it. Before
+    any attempt, a stage that is there to fix what still fails shows those tests' output
+    (``failing``): told only their names, the 1.5B wrote the files back unchanged."""
     if not feedback:
-        return ""
+        return f"\nThe tests fail like this on the files above:\n{failing}\n" if failing else ""
     if repairing:
         return ("\nThe files above already hold your best attempt so far at this stage. It is not right yet; "
                 f"fix it, starting from the files as shown:\n{feedback}\n")
@@ -179,16 +183,28 @@ def _rejected_patch(state: RunState) -> str:
     return patch if patch and digest(patch) in state.get("rejected", []) else ""
 
 
+def _repair_turns(svc: Services, stage: Stage, feedback: str) -> list[Message]:
+    """A whole-file repair as a conversation: the model's best reply so far as its own turn (the
+    stage's files as that candidate left them), then what the tests said of it. Shown the files
+    as a fresh task instead, the 1.5B mostly wrote them back unchanged; and the task before
+    these turns is the very prompt of the stage's first candidate, so its prefix is reused."""
+    return [{"role": "assistant", "content": _files_block(svc.worktree.read, stage["files"], True).rstrip("\n")},
+            {"role": "user", "content": render("repair_whole", feedback=feedback)}]
+
+
 def propose_patch(state: RunState, svc: Services, context: str) -> str:
     """Ask for the current stage's edits and turn them into a patch against the checkpoint.
 
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
-    schema-constrained JSON (``edit_format`` fixes one or the other).
+    schema-constrained JSON (``edit_format`` fixes one or the other). A whole-file repair asks
+    the stage's task again with the best candidate as the model's reply and its test output after.
     """
     stage = state["stages"][state["current"]]
-    feedback = state.get("feedback", "")
+    feedback, repairing = state.get("feedback", ""), bool(state.get("repairing"))
     fmt = svc.settings.edit_format
-    whole = fmt == "whole" or (fmt == "auto" and fits_whole([svc.worktree.read(f) for f in stage["files"]]))
+    read = svc.worktree.read_committed if repairing else svc.worktree.read
+    whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
+    conversation = whole and repairing and bool(feedback)
     user = render(
         "edit_whole" if whole else "edit",
         goal=state["goal"],
@@ -196,8 +212,9 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         stage_count=str(len(state["stages"])),
         title=stage["title"],
         intent=stage["intent"],
-        files=_files_block(svc, stage, whole),
-        feedback=_feedback_block(feedback, _rejected_patch(state), bool(state.get("repairing"))),
+        files=_files_block(read if conversation else svc.worktree.read, stage["files"], whole),
+        feedback="" if conversation else _feedback_block(feedback, _rejected_patch(state), repairing,
+                                                         stage.get("failing", "")),
     )
     root = svc.worktree.path
 
@@ -205,7 +222,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         contents = (apply_whole_files(root, reply, stage["files"], state["goal"]) if whole
                     else apply_edits(root, parse_edits(reply)))
         patch = svc.worktree.diff_for(contents)
-        if state.get("repairing"):  # diff_for leaves HEAD; a re-ask must see the same files as this ask
+        if repairing:  # diff_for leaves HEAD; a re-ask must see the same files as this ask
             svc.worktree.apply(state["patch"])
         if not patch.strip():
             raise ModelReplyError("the edits change nothing; change the code the stage is about")
@@ -214,4 +231,5 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     return str(ask_model(svc, state, context, user, to_patch,
                          what=f"Stage {stage['id']}: writing edits with {svc.settings.model}",
                          schema=None if whole else EDIT_SCHEMA,
-                         grammar=whole_file_grammar(stage["files"]) if whole else None))
+                         grammar=whole_file_grammar(stage["files"]) if whole else None,
+                         turns=_repair_turns(svc, stage, feedback) if conversation else ()))

@@ -19,6 +19,7 @@ class Stage(TypedDict):
     kind: NotRequired[str]  # a strategy's own label, e.g. "scaffold" or "translate"
     symbols: NotRequired[list[str]]  # functions or types the stage is about, when the strategy knows
     tests_editable: NotRequired[bool]  # a strategy's own stage that must rewrite tests (C tests to Rust)
+    failing: NotRequired[str]  # the test output the stage starts from, when it is there to fix what still fails
 
 
 Status = Literal["applied", "rejected", "failed", "rolled_back"]

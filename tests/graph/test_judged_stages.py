@@ -92,6 +92,10 @@ def test_red_baseline_is_fixed_over_two_stages_and_the_partial_stage_sticks(red_
     assert (first["fixed"], first["failing_before"], first["broke"]) == (1, 2, [])
     assert first["summary"] == "fixed 1 of 2 failing tests, broke none"
     assert (second["fixed"], second["failing_before"]) == (1, 1)
+    # the stage there to fix what still fails starts from those tests' output, not just their names
+    continuing = model.calls[1][-1]["content"]
+    assert "The tests fail like this on the files above" in continuing and "NotImplementedError" in continuing
+    assert "1 failed" in continuing
     # the second stage started from the first: its patch only adds mul
     assert "return a * b" in seen[1]["patch"] and "return a + b" not in seen[1]["patch"]
     assert state["reference"]["ok"] and "fixed 2 of 2 failing tests, broke none" in state["report"]
@@ -179,4 +183,24 @@ def test_whole_file_replies_are_written_as_the_new_file(red_repo: Path) -> None:
     asked = model.calls[0][-1]["content"]
     assert "fenced code block" in asked
     assert f"calc.py\n```\n{STUB}```\n" in asked  # the file is shown in the form the reply takes
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
+
+
+def whole_calc(add: str = "raise NotImplementedError", mul: str = "raise NotImplementedError") -> str:
+    body = STUB.replace("def add(a, b):\n    raise NotImplementedError", f"def add(a, b):\n    {add}").replace(
+        "def mul(a, b):\n    raise NotImplementedError", f"def mul(a, b):\n    {mul}")
+    return f"calc.py\n```python\n{body}```\n"
+
+
+def test_a_whole_file_repair_is_a_conversation_after_the_first_candidates_prompt(red_repo: Path) -> None:
+    model, state = run(red_repo, [whole_calc(add="return a + b"), whole_calc("return a + b", "return a * b")],
+                       candidates=2, max_stages=1, edit_format="whole")
+    first, repair = model.calls
+    assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
+    assert repair[:2] == first[:2]  # the first candidate's very prompt: its prefix is reused
+    assert "def add(a, b):\n    raise NotImplementedError" in repair[1]["content"]  # the files as they were
+    assert repair[2]["content"].startswith("calc.py\n```\n") and "return a + b" in repair[2]["content"]
+    said = repair[3]["content"]
+    assert said.startswith("The tests do not all pass with the files you wrote.")
+    assert "test_mul" in said and "NotImplementedError" in said and "return a + b" not in said
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]

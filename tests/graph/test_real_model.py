@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from agent.llm.base import ChatModel, Message
+from agent.llm.spec import open_model
 from agent.runs.session import start
 from agent.sandbox.local import LocalRunner
 from tests.conftest import git, reviewing_terminal
@@ -39,6 +41,45 @@ def test_real_model_takes_a_red_baseline_to_green_with_whole_file_edits(tmp_path
     assert "test_calc.py" not in seen[0]["patch"]
     final = git(repo, "show", f"agent/{files.run_id}:calc.py")
     assert "return 0" not in final
+
+
+class FirstReplyGiven:
+    """The real model, whose first reply is given: a candidate that fixes part of the tests, so
+    that what follows is the model's own repair of it."""
+
+    def __init__(self, inner: ChatModel, first: str) -> None:
+        self.inner, self.first, self.calls = inner, first, []  # type: list[list[Message]]
+        self.name, self.context_length = inner.name, inner.context_length
+
+    def complete(self, messages: list[Message], **kwargs: Any) -> str:
+        self.calls.append(list(messages))
+        return self.first if len(self.calls) == 1 else self.inner.complete(messages, **kwargs)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+
+def test_real_model_repairs_its_best_candidate_in_conversation(tmp_path: Path, small_model_path: Path) -> None:
+    repo = tmp_path / "calc"
+    repo.mkdir()
+    stub = ('def add(a, b):\n    """The sum of a and b."""\n    return 0\n\n\n'
+            'def mul(a, b):\n    """The product of a and b."""\n    return 0\n')
+    (repo / "calc.py").write_text(stub)
+    (repo / "test_calc.py").write_text(
+        "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+        "def test_mul():\n    assert mul(4, 3) == 12\n"
+    )
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "stub"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    half = "calc.py\n```python\n" + stub.replace("return 0", "return a + b", 1) + "```\n"
+    model = FirstReplyGiven(open_model(str(small_model_path), SETTINGS["ctx"]), half)
+    _, state = start(repo, "make the failing tests pass by changing calc.py", reviewing_terminal(),
+                     {**SETTINGS, "edit_format": "whole", "max_stages": 1,
+                      "test_command": ["python3", "-m", "pytest", "-q"]}, model=model, runner=LocalRunner())
+    assert [m["role"] for m in model.calls[1]] == ["system", "user", "assistant", "user"]
+    assert "test_mul" in model.calls[1][-1]["content"]
+    assert [o["status"] for o in state["outcomes"]] == ["applied"]
+    assert state["reference"]["ok"] and "fixed 2 of 2 failing tests, broke none" in state["report"]
 
 
 def test_real_model_plans_one_stage_for_a_one_change_goal(py_repo: Path) -> None:
