@@ -30,11 +30,17 @@ _ASKS_FOR_TESTS = re.compile(
     r"|\btest\s+coverage\b|\b(tests?)\s+for\b",
     re.I,
 )
-_NO_BEHAVIOUR_CHANGE = re.compile(
-    r"\b(refactor\w*|rename\w*|extract\w*|reformat\w*|docstrings?|comments?|type hints?|clean\s*up|"
-    r"tidy|no behaviou?r change|without changing (?:the )?behaviou?r|behaviou?r[- ]preserving)\b",
-    re.I,
+# The kind of change a goal names in its first sentence: a refactor, a rename, documentation.
+# Further in, such words describe the task's material ("you'll clean up valid numbers" in a
+# description of what the code must do), not the change.
+_BEHAVIOUR_KEEPING_KIND = re.compile(
+    r"\b(refactor\w*|rename\w*|extract\w*|reformat\w*|docstrings?|comments?|type hints?|clean\s*up|tidy)\b", re.I
 )
+# Said anywhere in the goal.
+_NO_BEHAVIOUR_CHANGE = re.compile(
+    r"\b(no behaviou?r change|without changing (?:the )?behaviou?r|behaviou?r[- ]preserving)\b", re.I
+)
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
 
 
 def is_test_path(path: str) -> bool:
@@ -47,9 +53,18 @@ def goal_asks_for_tests(goal: str) -> bool:
     return bool(_ASKS_FOR_TESTS.search(goal))
 
 
+def first_sentence(goal: str) -> str:
+    """The goal's first sentence, after any Markdown headings and blank lines."""
+    lines = [line for line in goal.strip().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    text = "\n".join(lines)
+    end = _SENTENCE_END.search(text)
+    return text[:end.start()] if end else text
+
+
 def preserves_behaviour(goal: str) -> bool:
-    """The goal says it changes no behaviour (a refactor, a rename, documentation)."""
-    return bool(_NO_BEHAVIOUR_CHANGE.search(goal))
+    """The goal says it changes no behaviour: its first sentence names a refactor, a rename or
+    documentation, or it says so in as many words anywhere."""
+    return bool(_BEHAVIOUR_KEEPING_KIND.search(first_sentence(goal)) or _NO_BEHAVIOUR_CHANGE.search(goal))
 
 
 def test_edits(paths: list[str], goal: str) -> list[str]:

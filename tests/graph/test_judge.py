@@ -80,6 +80,17 @@ def test_refactors_and_docs_preserve_behaviour() -> None:
     assert preserves_behaviour("refactor parse_config into smaller functions")
     assert preserves_behaviour("add a docstring to add_item")
     assert not preserves_behaviour("make add_item raise ValueError when the quantity is negative")
+    assert preserves_behaviour("# Task\n\nRename get_x to x across the package. Update every caller.")
+    assert preserves_behaviour("Speed up parse_config; no behaviour change.")
+
+
+def test_such_words_past_the_goals_first_sentence_describe_the_task_not_the_change() -> None:
+    """An exercise's instructions ("you'll clean up valid numbers") ask for new behaviour: a stage
+    that fixes no failing test must not verify because a word like "clean up" appears in them."""
+    goal = ("# Introduction\n\nYou've joined LinkLine, a communications company.\nYour mission is to turn "
+            "this chaos into order.\nYou'll clean up valid numbers, formatting them appropriately.\n"
+            "Add comments where the rules are subtle.")
+    assert not preserves_behaviour(goal)
 
 
 @pytest.mark.parametrize("goal,several", [
