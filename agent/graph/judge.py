@@ -112,7 +112,9 @@ def judge(before: dict[str, Any], after: dict[str, Any], preserve: bool = False)
         broke = sorted(passed_before - passed_now)
         fixed = len(passed_now - passed_before)
         still = sum(1 for t, o in new.items() if o in FAILING and t not in passed_before)
-        failing_before, needs_fix = fixed + still, any(o in FAILING for o in old.values())
+        # a test that failed before and did not run now (its file no longer collects) still fails
+        failing_before = max(fixed + still, sum(1 for o in old.values() if o in FAILING))
+        still, needs_fix = failing_before - fixed, any(o in FAILING for o in old.values())
         if not new and not broke:  # the run named no tests at all: a crash before collection
             still, failing_before = max(1, _failing(before)), max(1, _failing(before))
     else:

@@ -24,6 +24,7 @@ from agent.errors import AgentError, ModelReplyError, ReplyCutOff
 from agent.llm.base import Message, ProgressFn, prompt_too_long
 from agent.llm.gguf_file import read_gguf
 from agent.llm.gpu import gpu_offload_available
+from agent.llm.grammar_sampler import CheckedGrammarSampler
 from agent.llm.prefix_cache import PrefixCache
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
@@ -230,7 +231,8 @@ class _LoadProgress:
 
 @cache
 def _progress_llama() -> type:
-    """``llama_cpp.Llama`` whose model params carry a load-progress callback.
+    """``llama_cpp.Llama`` whose model params carry a load-progress callback, and whose grammar
+    checks the chosen token before it constrains the whole vocabulary (``grammar_sampler``).
 
     llama-cpp-python 0.3 builds ``llama_model_params`` inside ``Llama.__init__`` and offers no
     argument for ``progress_callback`` (abetlen/llama-cpp-python#2340 would add one); this
@@ -252,6 +254,13 @@ def _progress_llama() -> type:
         def model_params(self, params: Any) -> None:
             params.progress_callback = self._loading.c_callback
             self.__dict__["model_params"] = params
+
+        def _init_sampler(self, **kwargs: Any) -> Any:  # type: ignore[override]  # called with keywords only
+            """The stock chain, with a grammar checked on the chosen token first (see
+            ``grammar_sampler``): llama-cpp-python's own runs it over the whole vocabulary."""
+            grammar = kwargs.pop("grammar", None)
+            rest = super()._init_sampler(**kwargs)
+            return rest if grammar is None else CheckedGrammarSampler(self._model, grammar, rest)
 
     return ProgressLlama
 

@@ -49,6 +49,12 @@ def test_a_collection_error_fixed_counts_the_tests_that_appear() -> None:
     assert verdict.ok and (verdict.fixed, verdict.failing_before) == (2, 3)
 
 
+def test_a_collection_error_after_a_red_baseline_counts_the_baselines_failing_tests() -> None:
+    verdict = judge(RED, report(False, **{"c": "passed", "test_mod.py": "errors"}))
+    assert not verdict.ok and (verdict.fixed, verdict.failing_before, verdict.still_failing) == (0, 2, 2)
+    assert verdict.summary() == "fixed 0 of 2 failing tests, broke none"
+
+
 def test_runners_that_name_no_tests_are_judged_by_counts_and_status() -> None:
     before = {"ok": False, "passed": 3, "failed": 2, "errors": 0, "outcomes": {}}
     assert judge(before, {"ok": False, "passed": 4, "failed": 1, "errors": 0, "outcomes": {}}).ok
