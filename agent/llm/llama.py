@@ -26,6 +26,7 @@ from agent.llm.gguf_file import read_gguf
 from agent.llm.gpu import gpu_offload_available
 from agent.llm.grammar_sampler import CheckedGrammarSampler
 from agent.llm.prefix_cache import PrefixCache
+from agent.llm.runaway import looping
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 """KV cache element types by name -> ggml type id (llama_cpp.GGML_TYPE_*)."""
@@ -149,13 +150,27 @@ class LlamaModel:
             raise prompt_too_long(len(tokens), self.context_length)
         budget = min(max_tokens, self.context_length - len(tokens))
         constraint = _grammar(grammar_text(schema)) if schema is not None else _grammar(grammar) if grammar else None
+        from llama_cpp import StoppingCriteriaList
+
         self._prefill(messages, tokens, progress)
+        loop = ""
+
+        def looped(ids: Any, _logits: Any) -> bool:  # checked as each line of the reply ends
+            nonlocal loop
+            if b"\n" in self._llm.detokenize([int(ids[-1])]):
+                loop = looping(self._llm.detokenize(list(ids[len(tokens):])).decode("utf-8", errors="replace"))
+            return bool(loop)
+
         out = self._llm.create_completion(
             prompt=tokens, max_tokens=budget, temperature=temperature, seed=seed,
             top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0, grammar=constraint,
+            stopping_criteria=StoppingCriteriaList([looped]),
         )
         choice = out["choices"][0]  # type: ignore[index]
         text = (choice["text"] or "").strip()
+        if loop:
+            raise ReplyCutOff(f"{self.name} reply went into a loop, repeating lines like {loop[:60]!r}; "
+                              "write the code without repeating it", text)
         if not text:
             raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
         if choice["finish_reason"] == "length" and (constraint is not None or budget < max_tokens):
