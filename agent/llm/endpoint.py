@@ -4,7 +4,9 @@ vLLM, Ollama, a hosted API).
 Servers differ in how they constrain output, so the structured mode is found by trying, best
 first, and remembered: OpenAI ``json_schema``; the ``json_object`` + ``schema`` form that
 llama-cpp-python's server accepts; and, when neither is supported, the schema in the prompt
-with tolerant parsing, validation, and retries that show the model its error.
+with tolerant parsing, validation, and retries that show the model its error. Plain replies
+(code) are streamed, so one that falls into a loop is stopped as it is written, as on the
+embedded backend: the connection is closed and the server stops generating.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import math
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.client import HTTPResponse
 from typing import Any
 
 from agent.errors import AgentError, ModelReplyError
 from agent.llm.base import Message
 from agent.llm.jsoncheck import parse_reply, schema_errors
+from agent.llm.runaway import loop_cut_off, looping
 
 MODES = ("json_schema", "json_object", "prompt")
 RETRIES = 2
@@ -64,7 +70,7 @@ class EndpointModel:
             mode = self._modes[0]
             try:
                 if schema is None:
-                    return self._reply(self._post("/chat/completions", body))
+                    return self._streamed(body)
                 return self._structured(mode, body, schema)
             except _Unsupported as exc:
                 if schema is None or len(self._modes) == 1:
@@ -121,6 +127,25 @@ class EndpointModel:
             f"({problem}); try a stronger model"
         )
 
+    def _streamed(self, body: dict[str, Any]) -> str:
+        """A plain reply read as the server writes it (server-sent events), stopped once it loops.
+        A server that answers the whole reply at once instead is read as such."""
+        with self._open("/chat/completions", {**body, "stream": True}) as resp:
+            if "text/event-stream" not in resp.headers.get("Content-Type", ""):
+                return self._reply(self._json(resp.read()))
+            text = ""
+            for raw in resp:
+                line = raw.decode("utf-8", errors="replace").strip()
+                if not line.startswith("data:") or line == "data: [DONE]":
+                    continue
+                piece = _delta(self._json(line.removeprefix("data:").encode()), self.base_url)
+                text += piece
+                if "\n" in piece and (loop := looping(text)):
+                    raise loop_cut_off(self.name, loop, text.strip())  # leaving closes the connection
+        if not text.strip():
+            raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
+        return text.strip()
+
     def _reply(self, response: dict[str, Any]) -> str:
         try:
             choice = response["choices"][0]
@@ -134,6 +159,22 @@ class EndpointModel:
         return text
 
     def _post(self, path: str, payload: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
+        with self._open(path, payload, root=root) as resp:
+            return self._json(resp.read())
+
+    def _json(self, data: bytes) -> dict[str, Any]:
+        try:
+            value = json.loads(data)
+        except json.JSONDecodeError:
+            raise AgentError(f"model endpoint {self.base_url} did not answer with JSON") from None
+        if not isinstance(value, dict):
+            raise AgentError(f"model endpoint {self.base_url} did not answer with a JSON object")
+        return value
+
+    @contextmanager
+    def _open(self, path: str, payload: dict[str, Any], *, root: bool = False) -> Iterator[HTTPResponse]:
+        """The server's response to ``payload`` at ``path``, open while the caller reads it;
+        what goes wrong on the way (an HTTP error, a dropped connection) is one line."""
         base = self.base_url.removesuffix("/v1") if root else self.base_url  # extras: no /v1
         headers = {"Content-Type": "application/json"}
         if self._api_key:
@@ -141,7 +182,7 @@ class EndpointModel:
         req = urllib.request.Request(base + path, json.dumps(payload).encode(), headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read())
+                yield resp
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", errors="replace")[:300]
             # llama-cpp-python's server reports a rejected response_format as HTTP 500
@@ -157,8 +198,20 @@ class EndpointModel:
                 f"cannot reach model endpoint {self.base_url} ({reason}); start the server or "
                 "fix the endpoint URL"
             ) from None
-        except json.JSONDecodeError:
-            raise AgentError(f"model endpoint {self.base_url} did not answer with JSON") from None
+
+
+def _delta(event: dict[str, Any], base_url: str) -> str:
+    """The text one streamed chunk adds to the reply ('' for a chunk that only ends it)."""
+    if "error" in event:
+        error = event["error"]
+        said = error.get("message", error) if isinstance(error, dict) else error
+        raise AgentError(f"model endpoint {base_url} failed while replying: "
+                         f"{' '.join(str(said).split())[:160]}; check the server log")
+    try:
+        return str((event["choices"][0].get("delta") or {}).get("content") or "") if event["choices"] else ""
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise ModelReplyError(f"{base_url} streamed a chunk that is not a chat completion; "
+                              "is it OpenAI-compatible?") from None
 
 
 def _example(schema: dict[str, Any]) -> Any:

@@ -26,7 +26,7 @@ from agent.llm.gguf_file import read_gguf
 from agent.llm.gpu import gpu_offload_available
 from agent.llm.grammar_sampler import CheckedGrammarSampler
 from agent.llm.prefix_cache import PrefixCache
-from agent.llm.runaway import looping
+from agent.llm.runaway import loop_cut_off, looping
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 """KV cache element types by name -> ggml type id (llama_cpp.GGML_TYPE_*)."""
@@ -169,8 +169,7 @@ class LlamaModel:
         choice = out["choices"][0]  # type: ignore[index]
         text = (choice["text"] or "").strip()
         if loop:
-            raise ReplyCutOff(f"{self.name} reply went into a loop, repeating lines like {loop[:60]!r}; "
-                              "write the code without repeating it", text)
+            raise loop_cut_off(self.name, loop, text)
         if not text:
             raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
         if choice["finish_reason"] == "length" and (constraint is not None or budget < max_tokens):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from agent.errors import ReplyCutOff
+
 LONGEST_BLOCK = 8  # lines in the repeated block
 MIN_REPEATS = 4  # times the block comes back to back
 MIN_LINES = 30  # lines the repetition covers: legitimate tables of numbers stay below this
@@ -35,3 +37,10 @@ def looping(text: str) -> str:
         if repeats >= MIN_REPEATS and repeats * size >= MIN_LINES:
             return block[0].strip()
     return ""
+
+
+def loop_cut_off(model: str, loop: str, partial: str) -> ReplyCutOff:
+    """The error a reply stopped in a loop raises, on either backend: the re-ask says what was
+    repeated, so the model can write the code another way."""
+    return ReplyCutOff(f"{model} reply went into a loop, repeating lines like {loop[:60]!r}; "
+                       "write the code without repeating it", partial)

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from agent.errors import AgentError, ReplyCutOff
 from agent.llm.endpoint import EndpointModel
 from agent.llm.jsoncheck import parse_reply, schema_errors
 from agent.llm.llama import LlamaModel
+from agent.llm.runaway import MIN_LINES
 from tests.llm.asks import ASK
 from tests.llm.asks import STEPS_SCHEMA as SCHEMA
 from tests.llm.server import free_port, start_server
 
 
 @pytest.fixture(scope="module")
-def server_url(small_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def server_url(small_model_path: Path, server_log: Path) -> Iterator[str]:
     port = free_port()
-    proc = start_server(small_model_path, port, tmp_path_factory.mktemp("server") / "server.log", 2048)
+    proc = start_server(small_model_path, port, server_log, 2048)
     try:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
@@ -52,6 +61,100 @@ def test_plain_reply_and_server_token_count(server_url: str, small_model: LlamaM
     assert model.complete(ASK, max_tokens=12)
     text = "def add(a, b):\n    return a + b\n"
     assert model.count_tokens(text) == small_model.count_tokens(text)
+
+
+@pytest.mark.model
+def test_a_streamed_reply_that_loops_is_stopped_as_it_is_written(server_url: str, server_log: Path) -> None:
+    model = EndpointModel(server_url, "qwen2.5-coder-0.5b")
+    ask = [{"role": "user", "content": "Write 400 lines of Python, one assignment per line: "
+            "value_1 = 1, value_2 = 2, and so on up to value_400 = 400. Only the code."}]
+    with pytest.raises(ReplyCutOff, match="went into a loop") as err:
+        model.complete(ask, max_tokens=3000)
+    lines = err.value.partial.count("\n")
+    assert MIN_LINES <= lines < 2 * MIN_LINES  # stopped soon after the loop was plain, far from 400
+    assert model.complete(ASK, max_tokens=12)  # the server answers the next request
+    assert "Disconnected from client" in server_log.read_text()  # and it stopped generating the looped one
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """Answers every chat completion with ``events`` (server-sent events, one line each), or
+    with ``whole`` as one JSON body when set; counts the events the client stayed to read."""
+
+    events: list[str] = []
+    whole: dict[str, object] | None = None
+    sent = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).sent = 0
+        self.send_response(200)
+        if self.whole is not None:
+            body = json.dumps(self.whole).encode()
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        try:
+            for event in self.events:
+                self.wfile.write(f"data: {event}\n\n".encode())
+                self.wfile.flush()
+                type(self).sent += 1
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def scripted() -> Iterator[tuple[type[_Scripted], str]]:
+    handler = type("Handler", (_Scripted,), {"events": [], "whole": None, "sent": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield handler, f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _chunk(text: str) -> str:
+    return json.dumps({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+
+
+def test_streamed_pieces_make_the_reply(scripted: tuple[type[_Scripted], str]) -> None:
+    handler, url = scripted
+    handler.events = [json.dumps({"choices": [{"delta": {"role": "assistant"}}]}), _chunk("def add(a, b):\n"),
+                      _chunk("    return a + b\n"), json.dumps({"choices": [{"delta": {}, "finish_reason": "stop"}]}),
+                      "[DONE]"]
+    assert EndpointModel(url, "m").complete(ASK) == "def add(a, b):\n    return a + b"
+
+
+def test_a_looping_stream_is_left_early_and_says_what_repeated(scripted: tuple[type[_Scripted], str]) -> None:
+    handler, url = scripted
+    handler.events = [_chunk(f"if number[{i}] == '0':\n    raise ValueError('no')\n") for i in range(5000)]
+    with pytest.raises(ReplyCutOff, match=r"repeating lines like \"if number\[0\] == '0':\"") as err:
+        EndpointModel(url, "m").complete(ASK)
+    assert err.value.partial.startswith("if number[0] == '0':")
+    assert err.value.partial.count("\n") < 2 * MIN_LINES
+    assert handler.sent < 5000  # the connection was closed while the server still had events to send
+
+
+def test_a_server_that_does_not_stream_is_read_whole(scripted: tuple[type[_Scripted], str]) -> None:
+    handler, url = scripted
+    handler.whole = {"choices": [{"message": {"role": "assistant", "content": " x = 1\n"}, "finish_reason": "stop"}]}
+    assert EndpointModel(url, "m").complete(ASK) == "x = 1"
+
+
+def test_an_error_in_the_stream_is_one_line(scripted: tuple[type[_Scripted], str]) -> None:
+    handler, url = scripted
+    handler.events = [_chunk("x"), json.dumps({"error": {"message": "out of memory\nwhile decoding"}})]
+    with pytest.raises(AgentError, match=r"failed while replying: out of memory while decoding; check the server log"):
+        EndpointModel(url, "m").complete(ASK)
 
 
 def test_tolerant_parsing() -> None:
