@@ -24,8 +24,8 @@ from agent.sandbox.testresults import (
     junit_outcomes,
     libtest_outcomes,
     parse_counts,
+    reported,
     split_junit,
-    with_junit,
 )
 
 __all__ = ["detect_test_command", "check_command_exists", "parse_counts", "run_checks"]
@@ -66,7 +66,7 @@ def run_checks(workdir: Path, command: list[str], runner: Runner, limits: Limits
     ``passed`` counts tests that passed, flaky ones included; ``failed``/``errors`` count
     those that failed on the rerun too.
     """
-    result = runner.run(workdir, with_junit(command), limits)
+    result = runner.run(workdir, reported(command), limits)
     output, outcomes = _outcomes(command, result)
     counts = count_outcomes(outcomes) if outcomes else parse_counts(output)
     failing = [t for t, o in outcomes.items() if o in (FAILED, ERROR)]
@@ -75,7 +75,7 @@ def run_checks(workdir: Path, command: list[str], runner: Runner, limits: Limits
     if not ok and result.killed_by is None:
         rerun_cmd = _rerun_command(command, outcomes, failing, result)
         if rerun_cmd is not None:
-            again = runner.run(workdir, with_junit(rerun_cmd), limits)
+            again = runner.run(workdir, reported(rerun_cmd), limits)
             _, again_outcomes = _outcomes(rerun_cmd, again)
             if failing:
                 flaky = [t for t in failing if again_outcomes.get(t) == PASSED]

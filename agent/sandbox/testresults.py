@@ -29,9 +29,19 @@ def is_cargo_test(command: list[str]) -> bool:
     return command[:2] == ["cargo", "test"]
 
 
-def with_junit(command: list[str]) -> list[str]:
-    """``command`` made to report JUnit XML, when it is pytest and does not already."""
-    if not is_pytest(command) or any(a.startswith("--junitxml") for a in command):
+def reported(command: list[str]) -> list[str]:
+    """``command`` as it is run: pytest made to report JUnit XML (per-test outcomes) unless it
+    does already, and to print short tracebacks and no summary list unless told otherwise. Of
+    a failure, a short traceback keeps the failing test's line (the call and the expected
+    value) and the error; a long one prints the source of every frame, so the 60 lines kept for
+    the model's repair and the review held the model's own code back and one failure's error,
+    under a list of the failing tests' names. Other runners run as they are."""
+    if not is_pytest(command):
+        return command
+    for given, default in (("--tb", "--tb=short"), ("-r", "-rN")):  # "--tb=long", "--tb long", "-ra"
+        if not any(a.startswith(given) for a in command):
+            command = [*command, default]
+    if any(a.startswith("--junitxml") for a in command):
         return command
     return ["sh", "-c", _JUNIT_WRAPPER, "sh", *command]
 

@@ -90,6 +90,22 @@ def test_run_checks_counts_and_marks_flaky(runner: DockerRunner, tmp_path: Path)
     assert (report.passed, report.failed) == (3, 1)
 
 
+def test_a_failure_is_reported_by_its_test_line_and_error(runner: DockerRunner, tmp_path: Path) -> None:
+    body = "".join(f"    step_{i} = {i}\n" for i in range(40))  # code a long traceback would print whole
+    repo = write(tmp_path, {"label.py": f"def label(n):\n{body}    return str(n)\n", "test_label.py": """
+        from label import label
+
+        def test_units():
+            assert label(3) == "3 ohms"
+    """})
+    report = run_checks(repo, ["python3", "-m", "pytest", "-q"], runner, LIMITS)
+    assert report.failed_tests == ["test_label.py::test_units"]
+    tail = report.output_tail
+    assert 'assert label(3) == "3 ohms"' in tail and "AssertionError" in tail  # the call and what was expected
+    assert "step_39 = 39" not in tail  # not the code under test, line by line
+    assert "short test summary info" not in tail  # nor the failing tests' names once more
+
+
 def test_run_checks_make_test_in_core_image(runner: DockerRunner, tmp_path: Path) -> None:
     repo = write(tmp_path, {
         "add.c": "int add(int a, int b) { return a + b; }\n",

@@ -12,8 +12,8 @@ from agent.sandbox.testresults import (
     JUNIT_MARK,
     junit_outcomes,
     libtest_outcomes,
+    reported,
     split_junit,
-    with_junit,
 )
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
@@ -46,11 +46,17 @@ def test_junit_is_split_from_the_output() -> None:
     assert split_junit("no marker") == ("no marker", "")
 
 
-def test_only_pytest_is_wrapped_for_junit() -> None:
-    assert with_junit(["make", "test"]) == ["make", "test"]
-    assert with_junit(["pytest", "--junitxml=x.xml"]) == ["pytest", "--junitxml=x.xml"]
-    wrapped = with_junit(["python3", "-m", "pytest", "-q"])
-    assert wrapped[:2] == ["sh", "-c"] and wrapped[-4:] == ["python3", "-m", "pytest", "-q"]
+def test_only_pytest_is_wrapped_for_junit_and_short_tracebacks() -> None:
+    assert reported(["make", "test"]) == ["make", "test"]
+    assert reported(["pytest", "--junitxml=x.xml"]) == ["pytest", "--junitxml=x.xml", "--tb=short", "-rN"]
+    wrapped = reported(["python3", "-m", "pytest", "-q"])
+    assert wrapped[:2] == ["sh", "-c"] and wrapped[-6:] == ["python3", "-m", "pytest", "-q", "--tb=short", "-rN"]
+
+
+def test_the_users_own_traceback_and_summary_options_stay() -> None:
+    assert reported(["pytest", "--junitxml=x.xml", "--tb=long", "-ra"]) == ["pytest", "--junitxml=x.xml", "--tb=long",
+                                                                             "-ra"]
+    assert reported(["pytest", "--junitxml=x.xml", "--tb", "line"])[-3:] == ["--tb", "line", "-rN"]
 
 
 def test_libtest_lines_name_each_test() -> None:
