@@ -15,7 +15,7 @@ from agent.llm.endpoint import EndpointModel
 from agent.llm.jsoncheck import parse_reply, schema_errors
 from agent.llm.llama import LlamaModel
 from agent.llm.runaway import MIN_LINES
-from tests.llm.asks import ASK
+from tests.llm.asks import ASK, assert_loop_stopped_early
 from tests.llm.asks import STEPS_SCHEMA as SCHEMA
 from tests.llm.server import free_port, start_server
 
@@ -66,12 +66,7 @@ def test_plain_reply_and_server_token_count(server_url: str, small_model: LlamaM
 @pytest.mark.model
 def test_a_streamed_reply_that_loops_is_stopped_as_it_is_written(server_url: str, server_log: Path) -> None:
     model = EndpointModel(server_url, "qwen2.5-coder-0.5b")
-    ask = [{"role": "user", "content": "Write 400 lines of Python, one assignment per line: "
-            "value_1 = 1, value_2 = 2, and so on up to value_400 = 400. Only the code."}]
-    with pytest.raises(ReplyCutOff, match="went into a loop") as err:
-        model.complete(ask, max_tokens=3000)
-    lines = err.value.partial.count("\n")
-    assert MIN_LINES <= lines < 2 * MIN_LINES  # stopped soon after the loop was plain, far from 400
+    assert_loop_stopped_early(model)
     assert model.complete(ASK, max_tokens=12)  # the server answers the next request
     assert "Disconnected from client" in server_log.read_text()  # and it stopped generating the looped one
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.errors import ReplyCutOff
 from agent.llm.llama import LlamaModel
 from agent.llm.runaway import MIN_LINES, looping
+from tests.llm.asks import assert_loop_stopped_early
 
 PHONE_LOOP = "".join(
     f"        if number[{i}] == '0':\n            raise ValueError('exchange code cannot start with 0')\n"
@@ -31,9 +31,4 @@ def test_code_that_only_looks_alike_for_a_while_is_not_a_loop() -> None:
 
 @pytest.mark.model
 def test_the_model_is_stopped_once_its_reply_loops(small_model: LlamaModel) -> None:
-    ask = [{"role": "user", "content": "Write 400 lines of Python, one assignment per line: "
-            "value_1 = 1, value_2 = 2, and so on up to value_400 = 400. Only the code."}]
-    with pytest.raises(ReplyCutOff, match="went into a loop") as err:
-        small_model.complete(ask, max_tokens=3000)
-    lines = err.value.partial.count("\n")
-    assert MIN_LINES <= lines < 2 * MIN_LINES  # stopped soon after the loop was plain, far from 400
+    assert_loop_stopped_early(small_model)
