@@ -142,9 +142,7 @@ class EndpointModel:
                 text += piece
                 if "\n" in piece and (loop := looping(text)):
                     raise loop_cut_off(self.name, loop, text.strip())  # leaving closes the connection
-        if not text.strip():
-            raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
-        return text.strip()
+        return self._said(text)
 
     def _reply(self, response: dict[str, Any]) -> str:
         try:
@@ -154,9 +152,13 @@ class EndpointModel:
             raise ModelReplyError(
                 f"{self.base_url} answered without a chat completion; is it OpenAI-compatible?"
             ) from None
-        if not text:
+        return self._said(text)
+
+    def _said(self, text: str) -> str:
+        """A reply's text without surrounding blanks; a reply with none is an error, however it came."""
+        if not text.strip():
             raise ModelReplyError(f"{self.name} gave an empty reply; retry or use a larger model")
-        return text
+        return text.strip()
 
     def _post(self, path: str, payload: dict[str, Any], *, root: bool = False) -> dict[str, Any]:
         with self._open(path, payload, root=root) as resp:
