@@ -108,6 +108,10 @@ def _fresh_stage(svc: Services) -> Update:
 # Each proposal that repeated an earlier candidate warms the next draw by this much, up to the
 # ceiling: a small model sampled at 0.7 often writes the same file again under a new seed.
 REPEAT_TEMPERATURE_STEP, REPEAT_TEMPERATURE_CEILING = 0.2, 1.2
+# Once a candidate verified, this many repeats end the stage with it: a small model repairing in
+# conversation mostly writes its best candidate back, warmer or not (two-fer: 19 copies in 160 s),
+# while the stage that follows a red one starts afresh from the failing tests' output.
+REPEATS_THAT_END_A_REPAIR = 2
 
 
 def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
@@ -228,9 +232,10 @@ def verify(state: RunState, svc: Services) -> Update:
     """Test the candidate and keep the best one so far; search on while the stage's budget lasts.
 
     The gate sees the best candidate once one makes every test pass or, when the budget is
-    spent, the best one that verified (broke nothing, fixed a failing test). A new proposal
-    learns from the best candidate so far and its test output: once one verified, repairs start
-    from it; before that each proposal starts afresh, shown why the best attempt failed.
+    spent or the proposals keep repeating earlier ones, the best one that verified (broke nothing,
+    fixed a failing test). A new proposal learns from the best candidate so far and its test
+    output: once one verified, repairs start from it; before that each proposal starts afresh,
+    shown why the best attempt failed.
     """
     started = time.monotonic()
     n, attempt = state["current"] + 1, state["attempts"]
@@ -261,7 +266,10 @@ def verify(state: RunState, svc: Services) -> Update:
                       "repeats": repeats, "spent": spent, "events": [event]}
     best_ok = bool(best) and best["verdict"]["ok"]
     in_budget = spent < svc.settings.stage_seconds and attempt - repeats < svc.settings.candidates
-    if best_ok and (best["verify"]["ok"] or not in_budget):
+    stuck = best_ok and repeats >= REPEATS_THAT_END_A_REPAIR
+    if stuck and in_budget and not best["verify"]["ok"]:
+        update["events"] = [event, f"Stage {n}: the repairs repeat earlier candidates: the best one goes on"]
+    if best_ok and (best["verify"]["ok"] or not in_budget or stuck):
         return {**update, "patch": best["patch"], "verify": best["verify"]}
     if in_budget:
         if not best:

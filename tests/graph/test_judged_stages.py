@@ -54,6 +54,7 @@ def edit(search: str, replace: str, file: str = "calc.py") -> str:
 
 ADD = edit("def add(a, b):\n    raise NotImplementedError\n", "def add(a, b):\n    return a + b\n")
 MUL = edit("def mul(a, b):\n    raise NotImplementedError\n", "def mul(a, b):\n    return a * b\n")
+SAME = edit("    return a + b\n", "    return a + b\n")  # changes nothing of the best candidate
 BOTH = json.dumps({"edits": [json.loads(ADD)["edits"][0], json.loads(MUL)["edits"][0]]})
 BREAK_CONST = edit("def const():\n    return 7\n", "def const():\n    return 8\n")
 EDIT_TESTS = edit("def test_add():\n    assert add(2, 3) == 5\n", "def test_add():\n    assert True\n",
@@ -112,15 +113,30 @@ def test_a_stage_that_breaks_a_passing_test_is_refused(red_repo: Path) -> None:
 
 
 def test_a_repair_starts_from_the_best_candidate_and_an_identical_one_is_not_tested_again(red_repo: Path) -> None:
-    same = edit("    return a + b\n", "    return a + b\n")  # changes nothing of the best candidate
-    model, state = run(red_repo, [ADD, same, same, MUL], candidates=2, max_stages=1, candidate_temperature=0.7)
+    model, state = run(red_repo, [ADD, SAME, MUL], candidates=2, max_stages=1, candidate_temperature=0.7)
     repair = model.calls[1][-1]["content"]
     assert "already hold your best attempt" in repair and "return a + b" in repair
-    assert "\n".join(state["events"]).count("identical to an earlier candidate") == 2
-    # the repeats tested nothing, so they did not use up the two candidates; each warmed the next draw
-    assert len(model.calls) == 4 and [t for t, _ in model.samplings] == [0.0, 0.7, 0.9, 1.1]
-    assert len({seed for _, seed in model.samplings}) == 4
+    assert "\n".join(state["events"]).count("identical to an earlier candidate") == 1
+    # the repeat tested nothing, so it did not use up the two candidates; it warmed the next draw
+    assert len(model.calls) == 3 and [t for t, _ in model.samplings] == [0.0, 0.7, 0.9]
+    assert len({seed for _, seed in model.samplings}) == 3
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
+
+
+def test_repairs_that_repeat_the_best_candidate_end_its_stage_and_the_next_starts_afresh(red_repo: Path) -> None:
+    seen: list[dict[str, Any]] = []
+    model, state = run(red_repo, [ADD, SAME, SAME, MUL], seen=seen, candidates=9, stage_seconds=600)
+    events = "\n".join(state["events"])
+    assert events.count("identical to an earlier candidate") == 2
+    assert "the repairs repeat earlier candidates: the best one goes on" in events
+    # the first stage went on with its best candidate, not the repeats, well before its budget
+    assert "return a + b" in seen[0]["patch"] and seen[0]["verify"]["verdict"]["fixed"] == 1
+    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
+    assert state["stages"][1]["title"] == CONTINUE_TITLE
+    # the next stage is a new prompt with the failing tests' output, greedy again, not a fifth repair
+    assert "The tests fail like this on the files above" in model.calls[3][-1]["content"]
+    assert len(model.calls) == 4 and model.samplings[3][0] == 0.0
+    assert state["reference"]["ok"]
 
 
 def test_a_failed_candidate_is_not_shown_to_the_next_one(red_repo: Path) -> None:
