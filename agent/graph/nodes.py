@@ -266,8 +266,8 @@ def verify(state: RunState, svc: Services) -> Update:
                       "repeats": repeats, "spent": spent, "events": [event]}
     best_ok = bool(best) and best["verdict"]["ok"]
     in_budget = spent < svc.settings.stage_seconds and attempt - repeats < svc.settings.candidates
-    stuck = best_ok and repeats >= REPEATS_THAT_END_A_REPAIR
-    if stuck and in_budget and not best["verify"]["ok"]:
+    stuck = best_ok and repeats >= REPEATS_THAT_END_A_REPAIR and in_budget and not best["verify"]["ok"]
+    if stuck:  # the only reason to stop here, so it is said
         update["events"] = [event, f"Stage {n}: the repairs repeat earlier candidates: the best one goes on"]
     if best_ok and (best["verify"]["ok"] or not in_budget or stuck):
         return {**update, "patch": best["patch"], "verify": best["verify"]}
