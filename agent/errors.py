@@ -22,6 +22,12 @@ class ModelReplyError(AgentError):
     """A model reply that did not parse or did not match the repository."""
 
 
+class UnchangedReply(ModelReplyError):
+    """A reply that parsed but writes the files back as they were shown. Asked again at the same
+    sampling, a small model writes them back again (series: 3 of 3 replies, 5 such stages in 20
+    tasks), so this is not re-asked: the next proposal is a new, warmer draw."""
+
+
 class ReplyCutOff(ModelReplyError):
     """A reply that hit its token limit; ``partial`` is what the model wrote until then."""
 

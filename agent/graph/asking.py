@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from agent.errors import ModelReplyError, ReplyCutOff
+from agent.errors import ModelReplyError, ReplyCutOff, UnchangedReply
 from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.llm.base import ChatModel, Message
@@ -70,7 +70,8 @@ def ask(
     parse: Callable[[str], Any], max_tokens: int, sampling: dict[str, Any] | None = None,
     grammar: str | None = None,
 ) -> tuple[Any, int]:
-    """Ask until ``parse`` accepts the reply; each failure goes back verbatim. Returns (result, asks).
+    """Ask until ``parse`` accepts the reply; each failure goes back verbatim, except a reply that
+    changes nothing (``UnchangedReply``), which is raised at once. Returns (result, asks).
 
     ``max_tokens`` is the reply room the settings keep free (``reply_tokens``): a whole-function
     rewrite or a Rust translation cut off at a fixed cap would never parse. ``sampling`` holds
@@ -88,6 +89,8 @@ def ask(
         else:
             try:
                 return parse(reply), attempt
+            except UnchangedReply:
+                raise
             except ModelReplyError as err:
                 last = err
         if attempt < tries:

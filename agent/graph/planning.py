@@ -10,7 +10,7 @@ from typing import Any
 
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
 from agent.edits.whole_file import apply_whole_files, fits_whole, whole_file_grammar
-from agent.errors import ModelReplyError
+from agent.errors import ModelReplyError, UnchangedReply
 from agent.graph.asking import ask_model
 from agent.graph.judge import goal_asks_for_tests, is_test_path, preserves_behaviour
 from agent.graph.services import Services
@@ -225,7 +225,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         if repairing:  # diff_for leaves HEAD; a re-ask must see the same files as this ask
             svc.worktree.apply(state["patch"])
         if not patch.strip():
-            raise ModelReplyError("the edits change nothing; change the code the stage is about")
+            raise UnchangedReply("the edits change nothing; change the code the stage is about")
         return patch
 
     return str(ask_model(svc, state, context, user, to_patch,
