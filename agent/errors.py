@@ -24,8 +24,8 @@ class ModelReplyError(AgentError):
 
 class UnchangedReply(ModelReplyError):
     """A reply that parsed but writes the files back as they were shown. Asked again at the same
-    sampling, a small model writes them back again (series: 3 of 3 replies, 5 such stages in 20
-    tasks), so this is not re-asked: the next proposal is a new, warmer draw."""
+    sampling, the 1.5B wrote them back again (3 replies of 3, in 5 of 12 follow-up stages over
+    20 tasks), so it is not asked again: the stage's next candidate is a new draw."""
 
 
 class ReplyCutOff(ModelReplyError):

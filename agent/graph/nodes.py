@@ -15,7 +15,7 @@ from langgraph.types import interrupt
 from agent.approval import hunks
 from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
-from agent.errors import AgentError, ModelReplyError, UnchangedReply
+from agent.errors import AgentError, ModelReplyError
 from agent.graph.judge import Verdict, judge, preserves_behaviour, test_edits
 from agent.graph.report import write_report
 from agent.graph.services import Services
@@ -105,9 +105,8 @@ def _fresh_stage(svc: Services) -> Update:
             "spent": 0.0, "repairing": False, "revisions_left": svc.settings.revisions}
 
 
-# Each proposal that repeated an earlier candidate, or wrote the files back unchanged, warms the
-# next draw by this much, up to the ceiling: a small model sampled at 0.7 often writes the same
-# file again under a new seed.
+# Each proposal that repeated an earlier candidate warms the next draw by this much, up to the
+# ceiling: a small model sampled at 0.7 often writes the same file again under a new seed.
 REPEAT_TEMPERATURE_STEP, REPEAT_TEMPERATURE_CEILING = 0.2, 1.2
 # Once a candidate verified, this many repeats end the stage with it: a small model repairing in
 # conversation mostly writes its best candidate back, warmer or not (two-fer: 19 copies in 160 s),
@@ -148,23 +147,18 @@ def propose(state: RunState, svc: Services) -> Update:
     attempts = state.get("attempts", 0) + 1
     n = state["current"] + 1
     sampling = _sampling(state, svc, attempts)
-    unchanged = False
     try:
         patch = svc.strategy.propose({**state, "sampling": sampling}, svc, _context(svc))
     except ModelReplyError as err:
-        patch, error, unchanged = "", str(err), isinstance(err, UnchangedReply)
+        patch, error = "", str(err)
     else:
         error = ""
         write_atomic(svc.files.stage_dir(n) / f"proposal-{attempts}.diff", patch)
         svc.log("stage_proposed", {"stage": n, "attempt": attempts, "patch_sha256": digest(patch)})
     svc.worktree.reset(state["checkpoint"])
     spent = state.get("spent", 0.0) + time.monotonic() - started
-    update: Update = {"candidate": patch, "attempts": attempts, "sampling": sampling, "spent": spent,
-                      "unchanged": unchanged}
-    if unchanged:
-        update["events"] = [f"Stage {n}: the reply wrote the files back unchanged (attempt {attempts})"]
-        update["candidate_error"] = error
-    elif error:
+    update: Update = {"candidate": patch, "attempts": attempts, "sampling": sampling, "spent": spent}
+    if error:
         update["events"] = [f"Stage {n}: the model's reply was unusable (attempt {attempts}): {error}"]
         update["candidate_error"] = f"The model's reply was unusable: {error}"
     else:
@@ -246,8 +240,7 @@ def verify(state: RunState, svc: Services) -> Update:
     started = time.monotonic()
     n, attempt = state["current"] + 1, state["attempts"]
     patch, best, tried = state.get("candidate", ""), dict(state.get("best") or {}), list(state.get("tried", []))
-    unchanged = state.get("candidate_error", "") if state.get("unchanged") else ""  # a repeat of the files shown
-    repeated = _repeats(state, patch) if patch else unchanged
+    repeated = _repeats(state, patch) if patch else ""
     refusal = repeated or (_refusal(state, patch) if patch else state.get("candidate_error", ""))
     repeats = state.get("repeats", 0) + bool(repeated)
     if refusal:
@@ -269,8 +262,7 @@ def verify(state: RunState, svc: Services) -> Update:
         elif not result.get("applied", True):
             refusal = verdict["reason"]
     spent = state.get("spent", 0.0) + time.monotonic() - started
-    update: Update = {"retry": False, "repairing": False, "candidate_error": "", "unchanged": False,
-                      "best": best, "tried": tried,
+    update: Update = {"retry": False, "repairing": False, "candidate_error": "", "best": best, "tried": tried,
                       "repeats": repeats, "spent": spent, "events": [event]}
     best_ok = bool(best) and best["verdict"]["ok"]
     in_budget = spent < svc.settings.stage_seconds and attempt - repeats < svc.settings.candidates

@@ -51,7 +51,6 @@ class RunState(TypedDict, total=False):
     current: int  # index into stages
     candidate: str  # the patch just proposed, before it is tested
     candidate_error: str  # why the model's last reply gave no candidate, for the next proposal
-    unchanged: bool  # that reply wrote the files back as they were shown: a repeat, like an identical candidate
     sampling: dict[str, Any]  # temperature and seed of the current proposal
     patch: str  # the best candidate so far (unified diff): what repairs start from and the gate shows
     repairing: bool  # the next proposal starts from ``patch`` applied, with its test output as feedback
@@ -61,7 +60,7 @@ class RunState(TypedDict, total=False):
     spent: float  # seconds the current stage's search has taken (its budget: stage_seconds)
     feedback: str  # parse/match errors, test failures or a reviewer's reason, for the next proposal
     attempts: int  # proposals made for the current stage
-    repeats: int  # of those, repeats of an earlier candidate or of the files shown: untested, not candidates
+    repeats: int  # of those, ones identical to an earlier candidate: untested, not counted as candidates
     revisions_left: int
     retry: bool  # set by verify (search on) or the gate (a revision): propose the stage again
     verify: dict[str, Any]  # TestReport of the best candidate, as a dict, with its "verdict"

@@ -222,14 +222,14 @@ def test_a_whole_file_repair_is_a_conversation_after_the_first_candidates_prompt
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
 
 
-def test_a_reply_that_writes_the_files_back_unchanged_is_a_repeat_not_asked_again(red_repo: Path) -> None:
+
+def test_a_reply_that_writes_the_files_back_unchanged_is_not_asked_again_at_the_same_draw(red_repo: Path) -> None:
     model, state = run(red_repo, [whole_calc(), whole_calc("return a + b", "return a * b")],
-                       candidates=1, max_stages=1, edit_format="whole", candidate_temperature=0.7)
+                       candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
     first, second = model.calls
-    assert [m["role"] for m in first] == ["system", "user"]  # not re-asked in conversation at the same draw
-    assert [m["role"] for m in second] == ["system", "user"]
-    assert "the edits change nothing" in second[1]["content"]  # the next draw is told why
-    assert "wrote the files back unchanged (attempt 1)" in "\n".join(state["events"])
-    # like an identical candidate: warmer next, and the one candidate allowed is still there to make
-    assert [t for t, _ in model.samplings] == [0.0, 0.9]
+    assert [m["role"] for m in first] == ["system", "user"]  # not re-asked in conversation
+    assert [m["role"] for m in second] == ["system", "user"]  # the next candidate is a new draw
+    assert "the edits change nothing" in second[1]["content"]  # told why the last one was not kept
+    assert "unusable (attempt 1): the edits change nothing" in "\n".join(state["events"])
+    assert [t for t, _ in model.samplings] == [0.0, 0.7]
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
