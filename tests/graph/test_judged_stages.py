@@ -222,7 +222,6 @@ def test_a_whole_file_repair_is_a_conversation_after_the_first_candidates_prompt
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
 
 
-
 def test_a_reply_that_writes_the_files_back_unchanged_is_not_asked_again_at_the_same_draw(red_repo: Path) -> None:
     model, state = run(red_repo, [whole_calc(), whole_calc("return a + b", "return a * b")],
                        candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
