@@ -428,7 +428,8 @@ CONTINUE_TITLE = "Fix the remaining failing tests"
 
 def _continuation(state: RunState, svc: Services) -> Stage | None:
     """One more stage when the run started red, the last stage made progress, tests still fail
-    and the plan is used up: partial progress sticks and the next stage starts from it."""
+    and the plan is used up: partial progress sticks and the next stage starts from it. Its
+    proposals go on the planned stage's conversation (``follows``, ``start``): see propose_patch."""
     stages, last = state["stages"], state["stages"][state["current"]]
     applied = any(o["stage"] == last["id"] and o["status"] == "applied" for o in state.get("outcomes", []))
     if (state["baseline"].get("ok") or state["reference"].get("ok") or not applied
@@ -439,7 +440,8 @@ def _continuation(state: RunState, svc: Services) -> Stage | None:
     reference = state["reference"]
     return Stage(id=len(stages) + 1, title=CONTINUE_TITLE, files=list(last["files"]),
                  intent=f"Make the tests that still fail pass{named}, keeping the ones that pass green.",
-                 failing=f"{reference.get('summary', '')}:\n{reference.get('output_tail', '')[-3000:]}")
+                 failing=f"{reference.get('summary', '')}:\n{reference.get('output_tail', '')[-3000:]}",
+                 follows=last.get("follows", state["current"]), start=last.get("start", f"{state['checkpoint']}~1"))
 
 
 def advance(state: RunState, svc: Services) -> Update:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -198,21 +199,32 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
     schema-constrained JSON (``edit_format`` fixes one or the other). A whole-file repair asks
     the stage's task again with the best candidate as the model's reply and its test output after.
+    A stage that follows a red one to fix what still fails goes on that stage's conversation the
+    same way: its task as first asked, the files as they are now as the reply, the failing output
+    after. Asked afresh, shown the files and the output, the 1.5B wrote them back unchanged
+    (greedy and up to 1.2), while repairs in conversation fixed tests.
     """
     stage = state["stages"][state["current"]]
     feedback, repairing = state.get("feedback", ""), bool(state.get("repairing"))
     fmt = svc.settings.edit_format
     read = svc.worktree.read_committed if repairing else svc.worktree.read
     whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
-    conversation = whole and repairing and bool(feedback)
+    follows = stage.get("follows") if whole and not _rejected_patch(state) else None  # a reason needs the patch
+    conversation = follows is not None or (whole and repairing and bool(feedback))
+    if follows is not None:  # the planned stage's task, its files as they were when it was first asked
+        asked, number, count = state["stages"][follows], follows + 1, follows + 1
+        shown: Callable[[str], str | None] = partial(svc.worktree.read_committed, rev=stage.get("start", "HEAD"))
+    else:
+        asked, number, count = stage, state["current"] + 1, len(state["stages"])
+        shown = read if conversation else svc.worktree.read
     user = render(
         "edit_whole" if whole else "edit",
         goal=state["goal"],
-        stage_number=str(state["current"] + 1),
-        stage_count=str(len(state["stages"])),
-        title=stage["title"],
-        intent=stage["intent"],
-        files=_files_block(read if conversation else svc.worktree.read, stage["files"], whole),
+        stage_number=str(number),
+        stage_count=str(count),
+        title=asked["title"],
+        intent=asked["intent"],
+        files=_files_block(shown, stage["files"], whole),
         feedback="" if conversation else _feedback_block(feedback, _rejected_patch(state), repairing,
                                                          stage.get("failing", "")),
     )
@@ -232,4 +244,5 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
                          what=f"Stage {stage['id']}: writing edits with {svc.settings.model}",
                          schema=None if whole else EDIT_SCHEMA,
                          grammar=whole_file_grammar(stage["files"]) if whole else None,
-                         turns=_repair_turns(svc, stage, feedback) if conversation else ()))
+                         turns=_repair_turns(svc, stage, feedback if repairing else stage.get("failing", ""))
+                         if conversation else ()))

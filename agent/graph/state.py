@@ -20,6 +20,8 @@ class Stage(TypedDict):
     symbols: NotRequired[list[str]]  # functions or types the stage is about, when the strategy knows
     tests_editable: NotRequired[bool]  # a strategy's own stage that must rewrite tests (C tests to Rust)
     failing: NotRequired[str]  # the test output the stage starts from, when it is there to fix what still fails
+    follows: NotRequired[int]  # for such a stage, the planned stage it goes on from (an index) ...
+    start: NotRequired[str]  # ... and the commit that one started from: its task is asked again
 
 
 Status = Literal["applied", "rejected", "failed", "rolled_back"]

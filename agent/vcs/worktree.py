@@ -192,7 +192,7 @@ class RunWorktree:
         path = self.path / rel
         return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
 
-    def read_committed(self, rel: str) -> str | None:
-        """``rel`` as HEAD has it, whatever the worktree holds now (None if HEAD has no such file)."""
-        proc = git.run(self.path, "show", f"HEAD:{rel}")
+    def read_committed(self, rel: str, rev: str = "HEAD") -> str | None:
+        """``rel`` as commit ``rev`` has it, whatever the worktree holds now (None if it has no such file)."""
+        proc = git.run(self.path, "show", f"{rev}:{rel}")
         return proc.stdout.decode("utf-8", errors="replace") if proc.returncode == 0 else None

@@ -222,6 +222,22 @@ def test_a_whole_file_repair_is_a_conversation_after_the_first_candidates_prompt
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
 
 
+def test_the_stage_that_fixes_what_still_fails_goes_on_the_first_stages_conversation(red_repo: Path) -> None:
+    model, state = run(red_repo, [whole_calc(add="return a + b"), whole_calc("return a + b", "return a * b")],
+                       candidates=1, edit_format="whole")
+    first, going_on = model.calls
+    assert state["stages"][1]["title"] == CONTINUE_TITLE
+    assert [m["role"] for m in going_on] == ["system", "user", "assistant", "user"]
+    assert going_on[:2] == first[:2]  # the first stage's task, its files as they were before it
+    assert "def add(a, b):\n    raise NotImplementedError" in going_on[1]["content"]
+    reply = going_on[2]["content"]  # the files as the applied first stage left them, as the model's reply
+    assert reply.startswith("calc.py\n```\n") and "return a + b" in reply
+    said = going_on[3]["content"]
+    assert said.startswith("The tests do not all pass with the files you wrote.")
+    assert "1 failed" in said and "test_mul" in said and "NotImplementedError" in said
+    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"] and state["reference"]["ok"]
+
+
 def test_a_reply_that_writes_the_files_back_unchanged_is_not_asked_again_at_the_same_draw(red_repo: Path) -> None:
     model, state = run(red_repo, [whole_calc(), whole_calc("return a + b", "return a * b")],
                        candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
