@@ -199,17 +199,20 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
     schema-constrained JSON (``edit_format`` fixes one or the other). A whole-file repair asks
     the stage's task again with the best candidate as the model's reply and its test output after.
-    A stage that follows a red one to fix what still fails goes on that stage's conversation the
-    same way: its task as first asked, the files as they are now as the reply, the failing output
-    after. Asked afresh, shown the files and the output, the 1.5B wrote them back unchanged
-    (greedy and up to 1.2), while repairs in conversation fixed tests.
+    A stage that follows a red one to fix what still fails asks its first candidate afresh, shown
+    the files and the failing output; later ones go on the planned stage's conversation the same
+    way as a repair: its task as first asked, the files as they are now as the reply, the failing
+    output after. The two forms fail on different tasks: the fresh draw fixed a last test where
+    the repairs before it had only repeated (two-fer), the conversation where the fresh draws had
+    written the files back unchanged (series).
     """
     stage = state["stages"][state["current"]]
     feedback, repairing = state.get("feedback", ""), bool(state.get("repairing"))
     fmt = svc.settings.edit_format
     read = svc.worktree.read_committed if repairing else svc.worktree.read
     whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
-    follows = stage.get("follows") if whole and not _rejected_patch(state) else None  # a reason needs the patch
+    going_on = whole and state.get("attempts", 0) > 0 and not _rejected_patch(state)  # a reason needs the patch
+    follows = stage.get("follows") if going_on else None
     conversation = follows is not None or (whole and repairing and bool(feedback))
     if follows is not None:  # the planned stage's task, its files as they were when it was first asked
         asked, number, count = state["stages"][follows], follows + 1, follows + 1

@@ -223,12 +223,18 @@ def test_a_whole_file_repair_is_a_conversation_after_the_first_candidates_prompt
 
 
 def test_the_stage_that_fixes_what_still_fails_goes_on_the_first_stages_conversation(red_repo: Path) -> None:
-    model, state = run(red_repo, [whole_calc(add="return a + b"), whole_calc("return a + b", "return a * b")],
-                       candidates=1, edit_format="whole")
-    first, going_on = model.calls
+    half = whole_calc(add="return a + b")
+    # the first stage: a candidate that fixes add, then two repairs that repeat it, so it goes on
+    model, state = run(red_repo, [half, half, half, half, whole_calc("return a + b", "return a * b")],
+                       candidates=2, edit_format="whole", stage_seconds=600)
+    first, afresh, going_on = model.calls[0], model.calls[3], model.calls[4]
     assert state["stages"][1]["title"] == CONTINUE_TITLE
+    # its first candidate is asked afresh, shown the files and the failing output; it wrote them back
+    assert [m["role"] for m in afresh] == ["system", "user"] and "The tests fail like this" in afresh[1]["content"]
+    assert "unusable (attempt 1): the edits change nothing" in "\n".join(state["events"])
+    # the next goes on the first stage's conversation: its task, its files as they were before it
     assert [m["role"] for m in going_on] == ["system", "user", "assistant", "user"]
-    assert going_on[:2] == first[:2]  # the first stage's task, its files as they were before it
+    assert going_on[:2] == first[:2]
     assert "def add(a, b):\n    raise NotImplementedError" in going_on[1]["content"]
     reply = going_on[2]["content"]  # the files as the applied first stage left them, as the model's reply
     assert reply.startswith("calc.py\n```\n") and "return a + b" in reply
@@ -236,15 +242,3 @@ def test_the_stage_that_fixes_what_still_fails_goes_on_the_first_stages_conversa
     assert said.startswith("The tests do not all pass with the files you wrote.")
     assert "1 failed" in said and "test_mul" in said and "NotImplementedError" in said
     assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"] and state["reference"]["ok"]
-
-
-def test_a_reply_that_writes_the_files_back_unchanged_is_not_asked_again_at_the_same_draw(red_repo: Path) -> None:
-    model, state = run(red_repo, [whole_calc(), whole_calc("return a + b", "return a * b")],
-                       candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
-    first, second = model.calls
-    assert [m["role"] for m in first] == ["system", "user"]  # not re-asked in conversation
-    assert [m["role"] for m in second] == ["system", "user"]  # the next candidate is a new draw
-    assert "the edits change nothing" in second[1]["content"]  # told why the last one was not kept
-    assert "unusable (attempt 1): the edits change nothing" in "\n".join(state["events"])
-    assert [t for t, _ in model.samplings] == [0.0, 0.7]
-    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]

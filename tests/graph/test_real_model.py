@@ -43,43 +43,67 @@ def test_real_model_takes_a_red_baseline_to_green_with_whole_file_edits(tmp_path
     assert "return 0" not in final
 
 
-class FirstReplyGiven:
-    """The real model, whose first reply is given: a candidate that fixes part of the tests, so
-    that what follows is the model's own repair of it."""
+class RepliesGiven:
+    """The real model, whose first replies are given (a candidate that fixes part of the tests),
+    so that what follows is the model's own work on it."""
 
-    def __init__(self, inner: ChatModel, first: str) -> None:
-        self.inner, self.first, self.calls = inner, first, []  # type: list[list[Message]]
+    def __init__(self, inner: ChatModel, *given: str) -> None:
+        self.inner, self.given, self.calls = inner, given, []  # type: list[list[Message]]
         self.name, self.context_length = inner.name, inner.context_length
 
     def complete(self, messages: list[Message], **kwargs: Any) -> str:
         self.calls.append(list(messages))
-        return self.first if len(self.calls) == 1 else self.inner.complete(messages, **kwargs)
+        n = len(self.calls)
+        return self.given[n - 1] if n <= len(self.given) else self.inner.complete(messages, **kwargs)
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
 
 
-def test_real_model_repairs_its_best_candidate_in_conversation(tmp_path: Path, small_model_path: Path) -> None:
+STUB = ('def add(a, b):\n    """The sum of a and b."""\n    return 0\n\n\n'
+        'def mul(a, b):\n    """The product of a and b."""\n    return 0\n')
+HALF = "calc.py\n```python\n" + STUB.replace("return 0", "return a + b", 1) + "```\n"  # fixes add only
+
+
+def half_done(tmp_path: Path) -> Path:
     repo = tmp_path / "calc"
     repo.mkdir()
-    stub = ('def add(a, b):\n    """The sum of a and b."""\n    return 0\n\n\n'
-            'def mul(a, b):\n    """The product of a and b."""\n    return 0\n')
-    (repo / "calc.py").write_text(stub)
+    (repo / "calc.py").write_text(STUB)
     (repo / "test_calc.py").write_text(
         "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
         "def test_mul():\n    assert mul(4, 3) == 12\n"
     )
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "stub"]):
         subprocess.run(["git", *args], cwd=repo, check=True)
-    half = "calc.py\n```python\n" + stub.replace("return 0", "return a + b", 1) + "```\n"
-    model = FirstReplyGiven(open_model(str(small_model_path), SETTINGS["ctx"]), half)
+    return repo
+
+
+def run_half_done(repo: Path, model: ChatModel, **settings: Any) -> dict[str, Any]:
     _, state = start(repo, "make the failing tests pass by changing calc.py", reviewing_terminal(),
-                     {**SETTINGS, "edit_format": "whole", "max_stages": 1,
-                      "test_command": ["python3", "-m", "pytest", "-q"]}, model=model, runner=LocalRunner())
+                     {**SETTINGS, "edit_format": "whole", "test_command": ["python3", "-m", "pytest", "-q"],
+                      **settings}, model=model, runner=LocalRunner())
+    return state
+
+
+def test_real_model_repairs_its_best_candidate_in_conversation(tmp_path: Path, small_model_path: Path) -> None:
+    model = RepliesGiven(open_model(str(small_model_path), SETTINGS["ctx"]), HALF)
+    state = run_half_done(half_done(tmp_path), model, max_stages=1)
     assert [m["role"] for m in model.calls[1]] == ["system", "user", "assistant", "user"]
     assert "test_mul" in model.calls[1][-1]["content"]
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
     assert state["reference"]["ok"] and "fixed 2 of 2 failing tests, broke none" in state["report"]
+
+
+def test_real_model_fixes_what_still_fails_in_the_next_stage(tmp_path: Path, small_model_path: Path) -> None:
+    # the half-done candidate, then two repairs that repeat it: the first stage goes on with it;
+    # the second stage's first candidate, asked afresh, writes the files back unchanged
+    model = RepliesGiven(open_model(str(small_model_path), SETTINGS["ctx"]), HALF, HALF, HALF, HALF)
+    state = run_half_done(half_done(tmp_path), model)
+    going_on = model.calls[4]  # the model's own first reply: the second stage's, in conversation
+    assert [m["role"] for m in going_on] == ["system", "user", "assistant", "user"]
+    assert going_on[1] == model.calls[0][1] and "test_mul" in going_on[-1]["content"]
+    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
+    assert state["reference"]["ok"] and "fixed 1 of 1 failing tests, broke none" in state["report"]
 
 
 def test_real_model_plans_one_stage_for_a_one_change_goal(py_repo: Path) -> None:
