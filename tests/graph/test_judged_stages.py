@@ -242,3 +242,15 @@ def test_the_stage_that_fixes_what_still_fails_goes_on_the_first_stages_conversa
     assert said.startswith("The tests do not all pass with the files you wrote.")
     assert "1 failed" in said and "test_mul" in said and "NotImplementedError" in said
     assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"] and state["reference"]["ok"]
+
+
+def test_a_reply_that_writes_the_files_back_unchanged_is_not_asked_again_at_the_same_draw(red_repo: Path) -> None:
+    model, state = run(red_repo, [whole_calc(), whole_calc("return a + b", "return a * b")],
+                       candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
+    first, second = model.calls
+    assert [m["role"] for m in first] == ["system", "user"]  # not re-asked in conversation
+    assert [m["role"] for m in second] == ["system", "user"]  # the next candidate is a new draw
+    assert "the edits change nothing" in second[1]["content"]  # told why the last one was not kept
+    assert "unusable (attempt 1): the edits change nothing" in "\n".join(state["events"])
+    assert [t for t, _ in model.samplings] == [0.0, 0.7]
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
