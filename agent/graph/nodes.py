@@ -429,7 +429,8 @@ CONTINUE_TITLE = "Fix the remaining failing tests"
 def _continuation(state: RunState, svc: Services) -> Stage | None:
     """One more stage when the run started red, the last stage made progress, tests still fail
     and the plan is used up: partial progress sticks and the next stage starts from it. Its
-    proposals go on the planned stage's conversation (``follows``, ``start``): see propose_patch."""
+    first proposal is asked afresh, later ones go on the planned stage's conversation
+    (``follows``, ``start``): see propose_patch."""
     stages, last = state["stages"], state["stages"][state["current"]]
     applied = any(o["stage"] == last["id"] and o["status"] == "applied" for o in state.get("outcomes", []))
     if (state["baseline"].get("ok") or state["reference"].get("ok") or not applied

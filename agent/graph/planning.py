@@ -211,7 +211,8 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     fmt = svc.settings.edit_format
     read = svc.worktree.read_committed if repairing else svc.worktree.read
     whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
-    going_on = whole and state.get("attempts", 0) > 0 and not _rejected_patch(state)  # a reason needs the patch
+    rejected = _rejected_patch(state)
+    going_on = whole and state.get("attempts", 0) > 0 and not rejected  # a reviewer's reason needs the patch
     follows = stage.get("follows") if going_on else None
     conversation = follows is not None or (whole and repairing and bool(feedback))
     if follows is not None:  # the planned stage's task, its files as they were when it was first asked
@@ -228,8 +229,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
         title=asked["title"],
         intent=asked["intent"],
         files=_files_block(shown, stage["files"], whole),
-        feedback="" if conversation else _feedback_block(feedback, _rejected_patch(state), repairing,
-                                                         stage.get("failing", "")),
+        feedback="" if conversation else _feedback_block(feedback, rejected, repairing, stage.get("failing", "")),
     )
     root = svc.worktree.path
 
