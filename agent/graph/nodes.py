@@ -19,7 +19,7 @@ from agent.errors import AgentError, ModelReplyError
 from agent.graph.judge import Verdict, judge, preserves_behaviour, test_edits
 from agent.graph.report import write_report
 from agent.graph.services import Services
-from agent.graph.state import Outcome, RunState, Stage, Status, digest, goes_on
+from agent.graph.state import Outcome, RunState, Stage, Status, digest
 from agent.policy.evaluate import evaluate_stage
 from agent.rundir import write_atomic
 from agent.sandbox.checks import run_checks
@@ -117,9 +117,8 @@ REPEATS_THAT_END_A_REPAIR = 2
 def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
     """The first proposal is sampled at the settings' temperature (0, the most likely reply, unless
     agent eval varies it); later ones with other seeds, so that each candidate is a new draw, and
-    warmer after repeats. A stage that goes on from one that did not stall continues that stage's
-    search, whose most likely reply was already drawn: its first proposal is sampled too."""
-    if attempt == 1 and not state.get("rejected") and not goes_on(state["stages"][state["current"]]):
+    warmer after repeats."""
+    if attempt == 1 and not state.get("rejected"):
         return {"temperature": svc.settings.temperature, "seed": svc.settings.seed}
     base = svc.settings.candidate_temperature
     warmer = min(base + REPEAT_TEMPERATURE_STEP * state.get("repeats", 0), max(base, REPEAT_TEMPERATURE_CEILING))
@@ -430,8 +429,8 @@ CONTINUE_TITLE = "Fix the remaining failing tests"
 def _continuation(state: RunState, svc: Services) -> Stage | None:
     """One more stage when the run started red, the last stage made progress, tests still fail
     and the plan is used up: partial progress sticks and the next stage starts from it. Its
-    proposals go on the planned stage's conversation (``follows``, ``start``), the first asked
-    afresh when the last stage ended on repairs that repeated (``stalled``): see propose_patch."""
+    first proposal is asked afresh, later ones go on the planned stage's conversation
+    (``follows``, ``start``): see propose_patch."""
     stages, last = state["stages"], state["stages"][state["current"]]
     applied = any(o["stage"] == last["id"] and o["status"] == "applied" for o in state.get("outcomes", []))
     if (state["baseline"].get("ok") or state["reference"].get("ok") or not applied
@@ -443,8 +442,7 @@ def _continuation(state: RunState, svc: Services) -> Stage | None:
     return Stage(id=len(stages) + 1, title=CONTINUE_TITLE, files=list(last["files"]),
                  intent=f"Make the tests that still fail pass{named}, keeping the ones that pass green.",
                  failing=f"{reference.get('summary', '')}:\n{reference.get('output_tail', '')[-3000:]}",
-                 follows=last.get("follows", state["current"]), start=last.get("start", f"{state['checkpoint']}~1"),
-                 stalled=state.get("repeats", 0) >= REPEATS_THAT_END_A_REPAIR)
+                 follows=last.get("follows", state["current"]), start=last.get("start", f"{state['checkpoint']}~1"))
 
 
 def advance(state: RunState, svc: Services) -> Update:

@@ -15,7 +15,7 @@ from agent.errors import ModelReplyError, UnchangedReply
 from agent.graph.asking import ask_model
 from agent.graph.judge import goal_asks_for_tests, is_test_path, preserves_behaviour
 from agent.graph.services import Services
-from agent.graph.state import RunState, Stage, digest, goes_on
+from agent.graph.state import RunState, Stage, digest
 from agent.llm.base import Message
 from agent.prompts import render
 
@@ -199,11 +199,10 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
     schema-constrained JSON (``edit_format`` fixes one or the other). A whole-file repair asks
     the stage's task again with the best candidate as the model's reply and its test output after.
-    A stage that follows a red one to fix what still fails goes on the planned stage's conversation
-    the same way as a repair: its task as first asked, the files as they are now as the reply, the
-    failing output after. When the stage before it ended on repairs that repeated, that
-    conversation is stale, so its first candidate is asked afresh instead, shown the files and the
-    failing output. The two forms fail on different tasks: the fresh draw fixed a last test where
+    A stage that follows a red one to fix what still fails asks its first candidate afresh, shown
+    the files and the failing output; later ones go on the planned stage's conversation the same
+    way as a repair: its task as first asked, the files as they are now as the reply, the failing
+    output after. The two forms fail on different tasks: the fresh draw fixed a last test where
     the repairs before it had only repeated (two-fer), the conversation where the fresh draws had
     written the files back unchanged (series).
     """
@@ -213,7 +212,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     read = svc.worktree.read_committed if repairing else svc.worktree.read
     whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
     rejected = _rejected_patch(state)
-    going_on = whole and not rejected and (state.get("attempts", 0) > 0 or goes_on(stage))  # a reason needs the patch
+    going_on = whole and state.get("attempts", 0) > 0 and not rejected  # a reviewer's reason needs the patch
     follows = stage.get("follows") if going_on else None
     conversation = follows is not None or (whole and repairing and bool(feedback))
     if follows is not None:  # the planned stage's task, its files as they were when it was first asked

@@ -22,7 +22,6 @@ class Stage(TypedDict):
     failing: NotRequired[str]  # the test output the stage starts from, when it is there to fix what still fails
     follows: NotRequired[int]  # for such a stage, the planned stage it goes on from (an index) ...
     start: NotRequired[str]  # ... and the commit that one started from: its task is asked again
-    stalled: NotRequired[bool]  # the stage before it ended on repairs that repeated: asked afresh first
 
 
 Status = Literal["applied", "rejected", "failed", "rolled_back"]
@@ -77,9 +76,3 @@ class RunState(TypedDict, total=False):
 def digest(text: str) -> str:
     """SHA-256 of a patch: how ``tried`` and ``rejected`` name the patches they hold."""
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def goes_on(stage: Stage) -> bool:
-    """Whether a stage's first proposal goes on the conversation of the planned stage it follows
-    (see ``follows``) rather than being asked afresh."""
-    return "follows" in stage and not stage.get("stalled", False)
