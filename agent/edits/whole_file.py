@@ -31,20 +31,13 @@ def _gbnf_literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-FIX_NOTE_CHARS = 300
-
-
-def whole_file_grammar(stage_files: list[str], fix_note: bool = False) -> str:
+def whole_file_grammar(stage_files: list[str]) -> str:
     """GBNF for a reply of one fenced block per file of the stage, each after its path, and
-    nothing else: the reply cannot ramble past the last block, and every block names its file.
-    With ``fix_note`` the blocks follow one line that starts with "Fix:" (a repair says what it
-    changes before it writes the files)."""
+    nothing else: the reply cannot ramble past the last block, and every block names its file."""
     paths = " | ".join(_gbnf_literal(f) for f in stage_files)
     blocks = r' "\n\n" '.join(["block"] * len(stage_files))
-    note = [rf'note ::= "Fix: " [^\n`]{{1,{FIX_NOTE_CHARS}}} "\n\n"'] if fix_note else []
     return "\n".join([
-        f"root ::= {'note ' if fix_note else ''}{blocks}",
-        *note,
+        f"root ::= {blocks}",
         r'block ::= path "\n```" lang "\n" line* "```"',
         f"path ::= {paths}",
         "lang ::= [a-zA-Z0-9+#-]*",

@@ -246,6 +246,6 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     return str(ask_model(svc, state, context, user, to_patch,
                          what=f"Stage {stage['id']}: writing edits with {svc.settings.model}",
                          schema=None if whole else EDIT_SCHEMA,
-                         grammar=whole_file_grammar(stage["files"], fix_note=conversation) if whole else None,
+                         grammar=whole_file_grammar(stage["files"]) if whole else None,
                          turns=_repair_turns(svc, stage, feedback if repairing else stage.get("failing", ""))
                          if conversation else ()))
