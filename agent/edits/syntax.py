@@ -2,14 +2,20 @@
 
 Small models often get indentation wrong: lines added after ``def f():`` at the ``def``'s own
 indent. ``fit_indent`` moves such added lines to where the code around them says they belong,
-if that makes the file parse; otherwise ``compile`` (which parses, never runs) names the line
+if that makes the file parse; ``mend_indentation`` does the same for a whole new file, line by
+line where the parser stops. Otherwise ``compile`` (which parses, never runs) names the line
 and the message goes straight back to the model. A file that did not compile before the edit is
 left to the tests: the edit is not what broke it.
 """
 
 from __future__ import annotations
 
+import io
+import tokenize
+
 from agent.errors import ModelReplyError
+
+MEND_STEPS = 40  # indentation slips mended in one file before it is sent back instead
 
 
 def _error(text: str, name: str) -> SyntaxError | None:
@@ -61,6 +67,68 @@ def fit_indent(before: str, after: str, search: str, replace: str) -> str:
     )
     fixed = before[:at] + keep_head + moved + keep_tail + before[at + len(search):]
     return fixed if _parses(fixed) else after
+
+
+def _open_levels(text: str, lineno: int) -> list[int]:
+    """The indentation levels open before line ``lineno``, as the tokenizer saw them."""
+    levels = [0]
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.start[0] >= lineno:
+                break
+            if tok.type == tokenize.INDENT:
+                levels.append(len(tok.string))
+            elif tok.type == tokenize.DEDENT:
+                levels.pop()
+    except (SyntaxError, tokenize.TokenError):
+        pass
+    return levels
+
+
+def _wanted_indent(lines: list[str], err: SyntaxError) -> int | None:
+    """Where the line the parser stopped at belongs, for the three ways an indent goes wrong."""
+    at = (err.lineno or 0) - 1
+    levels = _open_levels("".join(lines), at + 1)
+    lead = _lead(lines[at])
+    if "unindent does not match" in err.msg:  # between two open levels: the nearer one, the outer on a tie
+        return min(levels, key=lambda level: (abs(level - lead), level))
+    previous = next((ln for ln in reversed(lines[:at]) if ln.strip()), None)
+    if previous is None:
+        return None
+    if err.msg.startswith("unexpected indent"):
+        return _lead(previous)
+    if err.msg.startswith("expected an indented block"):
+        return _lead(previous) + 4
+    return None
+
+
+def mend_indentation(text: str) -> str:
+    """``text`` with its indentation slips moved where the code around them says they belong,
+    when that alone makes it parse; otherwise ``text`` unchanged. Each step moves the line the
+    parser stopped at, with the lines nested under it, to the nearest level that fits. The
+    tests judge the result like any other; a reply sent back for a slip costs a whole new reply.
+    """
+    if _parses(text) or "\t" in text:  # tabs: a column count would guess their width
+        return text
+    lines = text.splitlines(keepends=True)
+    for _ in range(MEND_STEPS):
+        err = _error("".join(lines), "<whole>")
+        if err is None:
+            return "".join(lines)
+        if not isinstance(err, IndentationError) or not 0 < (err.lineno or 0) <= len(lines):
+            return text
+        at = (err.lineno or 0) - 1
+        want = _wanted_indent(lines, err)
+        lead = _lead(lines[at])
+        if want is None or want == lead:
+            return text
+        end = at + 1
+        while end < len(lines) and (not lines[end].strip() or _lead(lines[end]) > lead):
+            end += 1
+        shift = want - lead
+        lines[at:end] = [ln if not ln.strip() else (" " * shift + ln if shift > 0 else ln[-shift:])
+                         for ln in lines[at:end]]
+    return text
 
 
 def check_python_syntax(before: dict[str, str], after: dict[str, str]) -> None:

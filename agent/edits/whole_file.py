@@ -13,7 +13,7 @@ import ast
 import re
 from pathlib import Path, PurePosixPath
 
-from agent.edits.syntax import check_python_syntax
+from agent.edits.syntax import check_python_syntax, mend_indentation
 from agent.errors import ModelReplyError
 
 WHOLE_FILE_MAX_LINES = 250  # above this a whole copy costs more tokens than it saves
@@ -110,7 +110,8 @@ def check_names_kept(before: dict[str, str], after: dict[str, str], goal: str) -
 
 def apply_whole_files(root: Path, reply: str, stage_files: list[str], goal: str) -> dict[str, str]:
     """The new text of each file the reply rewrites, checked before anything is written."""
-    new = parse_whole_files(reply, stage_files)
+    new = {rel: mend_indentation(text) if rel.endswith(".py") else text
+           for rel, text in parse_whole_files(reply, stage_files).items()}
     before = {}
     for rel in new:
         path = root / rel

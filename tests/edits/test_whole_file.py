@@ -48,3 +48,32 @@ def test_a_name_the_goal_names_may_go(root: Path) -> None:
     assert apply_whole_files(root, reply(without), ["game.py"], "remove helper, nothing calls it")["game.py"] == without
     with pytest.raises(ModelReplyError, match="leaves out helper"):
         apply_whole_files(root, reply(without), ["game.py"], "make guess return its letter")
+
+
+SLIPPED = {  # each as small models write it, and as the parser then needs it
+    "a line between two levels": (
+        "def f(x):\n    if x:\n        y = 1\n      z = 2\n    return x\n",
+        "def f(x):\n    if x:\n        y = 1\n    z = 2\n    return x\n"),
+    "a body at its def's own indent": (
+        "def f(x):\nreturn x\n",
+        "def f(x):\n    return x\n"),
+    "a block indented past its neighbours, with what it nests": (
+        "def f(x):\n    y = 1\n      if y:\n          return y\n    return x\n",
+        "def f(x):\n    y = 1\n    if y:\n        return y\n    return x\n"),
+}
+
+
+@pytest.mark.parametrize("slipped,mended", SLIPPED.values(), ids=SLIPPED.keys())
+def test_an_indentation_slip_is_mended_where_that_alone_makes_the_file_parse(
+        root: Path, slipped: str, mended: str) -> None:
+    module = MODULE + "\n\n" + slipped
+    assert apply_whole_files(root, reply(module), ["game.py"], "add f")["game.py"] == MODULE + "\n\n" + mended
+
+
+def test_a_file_that_indentation_alone_cannot_mend_is_sent_back_as_written(root: Path) -> None:
+    broken = MODULE + "\n\ndef f(x):\n      y = (1,\n    return x\n"  # an open bracket, not an indent
+    with pytest.raises(ModelReplyError, match=r"make game.py invalid Python"):
+        apply_whole_files(root, reply(broken), ["game.py"], "add f")
+    tabbed = MODULE + "\n\ndef f(x):\n\tif x:\n\t\ty = 1\n\t  z = 2\n"
+    with pytest.raises(ModelReplyError, match=r"make game.py invalid Python"):
+        apply_whole_files(root, reply(tabbed), ["game.py"], "add f")
