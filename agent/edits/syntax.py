@@ -36,6 +36,12 @@ def _lead(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def _shifted(lines: list[str], shift: int) -> list[str]:
+    """``lines`` moved ``shift`` columns right (left when negative, never past their indent)."""
+    return [ln if not ln.strip() else (" " * shift + ln if shift > 0 else ln[min(-shift, _lead(ln)):])
+            for ln in lines]
+
+
 def fit_indent(before: str, after: str, search: str, replace: str) -> str:
     """``after`` (``before`` with ``search`` -> ``replace`` applied once), with the lines the
     edit adds shifted to the indent the code around them needs, when that alone makes a Python
@@ -61,10 +67,7 @@ def fit_indent(before: str, after: str, search: str, replace: str) -> str:
     shift = need - min(_lead(ln) for ln in lines if ln.strip())
     if shift == 0:
         return after
-    moved = "".join(
-        ln if not ln.strip() else (" " * shift + ln if shift > 0 else ln[min(-shift, _lead(ln)):])
-        for ln in lines
-    )
+    moved = "".join(_shifted(lines, shift))
     fixed = before[:at] + keep_head + moved + keep_tail + before[at + len(search):]
     return fixed if _parses(fixed) else after
 
@@ -85,19 +88,18 @@ def _open_levels(text: str, lineno: int) -> list[int]:
     return levels
 
 
-def _wanted_indent(lines: list[str], err: SyntaxError) -> int | None:
-    """Where the line the parser stopped at belongs, for the three ways an indent goes wrong."""
-    at = (err.lineno or 0) - 1
-    levels = _open_levels("".join(lines), at + 1)
+def _wanted_indent(text: str, lines: list[str], at: int, msg: str) -> int | None:
+    """Where line ``at`` (0-based), at which the parser stopped with ``msg``, belongs, for the
+    three ways an indent goes wrong."""
     lead = _lead(lines[at])
-    if "unindent does not match" in err.msg:  # between two open levels: the nearer one, the outer on a tie
-        return min(levels, key=lambda level: (abs(level - lead), level))
+    if "unindent does not match" in msg:  # between two open levels: the nearer one, the outer on a tie
+        return min(_open_levels(text, at + 1), key=lambda level: (abs(level - lead), level))
     previous = next((ln for ln in reversed(lines[:at]) if ln.strip()), None)
     if previous is None:
         return None
-    if err.msg.startswith("unexpected indent"):
+    if msg.startswith("unexpected indent"):
         return _lead(previous)
-    if err.msg.startswith("expected an indented block"):
+    if msg.startswith("expected an indented block"):
         return _lead(previous) + 4
     return None
 
@@ -112,22 +114,21 @@ def mend_indentation(text: str) -> str:
         return text
     lines = text.splitlines(keepends=True)
     for _ in range(MEND_STEPS):
-        err = _error("".join(lines), "<whole>")
+        now = "".join(lines)
+        err = _error(now, "<whole>")
         if err is None:
-            return "".join(lines)
+            return now
         if not isinstance(err, IndentationError) or not 0 < (err.lineno or 0) <= len(lines):
             return text
         at = (err.lineno or 0) - 1
-        want = _wanted_indent(lines, err)
+        want = _wanted_indent(now, lines, at, err.msg)
         lead = _lead(lines[at])
         if want is None or want == lead:
             return text
         end = at + 1
         while end < len(lines) and (not lines[end].strip() or _lead(lines[end]) > lead):
             end += 1
-        shift = want - lead
-        lines[at:end] = [ln if not ln.strip() else (" " * shift + ln if shift > 0 else ln[-shift:])
-                         for ln in lines[at:end]]
+        lines[at:end] = _shifted(lines[at:end], want - lead)
     return text
 
 
