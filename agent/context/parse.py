@@ -176,6 +176,32 @@ def parse_source(lang: str, data: bytes) -> FileSymbols:
     }
 
 
+def definition_source(lang: str, data: bytes, names: list[str]) -> str | None:
+    """The source of the definition ``names`` gives, outer to inner (a test class, then its
+    method), from the start of its first line with its decorators; None when there is none.
+    A name with no enclosing definition of the outer names (a Rust ``mod``) is taken when it
+    is the only definition so called."""
+    tree = parser(lang).parse(data)
+    found: dict[str, list[ts.Node]] = {}
+    for cap, nodes in ts.QueryCursor(query(lang)).captures(tree.root_node).items():
+        for node in nodes if cap.startswith("def.") else ():
+            found.setdefault(_def_name(node, cap[4:])[0], []).append(node)
+
+    def inside(node: ts.Node, outer: str) -> bool:
+        return any(o.start_byte <= node.start_byte and node.end_byte <= o.end_byte and o != node
+                   for o in found.get(outer, ()))
+
+    matches = found.get(names[-1], [])
+    nested = [n for n in matches if all(inside(n, outer) for outer in names[:-1])]
+    chosen = nested[0] if nested else matches[0] if len(matches) == 1 else None
+    if chosen is None:
+        return None
+    if chosen.parent is not None and chosen.parent.type == "decorated_definition":
+        chosen = chosen.parent
+    start = data.rfind(b"\n", 0, chosen.start_byte) + 1
+    return data[start:chosen.end_byte].decode("utf-8", "replace")
+
+
 def parse_path(job: tuple[str, str]) -> FileSymbols:
     """Pool entry point: symbols of the file at ``job[0]`` in language ``job[1]``; never raises.
 
