@@ -179,20 +179,20 @@ def parse_source(lang: str, data: bytes) -> FileSymbols:
 def definition_source(lang: str, data: bytes, names: list[str]) -> str | None:
     """The source of the definition ``names`` gives, outer to inner (a test class, then its
     method), from the start of its first line with its decorators; None when there is none.
-    A name with no enclosing definition of the outer names (a Rust ``mod``) is taken when it
-    is the only definition so called."""
+    Where no definition sits in exactly those outer ones (a Rust ``mod`` is not a definition
+    here), the only one of that name is taken."""
     tree = parser(lang).parse(data)
-    found: dict[str, list[ts.Node]] = {}
-    for cap, nodes in ts.QueryCursor(query(lang)).captures(tree.root_node).items():
-        for node in nodes if cap.startswith("def.") else ():
-            found.setdefault(_def_name(node, cap[4:])[0], []).append(node)
+    defs = [(node, _def_name(node, cap[4:])[0])
+            for cap, nodes in ts.QueryCursor(query(lang)).captures(tree.root_node).items()
+            if cap.startswith("def.") for node in nodes]
 
-    def inside(node: ts.Node, outer: str) -> bool:
-        return any(o.start_byte <= node.start_byte and node.end_byte <= o.end_byte and o != node
-                   for o in found.get(outer, ()))
+    def outer_names(node: ts.Node) -> list[str]:
+        around = [(o.start_byte, -o.end_byte, name) for o, name in defs if o != node
+                  and o.start_byte <= node.start_byte and node.end_byte <= o.end_byte]
+        return [name for *_, name in sorted(around)]
 
-    matches = found.get(names[-1], [])
-    nested = [n for n in matches if all(inside(n, outer) for outer in names[:-1])]
+    matches = [node for node, name in defs if name == names[-1]]
+    nested = [node for node in matches if outer_names(node) == names[:-1]]
     chosen = nested[0] if nested else matches[0] if len(matches) == 1 else None
     if chosen is None:
         return None
