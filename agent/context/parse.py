@@ -176,32 +176,6 @@ def parse_source(lang: str, data: bytes) -> FileSymbols:
     }
 
 
-def definition_source(lang: str, data: bytes, names: list[str]) -> str | None:
-    """The source of the definition ``names`` gives, outer to inner (a test class, then its
-    method), from the start of its first line with its decorators; None when there is none.
-    Where no definition sits in exactly those outer ones (a Rust ``mod`` is not a definition
-    here), the only one of that name is taken."""
-    tree = parser(lang).parse(data)
-    defs = [(node, _def_name(node, cap[4:])[0])
-            for cap, nodes in ts.QueryCursor(query(lang)).captures(tree.root_node).items()
-            if cap.startswith("def.") for node in nodes]
-
-    def outer_names(node: ts.Node) -> list[str]:
-        around = [(o.start_byte, -o.end_byte, name) for o, name in defs if o != node
-                  and o.start_byte <= node.start_byte and node.end_byte <= o.end_byte]
-        return [name for *_, name in sorted(around)]
-
-    matches = [node for node, name in defs if name == names[-1]]
-    nested = [node for node in matches if outer_names(node) == names[:-1]]
-    chosen = nested[0] if nested else matches[0] if len(matches) == 1 else None
-    if chosen is None:
-        return None
-    if chosen.parent is not None and chosen.parent.type == "decorated_definition":
-        chosen = chosen.parent
-    start = data.rfind(b"\n", 0, chosen.start_byte) + 1
-    return data[start:chosen.end_byte].decode("utf-8", "replace")
-
-
 def parse_path(job: tuple[str, str]) -> FileSymbols:
     """Pool entry point: symbols of the file at ``job[0]`` in language ``job[1]``; never raises.
 

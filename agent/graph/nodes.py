@@ -7,7 +7,6 @@ run repeats the node it was killed in), and nothing happens before the gate's in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -17,7 +16,6 @@ from agent.approval import hunks
 from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
 from agent.errors import AgentError, ModelReplyError
-from agent.graph.failing import failing_code
 from agent.graph.judge import Verdict, judge, preserves_behaviour, test_edits
 from agent.graph.report import write_report
 from agent.graph.services import Services
@@ -224,11 +222,10 @@ def _rank(best: dict[str, Any]) -> tuple[int, int, int, int, int]:
             -verdict["still_failing"], -len(best["patch"]))
 
 
-def _failure_feedback(best: dict[str, Any], read: Callable[[str], str | None]) -> str:
+def _failure_feedback(best: dict[str, Any]) -> str:
     verdict, tests = best["verdict"], best["verify"]
     why = verdict["reason"] or f"{verdict['still_failing']} test(s) still fail"
-    return (f"The tests were not all green ({why}; {tests['summary']}):\n{tests['output_tail'][-3000:]}\n"
-            + failing_code(read, tests))
+    return f"The tests were not all green ({why}; {tests['summary']}):\n{tests['output_tail'][-3000:]}"
 
 
 def verify(state: RunState, svc: Services) -> Update:
@@ -280,7 +277,7 @@ def verify(state: RunState, svc: Services) -> Update:
         note = f"\nYour latest attempt was not tested: {refusal}" if refusal else ""
         # progress to build on: the next candidate starts from it; else afresh, told why it failed
         return {**update, "retry": True, "repairing": best_ok, "patch": best["patch"],
-                "feedback": _failure_feedback(best, svc.worktree.read) + note}
+                "feedback": _failure_feedback(best) + note}
     reason = best["verdict"]["reason"] if best else refusal
     failed = f"no candidate verified in {attempt} attempt(s), {spent:.0f}s: {reason}"
     return {**update, "patch": "", "outcomes": [_outcome(state, "failed", failed)],
@@ -444,8 +441,7 @@ def _continuation(state: RunState, svc: Services) -> Stage | None:
     reference = state["reference"]
     return Stage(id=len(stages) + 1, title=CONTINUE_TITLE, files=list(last["files"]),
                  intent=f"Make the tests that still fail pass{named}, keeping the ones that pass green.",
-                 failing=f"{reference.get('summary', '')}:\n{reference.get('output_tail', '')[-3000:]}\n"
-                 + failing_code(svc.worktree.read, reference),
+                 failing=f"{reference.get('summary', '')}:\n{reference.get('output_tail', '')[-3000:]}",
                  follows=last.get("follows", state["current"]), start=last.get("start", f"{state['checkpoint']}~1"))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.context.languages import detect_language
-from agent.context.parse import definition_source, parse_path, parse_source
+from agent.context.parse import parse_path, parse_source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -65,19 +65,6 @@ def test_python_methods_nested_scopes_and_self_calls() -> None:
         ("A", "class", ""), ("k", "method", "A"), ("inner", "function", "A.k")
     ]
     assert syms["calls"] == {"A.k": ["inner", "self.m"]}
-
-
-def test_a_definition_is_found_by_its_nested_names_with_its_decorators() -> None:
-    src = (b"import pytest\n\n\nclass T:\n    def test_a(self):\n        assert 1\n\n\n"
-           b"class U:\n    def test_a(self):\n        f(0)\n        assert 2\n\n\n"
-           b"@pytest.mark.parametrize('x', [1, 2])\ndef test_b(x):\n    assert x\n")
-    assert definition_source("python", src, ["U", "test_a"]) == "    def test_a(self):\n        f(0)\n        assert 2"
-    assert definition_source("python", src, ["test_b"]).startswith("@pytest.mark.parametrize('x', [1, 2])\ndef test_b")
-    assert definition_source("python", src, ["test_a"]) is None  # two of them: which one is not said
-    assert definition_source("python", src, ["V", "test_c"]) is None
-    rust = b"#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(add(1, 2), 3);\n    }\n}\n"
-    assert definition_source("rust", rust, ["tests", "adds"]) == (
-        "    fn adds() {\n        assert_eq!(add(1, 2), 3);\n    }")
 
 
 def test_header_language_and_shebang_detection() -> None:

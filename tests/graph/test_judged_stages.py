@@ -219,8 +219,6 @@ def test_a_whole_file_repair_is_a_conversation_after_the_first_candidates_prompt
     said = repair[3]["content"]
     assert said.startswith("The tests do not all pass with the files you wrote.")
     assert "test_mul" in said and "NotImplementedError" in said and "return a + b" not in said
-    assert "The code of the failing tests:\n```\ndef test_mul():\n    assert mul(2, 3) == 6\n```" in said
-    assert "def test_add" not in said  # it passes now
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
 
 
@@ -233,7 +231,6 @@ def test_the_stage_that_fixes_what_still_fails_goes_on_the_first_stages_conversa
     assert state["stages"][1]["title"] == CONTINUE_TITLE
     # its first candidate is asked afresh, shown the files and the failing output; it wrote them back
     assert [m["role"] for m in afresh] == ["system", "user"] and "The tests fail like this" in afresh[1]["content"]
-    assert "The code of the failing tests:\n```\ndef test_mul():\n" in afresh[1]["content"]
     assert "unusable (attempt 1): the edits change nothing" in "\n".join(state["events"])
     # the next goes on the first stage's conversation: its task, its files as they were before it
     assert [m["role"] for m in going_on] == ["system", "user", "assistant", "user"]

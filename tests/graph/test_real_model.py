@@ -89,8 +89,7 @@ def test_real_model_repairs_its_best_candidate_in_conversation(tmp_path: Path, s
     model = RepliesGiven(open_model(str(small_model_path), SETTINGS["ctx"]), HALF)
     state = run_half_done(half_done(tmp_path), model, max_stages=1)
     assert [m["role"] for m in model.calls[1]] == ["system", "user", "assistant", "user"]
-    said = model.calls[1][-1]["content"]
-    assert "test_mul" in said and "The code of the failing tests:\n```\ndef test_mul():\n    assert mul(4, 3)" in said
+    assert "test_mul" in model.calls[1][-1]["content"]
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
     assert state["reference"]["ok"] and "fixed 2 of 2 failing tests, broke none" in state["report"]
 
