@@ -1,5 +1,6 @@
 """Recorded translator replies for c-mathlib, one per stage: correct, reviewed Rust for every
-function (and one broken first attempt, to exercise a repair)."""
+function (and one broken first attempt, to exercise a repair); two stages' replies leave the
+C ABI exports out, for code to write."""
 
 from __future__ import annotations
 
@@ -330,6 +331,11 @@ fn test_xor_checksum() {
 """
 
 
+def only_safe(code: str) -> str:
+    """The safe ``_rs`` functions of a reply without its exports, as a small model often writes."""
+    return code.split("/// # Safety")[0]
+
+
 def reply(code: str, notes: str = "") -> str:
     return json.dumps({"rust": code, "notes": notes})
 
@@ -346,9 +352,9 @@ REPLIES = [
     BROKEN_IS_PRIME_LCM,
     reply(IS_PRIME_LCM.replace("GCD(a, b)", "gcd_rs(a, b)"), "lcm reuses gcd_rs; is_prime returns bool inside."),
     reply(CHECKSUMS, "Byte buffers become &[u8] once at the boundary."),
-    reply(STATS, "Arrays become &[i64]; an empty array gives 0 instead of C's out-of-bounds read."),
+    reply(only_safe(STATS), "Arrays become &[i64]; an empty array gives 0 instead of C's out-of-bounds read."),
     reply(MEAN, "Mean of an empty array is NaN, as in C."),
-    reply(STRINGS, "C strings become &CStr / &mut [u8] once at the boundary."),
+    reply(only_safe(STRINGS), "C strings are bytes inside."),
     reply(UPPER, "ASCII upper-casing, as toupper in the C locale."),
     reply(TESTS, "One cargo test per C check."),
 ]

@@ -11,6 +11,7 @@ from agent.cli import main
 from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
+from agent.rewrites.c2rust.exports import c_signature, export_for, rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
@@ -178,3 +179,35 @@ def test_a_transpiled_static_function_becomes_an_export() -> None:
     assert text.startswith("#[inline]\n#[no_mangle]\npub unsafe extern \"C\" fn helper(")
     (already,) = [i for i in items(TRANSPILED) if i.name == "str_len2"]
     assert exported(already) == already
+
+
+def test_an_export_is_written_from_the_c_signature_around_a_safe_function() -> None:
+    safe = """pub fn scale_rs(values: &mut [i64], by: i32) -> bool { values.is_empty() || by > 0 }
+pub fn count(s: &[u8], c: u8) -> usize { s.iter().filter(|&&b| b == c).count() }
+"""
+    code, wired = with_exports(safe, {"scale": c_signature("int scale(long *values, size_t n, int by)"),
+                                      "count": c_signature("size_t count(const char *s, char c)")})
+    assert wired == ["scale", "count"]
+    assert ('pub unsafe extern "C" fn scale(values: *mut c_long, n: usize, by: c_int) -> c_int {\n'
+            "    let values: &mut [i64] = if values.is_null() { &mut [] } else { unsafe { "
+            "std::slice::from_raw_parts_mut(values, n) } };\n    scale_rs(values, by) as c_int\n}") in code
+    # a safe function named after C (no `_rs`) takes the `_rs` name, so the export can take C's
+    assert "pub fn count_rs(s: &[u8], c: u8)" in code and "    count_rs(s, c as u8)\n" in code
+    assert "/// # Safety" in code and 'pub extern "C" fn' not in code  # pointers make both unsafe
+    # an export the model wrote is kept as it is
+    assert with_exports('#[no_mangle]\npub extern "C" fn f(x: c_int) -> c_int { x }\n', {"f": c_signature("int f(int x)")})[1] == []
+
+
+def test_a_signature_code_cannot_wire_is_left_to_the_model() -> None:
+    cases = {
+        "struct": ("pub fn f_rs(p: &Point) -> i64 { p.x }", "long f(struct point *p)"),
+        "pointer to pointer": ("pub fn f_rs(xs: &[&[u8]]) -> i64 { 0 }", "long f(char **xs)"),
+        "a result C does not have": ("pub fn f_rs(x: i64) -> i64 { x }", "void f(long x)"),
+        "too few parameters": ("pub fn f_rs() -> i64 { 0 }", "long f(long x)"),
+        "a slice without a length": ("pub fn f_rs(xs: &[i64]) -> i64 { 0 }", "long f(const long *xs)"),
+        "no safe function": ("fn helper() {}", "long f(long x)"),
+        "an unsafe one": ("pub unsafe fn f_rs(x: i64) -> i64 { x }", "long f(long x)"),
+    }
+    for why, (code, signature) in cases.items():
+        assert export_for("f", c_signature(signature), code) is None, why
+    assert with_exports("fn helper() {}", {"f": c_signature("long f(long x)")}) == ("fn helper() {}", [])

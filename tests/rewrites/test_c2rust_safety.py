@@ -1,7 +1,7 @@
 """Safety stages on a small CMake project whose `vm_max` is unsafe C2Rust-style Rust: a "make it
 safe" goal plans one stage per such function; the model's safe version replaces it behind the
-same export after `cargo check` sent its first attempt back, with fewer unsafe lines and raw
-pointers; a function the model cannot make safe stays unsafe and the run goes on."""
+same export (written by code from C2Rust's signature when the reply has only the safe function)
+after `cargo check` sent its first attempt back, with fewer unsafe lines and raw pointers; a function the model cannot make safe stays unsafe and the run goes on."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> No
 
     broken = SAFE_MAX.replace("unwrap_or(0)", "unwrap_or(0u8)")
     model = ScriptedModel([json.dumps({"rust": broken, "notes": ""}),
-                           json.dumps({"rust": SAFE_MAX, "notes": "a slice at the boundary"})])
+                           json.dumps({"rust": MAX_RS, "notes": "a slice at the boundary"})])
     files, state = start(repo, "make the transpiled functions safe", reviewing_terminal(),
                          {"sandbox": "docker", "model": "scripted", "strategy": "c2rust"},
                          model=model, runner=c2rust_runner(repo))
@@ -86,3 +86,8 @@ def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> No
     assert stage["metrics"]["functions_transpiled"] == 0 and stage["metrics"]["functions_model_safe"] == 3
     lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
     assert "pub fn vm_max_rs(a: &[c_int])" in lib and "*a.offset" not in lib
+    # the second reply had no export: code wrote it from C2Rust's signature, length checked
+    assert ('pub unsafe extern "C" fn vm_max(a: *const ::core::ffi::c_int, n: ::core::ffi::c_int) -> '
+            "::core::ffi::c_int {\n    let a: &[c_int] = if a.is_null() || n <= 0 { &[] }") in lib
+    adr = git(repo, "show", f"agent/{files.run_id}:docs/adr/0003-safe-vm-max.md")
+    assert "written by agent from C2Rust's signature" in adr

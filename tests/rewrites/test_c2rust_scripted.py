@@ -75,6 +75,14 @@ def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
     adr = git(c_repo, "show", f"{branch}:docs/adr/0002-translate-clamp-gcd-ipow.md")
     assert "`c_long` (i64" in adr and "Still in C (12)" in adr
     assert 'crate-type = ["rlib"]' in git(c_repo, "show", f"{branch}:rust/Cargo.toml")
+    # two replies had only the safe `_rs` functions: code wrote their exports from the C
+    # signatures (slices, C strings, a writable string, a char) and the C tests passed on them
+    wired = [p for p in adrs if "array-sum" in p or "str-reverse" in p]
+    assert len(wired) == 2
+    assert all("were written by agent from the C signatures" in git(c_repo, "show", f"{branch}:{p}") for p in wired)
+    lib = git(c_repo, "show", f"{branch}:rust/src/lib.rs")
+    assert "pub unsafe extern \"C\" fn str_reverse(s: *mut c_char) {" in lib
+    assert "str_count_char_rs(s, c as u8)" in lib
 
     final = c_repo.parent / "final"
     git(c_repo, "worktree", "add", "-q", "--detach", str(final), branch)

@@ -15,6 +15,7 @@ from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.exports import rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, compile_errors, failing_tests
 from agent.rewrites.c2rust.report import exported_and_unsafe, raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.rustitems import IDENT, Item, items
@@ -77,6 +78,7 @@ def safety_patch(state: RunState, svc: Services, context: str) -> str:
 
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
+        code, wired = with_exports(code, {name: rust_signature(item.text)})
         export = re.search(rf'extern\s+"C"\s+fn\s+{re.escape(name)}\s*\(([^{{]*)\)', code)
         if export is None or not re.search(rf"\bfn\s+{re.escape(name)}_rs\b", code):
             raise ModelReplyError(f'write a safe `{name}_rs` and `#[no_mangle] pub extern "C" fn {name}` calling it')
@@ -93,7 +95,8 @@ def safety_patch(state: RunState, svc: Services, context: str) -> str:
                f"{state['run_id']}\n\n## What\nC2Rust's unsafe `{name}` is replaced by a safe `{name}_rs` behind "
                f"the same C ABI export; only the export touches raw pointers.\n\n## Figures\n- `{name}` before: "
                f"{_figures(item.text)}; after: {_figures(code)}.\n- lib.rs before: {_figures(lib)}; after: "
-               f"{_figures(new)}.\n" + (f"\n## Notes\n{notes}\n" if notes else ""))
+               f"{_figures(new)}.\n" + ("- The export was written by agent from C2Rust's signature around the model's "
+                                      f"`{name}_rs`.\n" if wired else "") + (f"\n## Notes\n{notes}\n" if notes else ""))
         files = Files({layout.LIB_RS: new, f"docs/adr/{number:04d}-safe-{name.replace('_', '-')}.md": adr})
         errors = compile_errors(svc, files)
         if errors:

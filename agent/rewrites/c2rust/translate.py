@@ -16,6 +16,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
+from agent.rewrites.c2rust.exports import c_signature, with_exports
 from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compile_errors, failing_tests, fall_back
 from agent.vcs.worktree import RunWorktree
 
@@ -100,9 +101,9 @@ def type_notes(signatures: list[str]) -> list[str]:
 
 
 def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], notes: str, left: list[str],
-             transpiled: Fallback | None = None) -> str:
-    """The stage's decision record; it says which functions the model wrote in safe Rust and
-    which are C2Rust's unsafe translation, and why."""
+             transpiled: Fallback | None = None, wired: list[str] | None = None) -> str:
+    """The stage's decision record; it says which functions the model wrote in safe Rust, which
+    exports code wrote around them, and which are C2Rust's unsafe translation, and why."""
     moved = transpiled.names if transpiled else []
     safe = [f for f in funcs if f.name not in moved]
     file = stage["symbols"][0].split("::")[0]
@@ -119,13 +120,15 @@ def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], not
     floor_line = (f"- Transpiled by C2Rust, unsafe Rust with C's raw pointers: {', '.join(f'`{n}`' for n in moved)}; "
                   f"the model's Rust for them was not kept ({transpiled.why}). A safety stage can replace "
                   "them behind the same signature.\n" if transpiled and moved else "")
+    wired_line = (f"- Their C ABI exports {', '.join(f'`{n}`' for n in wired)} were written by agent from the C "
+                  "signatures (the model wrote only the safe `_rs` functions).\n" if wired else "")
     return (
         f"# {number:04d} — Translate {', '.join(f.name for f in funcs)} to Rust\n\n"
         f"Status: proposed in stage {stage['id']} of agent run {run_id}\n\n"
         f"## What\n{quoted} from `{file}` are now Rust in `{layout.LIB_RS}`, exported over the C ABI "
         "with their C signatures; their C definitions are removed, so the rest of the C code and "
         "the original C tests call the Rust versions unchanged.\n\n"
-        "## Safety\n" + model_line + floor_line + "\n"
+        "## Safety\n" + model_line + wired_line + floor_line + "\n"
         "## Choices\n"
         + (f"- Ownership: {ownership}.\n" if safe else "")
         + "- Error handling: the C functions report no errors, so neither do the Rust ones; they "
@@ -183,7 +186,9 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
         if floor is not None and floor.names:
             new_lib += (f"\n// Transpiled by C2Rust from {file} in stage {stage['id']} (unsafe; the model's "
                         f"Rust was not kept): {', '.join(floor.names)}\n{floor.rust}")
-        contents = {layout.LIB_RS: new_lib, adr: adr_text(number, stage, state["run_id"], funcs, notes, left, floor)}
+        wired = [n for n in last.get("wired", "").split() if n in written]
+        contents = {layout.LIB_RS: new_lib,
+                    adr: adr_text(number, stage, state["run_id"], funcs, notes, left, floor, wired)}
         if not deleted:
             contents[file] = rest
         return Files(contents, deleted)
@@ -192,7 +197,8 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
 
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
-        last.update(code=code, notes=notes)
+        code, wired = with_exports(code, {f.name: c_signature(f.signature) for f in funcs})
+        last.update(code=code, notes=notes, wired=" ".join(wired))
         _check_exports(code, names, funcs)
         files = stage_files(code, notes)
         errors = compile_errors(svc, files)

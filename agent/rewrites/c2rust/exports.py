@@ -1,0 +1,228 @@
+"""The C ABI export of a model's safe ``NAME_rs``, written by code from the C signature when
+the reply left it out: a small model writes the safe body far more often than the boundary
+(the bundled 1.5B left the export out of three of c-mathlib's nine stages, three replies each).
+Only what a signature pins down is wired: numbers (cast when the Rust type differs), a pointer
+and the length after it as a slice, a C string as bytes; anything else is left to the model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import tree_sitter as ts
+
+from agent.context.languages import parser
+from agent.rewrites.c2rust.rustitems import items
+
+FFI_TYPES = {  # C spelling (words joined by one space) -> the Rust type at the C ABI
+    "char": "c_char", "signed char": "i8", "unsigned char": "c_uchar", "short": "i16",
+    "unsigned short": "u16", "int": "c_int", "signed int": "c_int", "signed": "c_int",
+    "unsigned int": "c_uint", "unsigned": "c_uint", "long": "c_long", "long int": "c_long",
+    "unsigned long": "c_ulong", "long long": "i64", "unsigned long long": "u64", "double": "c_double",
+    "float": "f32", "size_t": "usize", "ssize_t": "isize", "int8_t": "i8", "int16_t": "i16",
+    "int32_t": "i32", "int64_t": "i64", "uint8_t": "u8", "uint16_t": "u16", "uint32_t": "u32",
+    "uint64_t": "u64", "bool": "bool", "_Bool": "bool",
+}
+SAME = {"c_char": "i8", "c_schar": "i8", "c_uchar": "u8", "c_short": "i16", "c_ushort": "u16", "c_int": "i32",
+        "c_uint": "u32", "c_long": "i64", "c_ulong": "u64", "c_longlong": "i64", "c_ulonglong": "u64",
+        "c_double": "f64", "c_float": "f32", "size_t": "usize", "ssize_t": "isize", "uint8_t": "u8",
+        "int8_t": "i8", "uint32_t": "u32", "int32_t": "i32", "uint64_t": "u64", "int64_t": "i64",
+        "uint16_t": "u16", "int16_t": "i16"}  # the aliases on this target (Linux x86-64), C2Rust's too
+BYTES = {"i8", "u8"}
+KEYWORDS = {"as", "box", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+            "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+            "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while"}
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    ffi: str  # the Rust type at the ABI; for a pointer, its pointee's
+    pointer: str = ""  # "", "const" or "mut"
+
+
+def _primitive(ffi: str) -> str:
+    last = ffi.rsplit("::", 1)[-1]
+    return SAME.get(last, last)
+
+
+Signature = tuple[list[Param], str]  # the parameters and the result type ("" for none) at the ABI
+
+
+def c_signature(signature: str) -> Signature | None:
+    """The parameters and result type ("" for void) of a C signature at the Rust ABI, or None
+    when a type is not a plain number or one level of pointer to one."""
+    root = parser("c").parse((signature + ";").encode()).root_node
+    decl = next((n for n in root.children if n.type == "declaration"), None)
+    if decl is None:
+        return None
+    result = _ffi(decl, decl.child_by_field_name("declarator"))
+    node = decl.child_by_field_name("declarator")
+    while node is not None and node.type != "function_declarator":
+        node = node.child_by_field_name("declarator")
+    plist = node.child_by_field_name("parameters") if node is not None else None
+    if plist is None or result is None:
+        return None
+    params: list[Param] = []
+    for n, p in enumerate(c for c in plist.named_children if c.type == "parameter_declaration"):
+        inner = p.child_by_field_name("declarator")
+        ffi = _ffi(p, inner)
+        if ffi is None or ffi == "void":
+            return None if ffi is None or inner is not None else (params, result)
+        ident = inner
+        while ident is not None and ident.type != "identifier":
+            ident = ident.child_by_field_name("declarator")
+        name = ident.text.decode() if ident is not None and ident.text else f"arg{n}"
+        name = f"r#{name}" if name in KEYWORDS else name
+        if ffi.startswith("*"):
+            kind, pointee = ffi[1:].split(" ", 1)
+            params.append(Param(name, pointee, kind))
+        else:
+            params.append(Param(name, ffi))
+    return params, "" if result == "void" else result
+
+
+def _ffi(decl: ts.Node, declarator: ts.Node | None) -> str | None:
+    """The ABI type of a declaration's type and declarator: "c_long", "*const c_char", "void"."""
+    kind = decl.child_by_field_name("type")
+    if kind is None or kind.text is None:
+        return None
+    spelled = " ".join(kind.text.decode().split())
+    base = "void" if spelled == "void" else FFI_TYPES.get(spelled)
+    depth = 0
+    node = declarator
+    while node is not None and node.type in ("pointer_declarator", "abstract_pointer_declarator"):
+        depth += 1
+        node = node.child_by_field_name("declarator")
+    if base is None or depth > 1 or (base == "void" and depth):
+        return None
+    if not depth:
+        return base
+    const = any(c.type == "type_qualifier" and c.text == b"const" for c in decl.children)
+    return f"*{'const' if const else 'mut'} {base}"
+
+
+def rust_signature(export: str) -> Signature | None:
+    """The ABI signature of an ``extern "C"`` function's text (C2Rust's, for a safety stage),
+    or None when a parameter is not a plain type or one level of raw pointer."""
+    fn = next((n for n in parser("rust").parse(export.encode()).root_node.children if n.type == "function_item"), None)
+    plist = fn.child_by_field_name("parameters") if fn is not None else None
+    if fn is None or plist is None:
+        return None
+    params = []
+    for p in plist.named_children:
+        pattern, kind = p.child_by_field_name("pattern"), p.child_by_field_name("type")
+        if p.type != "parameter" or pattern is None or kind is None or not pattern.text or not kind.text:
+            return None
+        name = pattern.text.decode().removeprefix("mut").strip()
+        found = re.fullmatch(r"\*\s*(const|mut)\s+([\w:]+)|([\w:]+)", " ".join(kind.text.decode().split()))
+        if found is None:
+            return None
+        params.append(Param(name, found.group(2), found.group(1)) if found.group(1) else Param(name, found.group(3)))
+    result = fn.child_by_field_name("return_type")
+    return params, result.text.decode() if result is not None and result.text else ""
+
+
+def _rust_fn(code: str, name: str) -> tuple[list[str], str] | None:
+    """The parameter types and result type ("" for none) of a safe ``fn name`` in ``code``."""
+    item = next((i for i in items(code) if i.kind == "fn" and i.name == name), None)
+    if item is None or re.search(r'\bextern\s+"C"|\bunsafe\s+fn\b', item.text.split("{", 1)[0]):
+        return None
+    fn = next(n for n in parser("rust").parse(item.text.encode()).root_node.children if n.type == "function_item")
+    plist, result = fn.child_by_field_name("parameters"), fn.child_by_field_name("return_type")
+    types = [t.text.decode() for p in (plist.named_children if plist else []) if p.type == "parameter"
+             for t in [p.child_by_field_name("type")] if t is not None and t.text]
+    return ["".join(t.split()) for t in types], "".join(result.text.decode().split()) if result and result.text else ""
+
+
+def _slice_elem(rust: str) -> tuple[str, bool] | None:
+    found = re.fullmatch(r"&(mut)?\[(\w+)\]", rust)
+    return (found.group(2), bool(found.group(1))) if found else None
+
+
+def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, int] | None:
+    """The expression passing C parameter ``i`` (and the length after it, when ``pairs`` allow)
+    to a Rust parameter of type ``rust``, and how many C parameters it took."""
+    p = params[i]
+    if not p.pointer:
+        if rust == "bool":
+            return f"{p.name} != 0", 1
+        if rust == "char" and _primitive(p.ffi) in BYTES:
+            return f"{p.name} as u8 as char", 1
+        return (p.name if _primitive(rust) == _primitive(p.ffi) else f"{p.name} as {rust}"), 1
+    slice = _slice_elem(rust)
+    ptr = p.name if slice is None or slice[0] == _primitive(p.ffi) or _primitive(p.ffi) not in BYTES else \
+        f"{p.name}.cast::<{slice[0]}>()"
+    length = params[i + 1] if i + 1 < len(params) else None
+    if slice is not None and length is not None and not length.pointer and _primitive(length.ffi) not in BYTES:
+        n = length.name if _primitive(length.ffi) == "usize" else f"{length.name} as usize"
+        empty, parts = ("&mut []", "from_raw_parts_mut") if slice[1] else ("&[]", "from_raw_parts")
+        short = f" || {length.name} <= 0" if _primitive(length.ffi).startswith("i") else ""  # a signed length
+        made = f"if {p.name}.is_null(){short} {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {n}) }} }}"
+        return made, 2 if pairs > 0 else 1  # without a pair to spare, the length is passed on too
+    if _primitive(p.ffi) not in BYTES:
+        return None
+    c_str = f"unsafe {{ CStr::from_ptr({p.name} as *const c_char) }}"
+    text = f"{c_str}.to_bytes()"
+    if rust == "&[u8]":
+        return f"if {p.name}.is_null() {{ &[] }} else {{ {text} }}", 1
+    if rust == "&str":
+        return f'if {p.name}.is_null() {{ "" }} else {{ std::str::from_utf8({text}).unwrap_or("") }}', 1
+    if rust == "&CStr":
+        return c_str, 1
+    if rust == "&mut[u8]" and p.pointer == "mut":
+        return (f"if {p.name}.is_null() {{ &mut [] }} else {{ unsafe {{ std::slice::from_raw_parts_mut("
+                f"{p.name}.cast::<u8>(), CStr::from_ptr({p.name}).to_bytes().len()) }} }}"), 1
+    return None
+
+
+def export_for(name: str, signature: Signature | None, code: str) -> str | None:
+    """``#[no_mangle] pub extern "C" fn name`` with ``signature``, calling ``code``'s safe
+    ``name_rs``; None when the two cannot be wired by the rules above."""
+    rust = _rust_fn(code, f"{name}_rs")
+    if signature is None or rust is None:
+        return None
+    (params, result), (types, returns) = signature, rust
+    args, lets, i, pairs = [], [], 0, len(params) - len(types)
+    for rust_type in types:
+        if i >= len(params):
+            return None
+        arg = _argument(params, i, rust_type, pairs)
+        if arg is None:
+            return None
+        if params[i].pointer:  # a pointer becomes a borrow once, named as the C parameter was
+            lets.append(f"let {params[i].name}: {rust_type.replace('&mut', '&mut ')} = {arg[0]};")
+            args.append(params[i].name)
+        else:
+            args.append(arg[0])
+        pairs -= arg[1] - 1
+        i += arg[1]
+    if i != len(params) or (returns and not result and returns != "()") or (result and not returns):
+        return None
+    call = f"{name}_rs({', '.join(args)})"
+    if result and _primitive(returns) != _primitive(result):
+        call = f"{call} as {result}"
+    pointers = any(p.pointer for p in params)
+    inputs = ", ".join(f"{p.name}: {'*' + p.pointer + ' ' if p.pointer else ''}{p.ffi}" for p in params)
+    head = ("/// # Safety\n/// Each pointer is null or valid for the call, as the C callers guarantee.\n"
+            if pointers else "")
+    body = "".join(f"    {line}\n" for line in [*lets, call])
+    return (f"{head}#[no_mangle]\npub {'unsafe ' if pointers else ''}extern \"C\" fn {name}({inputs})"
+            f"{' -> ' + result if result else ''} {{\n{body}}}\n")
+
+
+def with_exports(code: str, signatures: dict[str, Signature | None]) -> tuple[str, list[str]]:
+    """``code`` with the exports it lacks written from ``signatures`` (by C name),
+    and the names wired so. A safe function the model named after C (no ``_rs``, no export) is
+    renamed ``NAME_rs`` first, so the export can take the C name."""
+    wired = []
+    for name, signature in signatures.items():
+        if re.search(rf'extern\s+"C"\s+fn\s+{re.escape(name)}\s*\(', code):
+            continue
+        if _rust_fn(code, f"{name}_rs") is None and _rust_fn(code, name) is not None:
+            code = re.sub(rf"\b{re.escape(name)}\s*\(", f"{name}_rs(", code)
+        export = export_for(name, signature, code)
+        if export is not None:
+            code = code.rstrip("\n") + "\n\n" + export
+            wired.append(name)
+    return code, wired
