@@ -260,7 +260,8 @@ def _remove_stale(client: Any) -> None:
     """Remove warm containers and work dirs left by agent processes that died."""
     host = socket.gethostname()
     in_use = set()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
+    # another process may remove its container between the listing and its inspection
+    for container in client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True):
         owner_host, _, pid = container.labels.get(OWNER, "").rpartition(":")
         if owner_host == host and pid.isdigit() and not _alive(int(pid)):
             try:

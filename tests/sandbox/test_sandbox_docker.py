@@ -11,7 +11,8 @@ import pytest
 from agent.errors import AgentError
 from agent.sandbox.base import EXIT_SANDBOX_ERROR, SANDBOX_ENV, Limits
 from agent.sandbox.checks import run_checks
-from agent.sandbox.docker_runner import DockerRunner
+from agent.sandbox.docker_runner import LABEL, OWNER, DockerRunner, _remove_stale
+from agent.sandbox.engine import docker_client
 from agent.sandbox.factory import open_runner
 from agent.sandbox.images import DEFAULT_IMAGE, IMAGES
 
@@ -149,3 +150,23 @@ def test_quiet_check_outlives_the_clients_timeout(tmp_path: Path) -> None:
     with DockerRunner(DEFAULT_IMAGE, docker.from_env(timeout=2)) as quiet:
         result = quiet.run(tmp_path, ["sh", "-c", "sleep 4; echo done"], LIMITS)
     assert (result.exit_code, result.output, result.killed_by) == (0, "done\n", None)
+
+
+def test_a_container_another_run_removes_while_listed_is_passed_over() -> None:
+    """Two runs on one engine: one's sweep for dead runs' containers must not fail when the
+    other removes its container between the listing and the inspection (seen as a 404)."""
+    client = docker_client()
+    other = client.containers.create(DEFAULT_IMAGE, ["true"], labels={LABEL: "1", OWNER: "elsewhere:1"})
+    inspect = client.api.inspect_container
+
+    def removed_first(container_id: str) -> object:
+        if container_id == other.id:
+            client.api.remove_container(container_id, force=True)
+        return inspect(container_id)
+
+    client.api.inspect_container = removed_first
+    try:
+        _remove_stale(client)
+    finally:
+        client.api.inspect_container = inspect
+    assert not client.containers.list(all=True, filters={"id": other.id})
