@@ -11,7 +11,7 @@ from agent.cli import main
 from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
-from agent.rewrites.c2rust.exports import c_signature, export_for, rust_signature, with_exports
+from agent.rewrites.c2rust.exports import Param, c_signature, export_for, rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
@@ -195,7 +195,11 @@ pub fn count(s: &[u8], c: u8) -> usize { s.iter().filter(|&&b| b == c).count() }
     assert "pub fn count_rs(s: &[u8], c: u8)" in code and "    count_rs(s, c as u8)\n" in code
     assert "/// # Safety" in code and 'pub extern "C" fn' not in code  # pointers make both unsafe
     # an export the model wrote is kept as it is
-    assert with_exports('#[no_mangle]\npub extern "C" fn f(x: c_int) -> c_int { x }\n', {"f": c_signature("int f(int x)")})[1] == []
+    written = '#[no_mangle]\npub extern "C" fn f(x: c_int) -> c_int { x }\n'
+    assert with_exports(written, {"f": c_signature("int f(int x)")})[1] == []
+    # a safety stage's signature is C2Rust's Rust one, paths and all
+    assert rust_signature("pub unsafe extern \"C\" fn f(mut p: *mut ::core::ffi::c_char, n: size_t) {}") == (
+        [Param("p", "::core::ffi::c_char", "mut"), Param("n", "size_t")], "")
 
 
 def test_a_signature_code_cannot_wire_is_left_to_the_model() -> None:

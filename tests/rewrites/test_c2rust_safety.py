@@ -1,7 +1,8 @@
 """Safety stages on a small CMake project whose `vm_max` is unsafe C2Rust-style Rust: a "make it
 safe" goal plans one stage per such function; the model's safe version replaces it behind the
-same export (written by code from C2Rust's signature when the reply has only the safe function)
-after `cargo check` sent its first attempt back, with fewer unsafe lines and raw pointers; a function the model cannot make safe stays unsafe and the run goes on."""
+same export (code writes it from C2Rust's signature when the reply has only the safe function)
+after `cargo check` sent its first attempt back, with fewer unsafe lines and raw pointers; a
+function the model cannot make safe stays unsafe and the run goes on."""
 
 from __future__ import annotations
 
