@@ -1,6 +1,7 @@
 """Recorded translator replies for c-mathlib, one per stage: correct, reviewed Rust for every
 function (and one broken first attempt, to exercise a repair); two stages' replies leave the
-C ABI exports out, for code to write."""
+C ABI exports out, for code to write, and one assigns to a parameter not declared `mut`, for
+the compiler's fix."""
 
 from __future__ import annotations
 
@@ -100,7 +101,12 @@ pub fn adler32_rs(data: &[u8]) -> u32 {
 }
 
 pub fn xor_checksum_rs(data: &[u8]) -> u8 {
-    data.iter().fold(0, |x, &b| x ^ b)
+    let mut x = 0u8;
+    while let Some((&first, rest)) = data.split_first() {
+        x ^= first;
+        data = rest;
+    }
+    x
 }
 
 /// # Safety
@@ -359,7 +365,7 @@ REPLIES = [
     reply(TESTS, "One cargo test per C check."),
 ]
 
-# A translator that never gets `ipow` to compile (it returns i32 where i64 is declared): the
-# stage must land its clamp and gcd and C2Rust's ipow.
-BROKEN_IPOW = CLAMP_GCD_IPOW.replace("    result\n}", "    result as i32\n}")
+# A translator that never gets `ipow` to compile (C's `1u`, which rustc has no fix for; the
+# 1.5B model wrote it): the stage must land its clamp and gcd and C2Rust's ipow.
+BROKEN_IPOW = CLAMP_GCD_IPOW.replace("if exp & 1 == 1 {", "if exp & 1u == 1 {")
 assert BROKEN_IPOW != CLAMP_GCD_IPOW

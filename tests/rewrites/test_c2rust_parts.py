@@ -3,6 +3,7 @@ functions out, counting unsafe outside the FFI boundary, choosing the strategy f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from agent.rewrites.c2rust.exports import Param, c_signature, export_for, rust_s
 from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
+from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import exported, items, model_parts, render, with_dependencies
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.sandbox.base import CommandResult, Limits
@@ -215,3 +217,26 @@ def test_a_signature_code_cannot_wire_is_left_to_the_model() -> None:
     for why, (code, signature) in cases.items():
         assert export_for("f", c_signature(signature), code) is None, why
     assert with_exports("fn helper() {}", {"f": c_signature("long f(long x)")}) == ("fn helper() {}", [])
+
+
+def _error(span: tuple[int, int], replacement: str, applicability: str = "MachineApplicable") -> str:
+    """One error as cargo's JSON reports it, with one suggestion (the fields rustfix reads)."""
+    child = {"message": "consider making this binding mutable", "children": [], "spans": [
+        {"file_name": "src/lib.rs", "byte_start": span[0], "byte_end": span[1],
+         "suggested_replacement": replacement, "suggestion_applicability": applicability}]}
+    message = {"level": "error", "message": "cannot assign", "children": [child],
+               "rendered": "src/lib.rs:2:5: error[E0384]: cannot assign to immutable argument `a`\n"}
+    return json.dumps({"reason": "compiler-message", "message": message})
+
+
+def test_the_compilers_sure_fixes_apply_to_the_models_part_only() -> None:
+    lib = "fn old(a: i64) { a = 1; }\nfn new(a: i64) { a = 1; }\n"
+    part = (lib.index("fn new"), len(lib))
+    output = "\n".join([_error((7, 7), "mut "), _error((part[0] + 7, part[0] + 7), "mut "),
+                        _error((part[0] + 7, part[0] + 7), "mut "),  # reported once per assignment
+                        _error((part[0] + 17, part[0] + 22), "a == 1", "MaybeIncorrect"),
+                        "error: could not compile `x` (lib) due to 2 previous errors"])
+    assert fixed(lib, part, output, "rust/src/lib.rs") == "fn old(a: i64) { a = 1; }\nfn new(mut a: i64) { a = 1; }\n"
+    assert fixed(lib, (0, 3), output, "rust/src/lib.rs") is None
+    assert error_text(output) == "src/lib.rs:2:5: error[E0384]: cannot assign to immutable argument `a`"
+    assert error_text("error: failed to parse manifest\n  caused by: nope") == "error: failed to parse manifest"

@@ -83,6 +83,9 @@ def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
     lib = git(c_repo, "show", f"{branch}:rust/src/lib.rs")
     assert "pub unsafe extern \"C\" fn str_reverse(s: *mut c_char) {" in lib
     assert "str_count_char_rs(s, c as u8)" in lib
+    # the checksum reply assigned to a parameter not declared `mut`: rustc's fix was applied,
+    # with no reply spent on it (every recorded reply was used, none more)
+    assert "pub fn xor_checksum_rs(mut data: &[u8]) -> u8 {" in lib
 
     final = c_repo.parent / "final"
     git(c_repo, "worktree", "add", "-q", "--detach", str(final), branch)

@@ -15,12 +15,15 @@ from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import Build
+from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import defined_names, exported, items, model_parts, render, with_dependencies
 from agent.rewrites.c2rust.transpile import transpile
 from agent.sandbox.checks import run_checks
 from agent.vcs.worktree import RunWorktree
 
-CHECK = ["cargo", "check", "--offline", "--quiet", "--message-format=short", "--manifest-path", layout.CARGO_TOML]
+CHECK = ["cargo", "check", "--offline", "--quiet", "--message-format=json-diagnostic-short",
+         "--manifest-path", layout.CARGO_TOML]
+FIX_ROUNDS = 3  # each round a `cargo check`: rustc reports some errors only once others are gone
 T = TypeVar("T")
 
 
@@ -62,13 +65,35 @@ def _with_files(worktree: RunWorktree, files: Files, action: Callable[[Path], T]
         worktree.reset(head)
 
 
+def _check(svc: Services, files: Files) -> str | None:
+    """``cargo check``'s output for the crate with ``files`` written; None when it builds."""
+    result = _with_files(svc.worktree, files, lambda root: svc.runner.run(root, CHECK, svc.limits))
+    return None if result.exit_code == 0 else result.output
+
+
 def compile_errors(svc: Services, files: Files) -> str:
     """``cargo check``'s errors for the crate with ``files`` written; empty when it builds."""
-    result = _with_files(svc.worktree, files, lambda root: svc.runner.run(root, CHECK, svc.limits))
-    if result.exit_code == 0:
-        return ""
-    errors = [line for line in result.output.splitlines() if "error" in line]
-    return "\n".join(errors or result.output.splitlines()[-20:])[-2500:]
+    output = _check(svc, files)
+    return "" if output is None else error_text(output)[-2500:]
+
+
+def compiled(svc: Services, code: str, build: Callable[[str], Files]) -> tuple[str, Files, str]:
+    """The model's ``code``, as the compiler's machine-applicable fixes leave it, the stage's
+    files ``build`` lays out around it, and the errors still left (empty when it builds)."""
+    files = build(code)
+    for _ in range(FIX_ROUNDS):
+        output = _check(svc, files)
+        if output is None:
+            return code, files, ""
+        lib = files.contents[layout.LIB_RS]
+        at = lib.rfind(code)
+        begin = len(lib[:at].encode())
+        better = fixed(lib, (begin, begin + len(code.encode())), output, layout.LIB_RS) if at >= 0 else None
+        if better is None:
+            return code, files, error_text(output)[-2500:]
+        repaired = better[at:len(better) - (len(lib) - at - len(code))]
+        code, files = repaired, build(repaired)
+    return code, files, compile_errors(svc, files)
 
 
 def failing_tests(svc: Services, state: RunState, files: Files) -> str:

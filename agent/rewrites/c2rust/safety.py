@@ -16,7 +16,7 @@ from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.exports import rust_signature, with_exports
-from agent.rewrites.c2rust.fallback import Files, TestsFailed, compile_errors, failing_tests
+from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests
 from agent.rewrites.c2rust.report import exported_and_unsafe, raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.rustitems import IDENT, Item, items
 from agent.rewrites.c2rust.stages import translation_order
@@ -89,16 +89,20 @@ def safety_patch(state: RunState, svc: Services, context: str) -> str:
         if safe is not None and (re.search(r"\bunsafe\b", safe.text) or POINTER.search(safe.text)):
             raise ModelReplyError(f"`{name}_rs` must be safe Rust: no `unsafe`, no raw pointers; "
                                   "only the export turns pointers into slices or references")
-        new = lib.replace(item.text, merge_uses(lib, code).strip() + "\n")
         number = next_adr(root)
-        adr = (f"# {number:04d} — Make {name} safe\n\nStatus: proposed in stage {stage['id']} of agent run "
-               f"{state['run_id']}\n\n## What\nC2Rust's unsafe `{name}` is replaced by a safe `{name}_rs` behind "
-               f"the same C ABI export; only the export touches raw pointers.\n\n## Figures\n- `{name}` before: "
-               f"{_figures(item.text)}; after: {_figures(code)}.\n- lib.rs before: {_figures(lib)}; after: "
-               f"{_figures(new)}.\n" + ("- The export was written by agent from C2Rust's signature around the model's "
-                                      f"`{name}_rs`.\n" if wired else "") + (f"\n## Notes\n{notes}\n" if notes else ""))
-        files = Files({layout.LIB_RS: new, f"docs/adr/{number:04d}-safe-{name.replace('_', '-')}.md": adr})
-        errors = compile_errors(svc, files)
+
+        def build(text: str) -> Files:
+            new = lib.replace(item.text, text)
+            adr = (f"# {number:04d} — Make {name} safe\n\nStatus: proposed in stage {stage['id']} of agent run "
+                   f"{state['run_id']}\n\n## What\nC2Rust's unsafe `{name}` is replaced by a safe `{name}_rs` "
+                   f"behind the same C ABI export; only the export touches raw pointers.\n\n## Figures\n- `{name}` "
+                   f"before: {_figures(item.text)}; after: {_figures(text)}.\n- lib.rs before: {_figures(lib)}; "
+                   f"after: {_figures(new)}.\n" + ("- The export was written by agent from C2Rust's signature around "
+                                                   f"the model's `{name}_rs`.\n" if wired else "")
+                   + (f"\n## Notes\n{notes}\n" if notes else ""))
+            return Files({layout.LIB_RS: new, f"docs/adr/{number:04d}-safe-{name.replace('_', '-')}.md": adr})
+
+        _, files, errors = compiled(svc, merge_uses(lib, code).strip() + "\n", build)
         if errors:
             raise ModelReplyError(f"`cargo check` failed:\n{errors}")
         return files

@@ -17,7 +17,7 @@ from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.rewrites.c2rust.exports import c_signature, with_exports
-from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compile_errors, failing_tests, fall_back
+from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
 from agent.vcs.worktree import RunWorktree
 
 REPLY_SCHEMA = {
@@ -197,11 +197,11 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
 
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
-        code, wired = with_exports(code, {f.name: c_signature(f.signature) for f in funcs})
+        code, wired = with_exports(merge_uses(lib, code), {f.name: c_signature(f.signature) for f in funcs})
         last.update(code=code, notes=notes, wired=" ".join(wired))
         _check_exports(code, names, funcs)
-        files = stage_files(code, notes)
-        errors = compile_errors(svc, files)
+        code, files, errors = compiled(svc, code, lambda text: stage_files(text, notes))
+        last.update(code=code)
         if errors:
             raise ModelReplyError(f"`cargo check` failed:\n{errors}")
         return files
