@@ -17,7 +17,7 @@ from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
 from agent.rewrites.c2rust.rustfix import error_text, fixed
-from agent.rewrites.c2rust.rustitems import exported, items, model_parts, render, with_dependencies
+from agent.rewrites.c2rust.rustitems import exported, items, model_parts, outline, render, with_dependencies
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
@@ -240,3 +240,13 @@ def test_the_compilers_sure_fixes_apply_to_the_models_part_only() -> None:
     assert fixed(lib, (0, 3), output, "rust/src/lib.rs") is None
     assert error_text(output) == "src/lib.rs:2:5: error[E0384]: cannot assign to immutable argument `a`"
     assert error_text("error: failed to parse manifest\n  caused by: nope") == "error: failed to parse manifest"
+
+
+def test_the_library_is_shown_to_the_model_without_bodies() -> None:
+    lib = ('use std::os::raw::c_long;\n\n/// Doubles.\npub fn twice_rs(x: i64) -> i64 {\n    x * 2\n}\n\n'
+           '#[no_mangle]\npub unsafe extern "C" fn twice(mut x: c_long) -> c_long {\n    x = twice_rs(x);\n    x\n}\n'
+           "pub type size_t = usize;\nimpl Point {\n    fn norm(&self) -> f64 { self.x.hypot(self.y) }\n}\n")
+    assert outline(lib) == (
+        'use std::os::raw::c_long;\n\n/// Doubles.\npub fn twice_rs(x: i64) -> i64 { ... }\n\n'
+        '#[no_mangle]\npub unsafe extern "C" fn twice(mut x: c_long) -> c_long { ... }\n'
+        "pub type size_t = usize;\nimpl Point {\n    fn norm(&self) -> f64 { ... }\n}\n")

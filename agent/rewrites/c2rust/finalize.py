@@ -15,6 +15,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, failing_tests, transpiled_tests
+from agent.rewrites.c2rust.rustitems import outline
 from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, next_adr, parse_reply, patch_for
 
 
@@ -94,7 +95,7 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
         "c2rust_tests", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), crate=name, path=test_path,
         c_tests="".join(f"=== {t} ===\n{svc.worktree.read(t)}" for t in tests),
-        rust=svc.worktree.read(layout.LIB_RS) or "", feedback=feedback_block(state, test_path),
+        rust=outline(svc.worktree.read(layout.LIB_RS) or ""), feedback=feedback_block(state, test_path),
     )
 
     def to_files(reply: str) -> Files:

@@ -104,3 +104,24 @@ def exported(item: Item) -> Item:
     if item.kind != "fn" or "#[no_mangle]" in item.text:
         return item
     return Item(item.kind, item.name, STATIC_FN.sub(r"\1#[no_mangle]\npub \2", item.text, count=1))
+
+
+def outline(source: str) -> str:
+    """``source`` with every function body left out: what a prompt's model may call. Whole
+    bodies, C2Rust's above all, cost prompt tokens, and the 1.5B model wrote them out again in
+    place of the functions it was asked for."""
+    data = source.encode()
+    cuts = []
+    stack = list(parser("rust").parse(data).root_node.children)
+    while stack:
+        node = stack.pop()
+        body = node.child_by_field_name("body") if node.type == "function_item" else None
+        if body is not None:
+            cuts.append((body.start_byte, body.end_byte))
+        elif node.type in ("impl_item", "mod_item", "declaration_list"):
+            stack += node.children
+    out, pos = bytearray(), 0
+    for start, end in sorted(cuts):
+        out += data[pos:start] + b"{ ... }"
+        pos = end
+    return (out + data[pos:]).decode()

@@ -18,7 +18,7 @@ from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.exports import rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests
 from agent.rewrites.c2rust.report import exported_and_unsafe, raw_pointers, unsafe_lines
-from agent.rewrites.c2rust.rustitems import IDENT, Item, items
+from agent.rewrites.c2rust.rustitems import IDENT, Item, items, outline
 from agent.rewrites.c2rust.stages import translation_order
 from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, merge_uses, next_adr, parse_reply, patch_for
 
@@ -72,7 +72,7 @@ def safety_patch(state: RunState, svc: Services, context: str) -> str:
     pointers = len(POINTER.findall(params.group(1))) if params else 0
     rest = lib.replace(item.text, "")
     user = render("c2rust_safety", goal=state["goal"], stage_number=str(state["current"] + 1),
-                  stage_count=str(len(state["stages"])), fn_name=name, unsafe_fn=item.text, rust=rest,
+                  stage_count=str(len(state["stages"])), fn_name=name, unsafe_fn=item.text, rust=outline(rest),
                   feedback=feedback_block(state, layout.LIB_RS))
     root = svc.worktree.path
 

@@ -18,6 +18,7 @@ from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.rewrites.c2rust.exports import c_signature, with_exports
 from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
+from agent.rewrites.c2rust.rustitems import outline
 from agent.vcs.worktree import RunWorktree
 
 REPLY_SCHEMA = {
@@ -168,7 +169,7 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
         "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
         headers=_headers(root, names), c_code="\n".join(f.text for f in funcs),
-        rust=lib, feedback=feedback_block(state, layout.LIB_RS),
+        rust=outline(lib), feedback=feedback_block(state, layout.LIB_RS),
     )
 
     def stage_files(model_code: str, notes: str, floor: Fallback | None = None) -> Files:
