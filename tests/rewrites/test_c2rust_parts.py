@@ -15,7 +15,7 @@ from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.exports import Param, c_signature, export_for, rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
-from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe
+from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe
 from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import exported, items, model_parts, outline, render, with_dependencies
 from agent.rewrites.c2rust.stages import plan_stages
@@ -143,6 +143,9 @@ def test_a_reply_splits_by_c_function_with_its_safe_twin() -> None:
 def test_exports_split_into_model_written_and_transpiled() -> None:
     lib = 'pub fn a_rs() {}\n#[no_mangle]\npub extern "C" fn a() {}\n' + TRANSPILED.split("\n", 1)[1]
     assert exported_and_unsafe(lib)[0] == ["a", "str_len2", "uses_helper"]  # the private helper is no export
+    # a model's export with the body inline and no `unsafe` is safe too; C2Rust's are all unsafe
+    inline = '#[no_mangle]\npub extern "C" fn c(x: c_long) -> c_long { x }\n'
+    assert model_safe(lib + inline) == ["a", "c"]
 
 
 def test_a_transpiled_c_test_program_becomes_one_cargo_test() -> None:

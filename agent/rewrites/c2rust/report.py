@@ -29,10 +29,12 @@ def _unsafe_in(node: ts.Node) -> int:
     return own + sum(_unsafe_in(c) for c in node.children if c.type != "function_item")
 
 
-def exported_and_unsafe(source: str) -> tuple[list[str], int]:
-    """Names of the exported ``extern "C"`` functions, and ``unsafe`` blocks or fns anywhere else."""
+def _exports(source: str) -> tuple[dict[str, int], int]:
+    """The exported ``extern "C"`` functions with the ``unsafe`` fns and blocks in each, and the
+    ``unsafe`` fns and blocks anywhere else."""
     tree = parser("rust").parse(source.encode())
-    exported, unsafe = [], 0
+    exported: dict[str, int] = {}
+    unsafe = 0
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
@@ -40,11 +42,25 @@ def exported_and_unsafe(source: str) -> tuple[list[str], int]:
             if child.type == "function_item":
                 name = child.child_by_field_name("name")
                 if _is_extern(child):
-                    exported.append(name.text.decode() if name is not None and name.text else "?")
+                    exported[name.text.decode() if name is not None and name.text else "?"] = _unsafe_in(child)
                 else:
                     unsafe += _unsafe_in(child)
             stack.append(child)
+    return exported, unsafe
+
+
+def exported_and_unsafe(source: str) -> tuple[list[str], int]:
+    """Names of the exported ``extern "C"`` functions, and ``unsafe`` blocks or fns anywhere else."""
+    exported, unsafe = _exports(source)
     return sorted(exported), unsafe
+
+
+def model_safe(source: str) -> list[str]:
+    """The exports the model wrote safely: behind a safe ``NAME_rs`` twin, or with no ``unsafe``
+    at all (C2Rust marks every function it writes ``unsafe``)."""
+    exported, _ = _exports(source)
+    return sorted(n for n, unsafe in exported.items()
+                  if not unsafe or re.search(rf"\bfn\s+{re.escape(n)}_rs\b", source))
 
 
 def unsafe_lines(source: str) -> int:
@@ -87,8 +103,7 @@ def figures(root: Path, verify: dict[str, Any], runner: Runner, limits: Limits) 
     text = lib.read_text(encoding="utf-8") if lib.is_file() else ""
     exported, unsafe = exported_and_unsafe(text)
     left = len(layout.remaining_c(root))
-    # the model writes a safe `name_rs` behind each export; C2Rust's exports have the body inline
-    safe = [n for n in exported if re.search(rf"\bfn\s+{re.escape(n)}_rs\b", text)]
+    safe = model_safe(text)
     return {
         "functions_translated": f"{len(exported)}/{len(exported) + left}",
         "functions_model_safe": len(safe),

@@ -17,7 +17,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.exports import rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests
-from agent.rewrites.c2rust.report import exported_and_unsafe, raw_pointers, unsafe_lines
+from agent.rewrites.c2rust.report import exported_and_unsafe, model_safe, raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.rustitems import IDENT, Item, items, outline
 from agent.rewrites.c2rust.stages import translation_order
 from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, merge_uses, next_adr, parse_reply, patch_for
@@ -32,10 +32,10 @@ def wants_safety(goal: str) -> bool:
 
 
 def transpiled(source: str) -> list[Item]:
-    """The exports with no safe ``NAME_rs`` twin: C2Rust's, in lib.rs order."""
+    """The exports the model did not write safely: C2Rust's, in lib.rs order."""
     exported, _ = exported_and_unsafe(source)
-    return [i for i in items(source) if i.kind == "fn" and i.name in exported
-            and not re.search(rf"\bfn\s+{re.escape(i.name)}_rs\b", source)]
+    safe = set(model_safe(source))
+    return [i for i in items(source) if i.kind == "fn" and i.name in exported and i.name not in safe]
 
 
 def plan_safety(repo: Path, max_stages: int) -> list[Stage]:
