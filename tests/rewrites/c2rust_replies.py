@@ -1,7 +1,7 @@
 """Recorded translator replies for c-mathlib, one per stage: correct, reviewed Rust for every
 function (and one broken first attempt, to exercise a repair); two stages' replies leave the
-C ABI exports out, for code to write, and one assigns to a parameter not declared `mut`, for
-the compiler's fix."""
+C ABI exports out, for code to write, one copies the prompt's example along, and one assigns
+to a parameter not declared `mut`, for the compiler's fix."""
 
 from __future__ import annotations
 
@@ -190,6 +190,17 @@ pub unsafe extern "C" fn array_mean(values: *const c_long, n: usize) -> f64 {
 }
 """
 
+EXAMPLE = """
+pub fn sum_rs(values: &[i64]) -> i64 {
+    values.iter().sum()
+}
+
+#[no_mangle]
+pub extern "C" fn sum(values: *const c_long, n: usize) -> c_long {
+    sum_rs(unsafe { std::slice::from_raw_parts(values, n) })
+}
+"""  # the prompt's example, which small models copy along
+
 STRINGS = """
 pub fn str_count_char_rs(s: &[u8], c: u8) -> usize {
     s.iter().filter(|&&b| b == c).count()
@@ -359,7 +370,7 @@ REPLIES = [
     reply(IS_PRIME_LCM.replace("GCD(a, b)", "gcd_rs(a, b)"), "lcm reuses gcd_rs; is_prime returns bool inside."),
     reply(CHECKSUMS, "Byte buffers become &[u8] once at the boundary."),
     reply(only_safe(STATS), "Arrays become &[i64]; an empty array gives 0 instead of C's out-of-bounds read."),
-    reply(MEAN, "Mean of an empty array is NaN, as in C."),
+    reply(MEAN + EXAMPLE, "Mean of an empty array is NaN, as in C."),
     reply(only_safe(STRINGS), "C strings are bytes inside."),
     reply(UPPER, "ASCII upper-casing, as toupper in the C locale."),
     reply(TESTS, "One cargo test per C check."),

@@ -17,7 +17,15 @@ from agent.rewrites.c2rust.fallback import as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe
 from agent.rewrites.c2rust.rustfix import error_text, fixed
-from agent.rewrites.c2rust.rustitems import exported, items, model_parts, outline, render, with_dependencies
+from agent.rewrites.c2rust.rustitems import (
+    exported,
+    items,
+    model_parts,
+    only_asked,
+    outline,
+    render,
+    with_dependencies,
+)
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
@@ -253,3 +261,14 @@ def test_the_library_is_shown_to_the_model_without_bodies() -> None:
         'use std::os::raw::c_long;\n\n/// Doubles.\npub fn twice_rs(x: i64) -> i64 { ... }\n\n'
         '#[no_mangle]\npub unsafe extern "C" fn twice(mut x: c_long) -> c_long { ... }\n'
         "pub type size_t = usize;\nimpl Point {\n    fn norm(&self) -> f64 { ... }\n}\n")
+
+
+def test_a_reply_keeps_only_the_exports_it_was_asked_for() -> None:
+    code = ('use std::ffi::CStr;\n\npub fn a_rs() -> i64 { 1 }\n\n'
+            '#[no_mangle]\npub extern "C" fn a() -> i64 { a_rs() }\n\n'
+            'pub fn sum_rs(v: &[i64]) -> i64 { v.iter().sum() }\n\n/// # Safety\n#[no_mangle]\n'
+            'pub unsafe extern "C" fn sum(v: *const i64, n: usize) -> i64 { 0 }\n\nfn helper() {}\n')
+    kept, extra = only_asked(code, ["a"])
+    assert extra == ["sum"] and "sum" not in kept and "Safety" not in kept
+    assert "pub fn a_rs()" in kept and 'extern "C" fn a()' in kept and "fn helper()" in kept
+    assert only_asked(kept, ["a"]) == (kept, [])

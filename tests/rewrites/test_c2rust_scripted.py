@@ -86,6 +86,7 @@ def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
     # the checksum reply assigned to a parameter not declared `mut`: rustc's fix was applied,
     # with no reply spent on it (every recorded reply was used, none more)
     assert "pub fn xor_checksum_rs(mut data: &[u8]) -> u8 {" in lib
+    assert "fn sum" not in lib  # the prompt's example, copied into a reply, was not asked for
 
     final = c_repo.parent / "final"
     git(c_repo, "worktree", "add", "-q", "--detach", str(final), branch)

@@ -18,7 +18,7 @@ from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.rewrites.c2rust.exports import c_signature, with_exports
 from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
-from agent.rewrites.c2rust.rustitems import outline
+from agent.rewrites.c2rust.rustitems import only_asked, outline
 from agent.vcs.worktree import RunWorktree
 
 REPLY_SCHEMA = {
@@ -198,6 +198,7 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
 
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
+        code, _ = only_asked(code, names)
         code, wired = with_exports(merge_uses(lib, code), {f.name: c_signature(f.signature) for f in funcs})
         last.update(code=code, notes=notes, wired=" ".join(wired))
         _check_exports(code, names, funcs)
