@@ -27,6 +27,7 @@ from agent.rewrites.c2rust.rustitems import (
     with_dependencies,
 )
 from agent.rewrites.c2rust.stages import plan_stages
+from agent.rewrites.c2rust.translate import _called, _headers, merge_uses
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
 
@@ -272,3 +273,22 @@ def test_a_reply_keeps_only_the_exports_it_was_asked_for() -> None:
     assert extra == ["sum"] and "sum" not in kept and "Safety" not in kept
     assert "pub fn a_rs()" in kept and 'extern "C" fn a()' in kept and "fn helper()" in kept
     assert only_asked(kept, ["a"]) == (kept, [])
+
+
+def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> None:
+    lib = ("use std::os::raw::{c_int, c_long};\n\npub fn gcd_rs(a: i64, b: i64) -> i64 {\n    a % b\n}\n\n"
+           'pub fn clamp_rs(v: i64) -> i64 {\n    v\n}\n\n'
+           '#[no_mangle]\npub extern "C" fn clamp(v: c_long) -> c_long {\n    clamp_rs(v)\n}\n')
+    # of the library, only what the C code calls, bodies left out
+    assert _called(lib, "long lcm(long a, long b) { return a / gcd(a, b) * b; }") == (
+        "pub fn gcd_rs(a: i64, b: i64) -> i64 { ... }\n")
+    assert _called(lib, "int is_prime(long n) { return n > 1; }").startswith("(nothing")
+    # of the headers, the stage's prototypes, types and includes, not the other functions'
+    (tmp_path / "m.h").write_text("#include <stddef.h>\ntypedef long num;\nnum gcd(num a, num b);\n"
+                                  "int is_prime(long n);\nvoid str_reverse(char *s);\n")
+    shown = _headers(tmp_path, ["is_prime"])
+    assert "typedef long num;" in shown and "#include <stddef.h>" in shown and "is_prime(long n);" in shown
+    assert "gcd" not in shown and "str_reverse" not in shown
+    # the model's imports the library has are dropped, whole lines or single names
+    code = "use std::os::raw::{c_long, c_char};\nuse std::os::raw::c_int;\nuse std::ffi::CStr;\npub fn f() {}\n"
+    assert merge_uses(lib, code) == "use std::os::raw::c_char;\nuse std::ffi::CStr;\npub fn f() {}\n"

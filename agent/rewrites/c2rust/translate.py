@@ -18,7 +18,7 @@ from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.rewrites.c2rust.exports import c_signature, with_exports
 from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
-from agent.rewrites.c2rust.rustitems import only_asked, outline
+from agent.rewrites.c2rust.rustitems import IDENT, items, only_asked, outline
 from agent.vcs.worktree import RunWorktree
 
 REPLY_SCHEMA = {
@@ -69,10 +69,32 @@ def feedback_block(state: RunState, path: str) -> str:
     )
 
 
+USE = re.compile(r"^use\s+([\w:]+?)(?:::\{([\w\s,]*)\}|::(\w+))\s*;\s*$")
+
+
+def _imported(lib: str) -> set[str]:
+    """The names ``lib``'s one-line ``use`` items bring in."""
+    names: set[str] = set()
+    for line in lib.splitlines():
+        found = USE.match(line.strip())
+        if found:
+            names.update(n.strip() for n in (found.group(2) or found.group(3)).split(",") if n.strip())
+    return names
+
+
 def merge_uses(lib: str, code: str) -> str:
-    """``code`` without the ``use`` lines ``lib`` already has (a repeated import does not compile)."""
-    have = {line.strip() for line in lib.splitlines() if line.startswith("use ")}
-    return "\n".join(line for line in code.splitlines() if line.strip() not in have) + "\n"
+    """``code`` without the imports ``lib`` already has: a name imported twice does not compile,
+    and small models write the library's ``use`` lines again, whole or in part."""
+    have, kept = _imported(lib), []
+    for line in code.splitlines():
+        found = USE.match(line.strip())
+        if found:
+            new = [n.strip() for n in (found.group(2) or found.group(3)).split(",") if n.strip() not in have | {""}]
+            if not new:
+                continue
+            line = f"use {found.group(1)}::{new[0] if len(new) == 1 else '{' + ', '.join(new) + '}'};"
+        kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def patch_for(worktree: RunWorktree, contents: dict[str, str], deleted: list[str]) -> str:
@@ -140,13 +162,28 @@ def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], not
     )
 
 
+PROTOTYPE = re.compile(r"^[\w\s\*]*?\b(\w+)\s*\([^;{]*\)\s*;\s*$")
+
+
 def _headers(root: Path, names: list[str]) -> str:
+    """The headers declaring ``names``, without the other functions' prototypes (types, macros
+    and includes stay): a small model writes whatever functions it is shown."""
     blocks = []
     for rel in layout.headers(root):
         text = (root / rel).read_text(encoding="utf-8", errors="replace")
         if any(re.search(rf"\b{n}\s*\(", text) for n in names):
-            blocks.append(f"=== {rel} ===\n{text}")
+            lines = [line for line in text.splitlines()
+                     if (m := PROTOTYPE.match(line)) is None or m.group(1) in names]
+            blocks.append(f"=== {rel} ===\n" + "\n".join(lines) + "\n")
     return "\n".join(blocks) or "(no header declares them)\n"
+
+
+def _called(lib: str, c_code: str) -> str:
+    """What of ``lib`` the C code being translated calls, bodies left out."""
+    used = set(IDENT.findall(c_code))
+    shown = [outline(i.text).strip() for i in items(lib)
+             if i.kind == "fn" and (i.name in used or i.name.removesuffix("_rs") in used)]
+    return "\n\n".join(shown) + "\n" if shown else "(nothing: this code calls no Rust function yet)\n"
 
 
 def translate_patch(state: RunState, svc: Services, context: str) -> str:
@@ -169,7 +206,7 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
         "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
         headers=_headers(root, names), c_code="\n".join(f.text for f in funcs),
-        rust=outline(lib), feedback=feedback_block(state, layout.LIB_RS),
+        rust=_called(lib, "\n".join(f.text for f in funcs)), feedback=feedback_block(state, layout.LIB_RS),
     )
 
     def stage_files(model_code: str, notes: str, floor: Fallback | None = None) -> Files:
