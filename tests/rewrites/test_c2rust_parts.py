@@ -268,11 +268,12 @@ def test_a_reply_keeps_only_the_exports_it_was_asked_for() -> None:
     code = ('use std::ffi::CStr;\n\npub fn a_rs() -> i64 { 1 }\n\n'
             '#[no_mangle]\npub extern "C" fn a() -> i64 { a_rs() }\n\n'
             'pub fn sum_rs(v: &[i64]) -> i64 { v.iter().sum() }\n\n/// # Safety\n#[no_mangle]\n'
-            'pub unsafe extern "C" fn sum(v: *const i64, n: usize) -> i64 { 0 }\n\nfn helper() {}\n')
-    kept, extra = only_asked(code, ["a"])
-    assert extra == ["sum"] and "sum" not in kept and "Safety" not in kept
+            'pub unsafe extern "C" fn sum(v: *const i64, n: usize) -> i64 { 0 }\n\nfn helper() {}\n'
+            "pub fn later_rs() -> u8 { 0 }\n")
+    kept, extra = only_asked(code, ["a"], ["a", "later"])
+    assert extra == ["sum", "later_rs"] and "sum" not in kept and "Safety" not in kept and "later" not in kept
     assert "pub fn a_rs()" in kept and 'extern "C" fn a()' in kept and "fn helper()" in kept
-    assert only_asked(kept, ["a"]) == (kept, [])
+    assert only_asked(kept, ["a"], ["later"]) == (kept, [])
 
 
 def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> None:
@@ -292,3 +293,26 @@ def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> N
     # the model's imports the library has are dropped, whole lines or single names
     code = "use std::os::raw::{c_long, c_char};\nuse std::os::raw::c_int;\nuse std::ffi::CStr;\npub fn f() {}\n"
     assert merge_uses(lib, code) == "use std::os::raw::c_char;\nuse std::ffi::CStr;\npub fn f() {}\n"
+
+
+def _unfixed(message: str, span: tuple[int, int], code: str | None = None) -> str:
+    """An error rustc gives no suggestion for, as cargo's JSON reports it."""
+    primary = {"file_name": "src/lib.rs", "byte_start": span[0], "byte_end": span[1], "is_primary": True}
+    return json.dumps({"reason": "compiler-message", "message": {
+        "level": "error", "message": message, "code": {"code": code} if code else None, "spans": [primary],
+        "children": [], "rendered": f"src/lib.rs: error: {message}\n"}})
+
+
+def test_c_literal_suffixes_and_imports_that_do_not_resolve_are_fixed_by_code() -> None:
+    lib = ("use std::os::raw::c_size_t;\nuse std::os::raw::{c_long, c_str, c_int};\n"
+           "use std::os::raw::{c_char, c_ptr};\nfn f(e: u32) -> bool { e & 1u == 1u }\n")
+    at = lib.index
+    output = "\n".join([
+        _unfixed("unresolved import `std::os::raw::c_size_t`", (4, 26), "E0432"),
+        _unfixed("unresolved import `std::os::raw::c_str`", (at("c_str"), at("c_str") + 5), "E0432"),
+        _unfixed("unresolved import `std::os::raw::c_ptr`", (at("c_ptr"), at("c_ptr") + 5), "E0432"),
+        _unfixed("invalid suffix `u` for number literal", (at("1u"), at("1u") + 2)),
+        _unfixed("invalid suffix `u` for number literal", (at("1u }"), at("1u }") + 2)),
+    ])
+    assert fixed(lib, (0, len(lib)), output, "rust/src/lib.rs") == (
+        "use std::os::raw::{c_long, c_int};\nuse std::os::raw::{c_char};\nfn f(e: u32) -> bool { e & 1 == 1 }\n")

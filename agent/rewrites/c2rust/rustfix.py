@@ -1,11 +1,15 @@
 """The compiler's own fixes to the model's Rust: rustc marks some of its suggestions as
 machine-applicable (a parameter the code assigns made `mut`, a numeric conversion written
 out), and applying them costs a `cargo check` where a re-ask costs a model reply. Small models
-make exactly these slips: the bundled 1.5B's `gcd` assigned to its parameters in every reply."""
+make exactly these slips: the bundled 1.5B's `gcd` assigned to its parameters in every reply.
+Two more errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
+(`1u`, `0L`) is dropped, and an import that does not resolve (`std::os::raw::c_size_t`) goes;
+a name it was needed for then fails by itself, and that error goes back to the model."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -39,13 +43,43 @@ def _in_lib(span: dict[str, Any], lib: str) -> bool:
     return PurePosixPath(str(span.get("file_name", ""))).parts[-2:] == PurePosixPath(lib).parts[-2:]
 
 
+C_SUFFIX = re.compile(rb"([0-9][0-9_]*(?:\.[0-9]+)?)([uUlLfF]+)")
+
+
+def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, str] | None:
+    """The edit for an error rustc has no suggestion for but one sure fix, if it is one."""
+    span = next((s for s in message.get("spans", []) if s.get("is_primary") and _in_lib(s, lib)), None)
+    if span is None:
+        return None
+    start, end = span["byte_start"], span["byte_end"]
+    if str(message.get("message", "")).startswith("invalid suffix") and (
+            found := C_SUFFIX.fullmatch(data[start:end])):
+        return start, end, found.group(1).decode()
+    if (message.get("code") or {}).get("code") == "E0432":  # an unresolved import
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", end)
+        line_end = len(data) if line_end < 0 else line_end + 1
+        line = data[line_start:line_end]
+        if line.lstrip().startswith(b"use ") and b"{" not in line:
+            return line_start, line_end, ""
+        if data[end:end + 1] == b",":  # one name of a braced list
+            return start, end + (2 if data[end + 1:end + 2] == b" " else 1), ""
+        if data[start - 2:start] == b", ":  # its last name
+            return start - 2, end, ""
+    return None
+
+
 def fixed(text: str, part: tuple[int, int], output: str, lib: str) -> str | None:
     """``text`` (the file ``lib``) with the machine-applicable suggestions of the check's errors
-    applied where they fall within the byte range ``part`` (the model's); None when none do."""
+    and the sure fixes above applied where they fall within the byte range ``part`` (the
+    model's); None when none do."""
     edits: set[tuple[int, int, str]] = set()
     for message in messages(output):
         if message.get("level") != "error":
             continue
+        own = _own_fix(message, text.encode(), lib)
+        if own is not None and part[0] <= own[0] <= own[1] <= part[1]:
+            edits.add(own)
         for child in message.get("children", []):
             spans = [s for s in child.get("spans", []) if s.get("suggested_replacement") is not None]
             if spans and all(s.get("suggestion_applicability") == "MachineApplicable" and _in_lib(s, lib)

@@ -95,12 +95,14 @@ def model_parts(code: str, names: list[str]) -> tuple[dict[str, str], str]:
     return {n: "\n\n".join(t) + "\n" for n, t in per.items() if t}, "\n\n".join(shared) + ("\n" if shared else "")
 
 
-def only_asked(code: str, names: list[str]) -> tuple[str, list[str]]:
-    """A reply without the C ABI exports it was not asked for (with their ``_rs`` twins), and
-    their names: small models copy the prompt's example (`sum`) along, and an export C does not
-    have adds a symbol that can clash with one of the C program's at link time."""
-    extra = [i.name for i in items(code) if i.kind == "fn" and i.name not in names
-             and re.search(r'\bextern\s+"C"\s+fn\b', i.text.split("{", 1)[0])]
+def only_asked(code: str, names: list[str], others: list[str]) -> tuple[str, list[str]]:
+    """A reply without the C ABI exports it was not asked for and without the functions of the
+    C ``others`` still to come (each with its ``_rs`` twin), and their names: small models copy
+    the prompt's example (`sum`) and write later stages' functions along, and an export C does
+    not have adds a symbol that can clash with one of the C program's at link time."""
+    extra = [i.name for i in items(code) if i.kind == "fn" and i.name.removesuffix("_rs") not in names
+             and (re.search(r'\bextern\s+"C"\s+fn\b', i.text.split("{", 1)[0])
+                  or i.name.removesuffix("_rs") in others)]
     for item in items(code):
         if item.kind == "fn" and (item.name in extra or item.name.removesuffix("_rs") in extra):
             code = code.replace(item.text, "", 1)

@@ -235,7 +235,7 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
 
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
-        code, _ = only_asked(code, names)
+        code, _ = only_asked(code, names, [s.split("::")[1] for s in layout.remaining_c(root)])
         code, wired = with_exports(merge_uses(lib, code), {f.name: c_signature(f.signature) for f in funcs})
         last.update(code=code, notes=notes, wired=" ".join(wired))
         _check_exports(code, names, funcs)
