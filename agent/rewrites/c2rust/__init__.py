@@ -31,14 +31,17 @@ class CToRust:
         return plan_stages(Path(svc.worktree.path), svc.settings.max_stages)
 
     def propose(self, state: RunState, svc: Services, context: str) -> str:
+        """A stage's patch. Its prompt carries all the stage needs (the C code, its prototypes,
+        the Rust it calls), so the packed repository is not sent: the 1.5B model wrote out the
+        functions of other files it saw there, and it costs prompt time on every call."""
         kind = state["stages"][state["current"]].get("kind", "translate")
         if kind == "scaffold":
             return scaffold_patch(state, svc)
         if kind == "finalize":
-            return finalize_patch(state, svc, context)
+            return finalize_patch(state, svc)
         if kind == "safety":
-            return safety_patch(state, svc, context)
-        return translate_patch(state, svc, context)
+            return safety_patch(state, svc)
+        return translate_patch(state, svc)
 
     def metrics(self, state: RunState, svc: Services) -> dict[str, Any]:
         return figures(svc.worktree.path, state.get("verify", {}), svc.runner, svc.limits)

@@ -16,7 +16,14 @@ from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, failing_tests, transpiled_tests
 from agent.rewrites.c2rust.rustitems import outline
-from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, next_adr, parse_reply, patch_for
+from agent.rewrites.c2rust.translate import (
+    NO_REPOSITORY,
+    REPLY_SCHEMA,
+    feedback_block,
+    next_adr,
+    parse_reply,
+    patch_for,
+)
 
 
 def _adr(root: Path, slug: str, title: str, body: str) -> tuple[str, str]:
@@ -50,7 +57,7 @@ def scaffold_patch(state: RunState, svc: Services) -> str:
     return patch_for(svc.worktree, contents, [])
 
 
-def finalize_patch(state: RunState, svc: Services, context: str) -> str:
+def finalize_patch(state: RunState, svc: Services) -> str:
     stage = state["stages"][state["current"]]
     root = svc.worktree.path
     left = layout.remaining_c(root)
@@ -105,7 +112,7 @@ def finalize_patch(state: RunState, svc: Services, context: str) -> str:
         return stage_files({test_path: code})
 
     try:
-        files = ask_model(svc, state, context, user, to_files, schema=REPLY_SCHEMA,
+        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
                           what=f"Stage {stage['id']}: porting the C tests with {svc.settings.model}")
         if last_attempt(state, svc):  # the last attempt: the tests decide here, not after
             failing = failing_tests(svc, state, files)

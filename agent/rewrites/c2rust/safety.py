@@ -20,7 +20,15 @@ from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing
 from agent.rewrites.c2rust.report import exported_and_unsafe, model_safe, raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.rustitems import IDENT, Item, items, outline
 from agent.rewrites.c2rust.stages import translation_order
-from agent.rewrites.c2rust.translate import REPLY_SCHEMA, feedback_block, merge_uses, next_adr, parse_reply, patch_for
+from agent.rewrites.c2rust.translate import (
+    NO_REPOSITORY,
+    REPLY_SCHEMA,
+    feedback_block,
+    merge_uses,
+    next_adr,
+    parse_reply,
+    patch_for,
+)
 
 SAFETY_GOAL = re.compile(r"\b(safe|safer|safety|unsafe)\b", re.I)
 POINTER = re.compile(r"\*\s*(?:const|mut)\b")
@@ -61,7 +69,7 @@ def _figures(text: str) -> str:
     return f"{unsafe_lines(text)} `unsafe` lines, {raw_pointers(text)} raw-pointer types"
 
 
-def safety_patch(state: RunState, svc: Services, context: str) -> str:
+def safety_patch(state: RunState, svc: Services) -> str:
     stage = state["stages"][state["current"]]
     name = stage["symbols"][0].split("::")[1]
     lib = svc.worktree.read(layout.LIB_RS) or ""
@@ -108,7 +116,7 @@ def safety_patch(state: RunState, svc: Services, context: str) -> str:
         return files
 
     try:
-        files = ask_model(svc, state, context, user, to_files, schema=REPLY_SCHEMA,
+        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
                           what=f"Stage {stage['id']}: making {name} safe with {svc.settings.model}")
     except ModelReplyError as err:
         raise ModelReplyError(f"{err}; {name} stays C2Rust's unsafe translation") from None

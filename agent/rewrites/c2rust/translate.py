@@ -26,6 +26,7 @@ REPLY_SCHEMA = {
     "properties": {"rust": {"type": "string"}, "notes": {"type": "string"}},
     "required": ["rust", "notes"],
 }
+NO_REPOSITORY = "(left out: the task below carries what this stage needs)\n"  # see CToRust.propose
 EXPORTED = re.compile(r'extern\s+"C"\s+fn\s+(\w+)\s*\(')
 TYPE_NOTES = [  # longest C spellings first, so "unsigned int" is not also read as "int"
     ("unsigned char", "`u8`"), ("unsigned int", "`c_uint` (u32)"), ("uint32_t", "`u32`"),
@@ -186,7 +187,7 @@ def _called(lib: str, c_code: str) -> str:
     return "\n\n".join(shown) + "\n" if shown else "(nothing: this code calls no Rust function yet)\n"
 
 
-def translate_patch(state: RunState, svc: Services, context: str) -> str:
+def translate_patch(state: RunState, svc: Services) -> str:
     """The model's Rust for the stage's functions, checked with ``cargo check`` (errors go back
     to the model); where it still fails, C2Rust's translation of those functions lands instead."""
     stage = state["stages"][state["current"]]
@@ -246,7 +247,7 @@ def translate_patch(state: RunState, svc: Services, context: str) -> str:
         return files
 
     try:
-        files = ask_model(svc, state, context, user, to_files, schema=REPLY_SCHEMA,
+        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
                           what=f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}")
         if last_attempt(state, svc):  # the last attempt: the tests decide here, not after
             failing = failing_tests(svc, state, files)
