@@ -376,7 +376,7 @@ REPLIES = [
     reply(TESTS, "One cargo test per C check."),
 ]
 
-# A translator that never gets `ipow` to compile (C's `1u`, which rustc has no fix for; the
-# 1.5B model wrote it): the stage must land its clamp and gcd and C2Rust's ipow.
-BROKEN_IPOW = CLAMP_GCD_IPOW.replace("if exp & 1 == 1 {", "if exp & 1u == 1 {")
+# A translator that never gets `ipow` to compile (it calls a helper it never wrote, which
+# neither rustc nor code can fix): the stage must land its clamp and gcd and C2Rust's ipow.
+BROKEN_IPOW = CLAMP_GCD_IPOW.replace("result = result.wrapping_mul(base);", "result = c_mul(result, base);")
 assert BROKEN_IPOW != CLAMP_GCD_IPOW

@@ -75,7 +75,7 @@ def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> No
     assert state["outcomes"][1]["metrics"]["functions_transpiled"] == 1
     git(repo, "merge", "-q", "--ff-only", f"agent/{state['run_id']}")
 
-    broken = SAFE_MAX.replace("unwrap_or(0)", "unwrap_or(0u)")  # C's suffix: rustc has no fix for it
+    broken = SAFE_MAX.replace("unwrap_or(0)", "unwrap_or(ZERO)")  # never defined: nothing can fix it
     model = ScriptedModel([json.dumps({"rust": broken, "notes": ""}),
                            json.dumps({"rust": MAX_RS, "notes": "a slice at the boundary"})])
     files, state = start(repo, "make the transpiled functions safe", reviewing_terminal(),
