@@ -180,11 +180,13 @@ def _headers(root: Path, names: list[str]) -> str:
 
 
 def _called(lib: str, c_code: str) -> str:
-    """What of ``lib`` the C code being translated calls, bodies left out."""
+    """``lib``'s imports and what of it the C code being translated calls, bodies left out. Not
+    shown its imports, the 1.5B model wrote `use` lines until its reply was cut off."""
     used = set(IDENT.findall(c_code))
+    imports = [line for line in lib.splitlines() if line.startswith("use ")]
     shown = [outline(i.text).strip() for i in items(lib)
              if i.kind == "fn" and (i.name in used or i.name.removesuffix("_rs") in used)]
-    return "\n\n".join(shown) + "\n" if shown else "(nothing: this code calls no Rust function yet)\n"
+    return "\n".join(imports) + "\n\n" + ("\n\n".join(shown) or "// (no Rust function this code calls yet)") + "\n"
 
 
 def translate_patch(state: RunState, svc: Services) -> str:
