@@ -27,7 +27,7 @@ from agent.rewrites.c2rust.rustitems import (
     with_dependencies,
 )
 from agent.rewrites.c2rust.stages import plan_stages
-from agent.rewrites.c2rust.translate import _called, _headers, merge_uses
+from agent.rewrites.c2rust.translate import _called, _headers, merge_uses, parse_reply
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
 
@@ -282,8 +282,10 @@ def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> N
            '#[no_mangle]\npub extern "C" fn clamp(v: c_long) -> c_long {\n    clamp_rs(v)\n}\n')
     # of the library, only what the C code calls, bodies left out
     assert _called(lib, "long lcm(long a, long b) { return a / gcd(a, b) * b; }") == (
-        "use std::os::raw::{c_int, c_long};\n\npub fn gcd_rs(a: i64, b: i64) -> i64 { ... }\n")
-    assert _called(lib, "int is_prime(long n) { return n > 1; }") == "use std::os::raw::{c_int, c_long};\n"
+        "pub fn gcd_rs(a: i64, b: i64) -> i64 { ... }\n")
+    assert _called(lib, "int is_prime(long n) { return n > 1; }").startswith("(nothing")
+    # a reply's fences come off even around code written on one line
+    assert parse_reply(json.dumps({"rust": "```rust pub fn f() {} ```", "notes": ""}))[0] == "pub fn f() {}\n"
     # of the headers, the stage's prototypes, types and includes, not the other functions'
     (tmp_path / "m.h").write_text("#include <stddef.h>\ntypedef long num;\nnum gcd(num a, num b);\n"
                                   "int is_prime(long n);\nvoid str_reverse(char *s);\n")

@@ -44,6 +44,7 @@ def parse_reply(reply: str) -> tuple[str, str]:
     if not isinstance(data, dict) or not isinstance(data.get("rust"), str) or not data["rust"].strip():
         raise ModelReplyError('the reply needs a non-empty "rust" string with the Rust code')
     code = re.sub(r"^\s*```\w*\s*$", "", data["rust"], flags=re.M).strip()
+    code = re.sub(r"\s*```\s*$", "", re.sub(r"^```(?:rust)?\s+", "", code))  # fences around one-line code
     return code + "\n", str(data.get("notes", "")).strip()
 
 
@@ -180,13 +181,11 @@ def _headers(root: Path, names: list[str]) -> str:
 
 
 def _called(lib: str, c_code: str) -> str:
-    """``lib``'s imports and what of it the C code being translated calls, bodies left out. Not
-    shown its imports, the 1.5B model wrote `use` lines until its reply was cut off."""
+    """What of ``lib`` the C code being translated calls, bodies left out."""
     used = set(IDENT.findall(c_code))
-    imports = [line for line in lib.splitlines() if line.startswith("use ")]
     shown = [outline(i.text).strip() for i in items(lib)
              if i.kind == "fn" and (i.name in used or i.name.removesuffix("_rs") in used)]
-    return "\n\n".join(["\n".join(imports), *shown]) + "\n"  # no marker for none: it was copied
+    return "\n\n".join(shown) + "\n" if shown else "(nothing: this code calls no Rust function yet)\n"
 
 
 def translate_patch(state: RunState, svc: Services) -> str:
