@@ -1,6 +1,6 @@
 """The C ABI export of a model's safe ``NAME_rs``, written by code from the C signature when
 the reply left it out: a small model writes the safe body far more often than the boundary
-(the bundled 1.5B left the export out of three of c-mathlib's nine stages, three replies each).
+(the bundled 1.5B wrote only the `_rs` functions for c-mathlib's first stage in two prompts' runs).
 Only what a signature pins down is wired: numbers (cast when the Rust type differs), a pointer
 and the length after it as a slice, a C string as bytes; anything else is left to the model."""
 
