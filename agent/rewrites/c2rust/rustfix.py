@@ -73,11 +73,12 @@ def fixed(text: str, part: tuple[int, int], output: str, lib: str) -> str | None
     """``text`` (the file ``lib``) with the machine-applicable suggestions of the check's errors
     and the sure fixes above applied where they fall within the byte range ``part`` (the
     model's); None when none do."""
+    data = text.encode()
     edits: set[tuple[int, int, str]] = set()
     for message in messages(output):
         if message.get("level") != "error":
             continue
-        own = _own_fix(message, text.encode(), lib)
+        own = _own_fix(message, data, lib)
         if own is not None and part[0] <= own[0] <= own[1] <= part[1]:
             edits.add(own)
         for child in message.get("children", []):
@@ -85,7 +86,7 @@ def fixed(text: str, part: tuple[int, int], output: str, lib: str) -> str | None
             if spans and all(s.get("suggestion_applicability") == "MachineApplicable" and _in_lib(s, lib)
                              and part[0] <= s["byte_start"] <= s["byte_end"] <= part[1] for s in spans):
                 edits.update((s["byte_start"], s["byte_end"], s["suggested_replacement"]) for s in spans)
-    data, last = text.encode(), len(text.encode()) + 1
+    last = len(data) + 1
     applied = False
     for begin, end, replacement in sorted(edits, reverse=True):
         if end > last or end > len(data):  # overlaps one applied already: the next check decides

@@ -74,14 +74,14 @@ def feedback_block(state: RunState, path: str) -> str:
 USE = re.compile(r"^use\s+([\w:]+?)(?:::\{([\w\s,]*)\}|::(\w+))\s*;\s*$")
 
 
+def _use_names(found: re.Match[str]) -> list[str]:
+    """The names one matched ``use`` line brings in."""
+    return [n.strip() for n in (found.group(2) or found.group(3)).split(",") if n.strip()]
+
+
 def _imported(lib: str) -> set[str]:
     """The names ``lib``'s one-line ``use`` items bring in."""
-    names: set[str] = set()
-    for line in lib.splitlines():
-        found = USE.match(line.strip())
-        if found:
-            names.update(n.strip() for n in (found.group(2) or found.group(3)).split(",") if n.strip())
-    return names
+    return {n for line in lib.splitlines() if (found := USE.match(line.strip())) for n in _use_names(found)}
 
 
 def merge_uses(lib: str, code: str) -> str:
@@ -91,7 +91,7 @@ def merge_uses(lib: str, code: str) -> str:
     for line in code.splitlines():
         found = USE.match(line.strip())
         if found:
-            new = [n.strip() for n in (found.group(2) or found.group(3)).split(",") if n.strip() not in have | {""}]
+            new = [n for n in _use_names(found) if n not in have]
             if not new:
                 continue
             line = f"use {found.group(1)}::{new[0] if len(new) == 1 else '{' + ', '.join(new) + '}'};"
@@ -204,11 +204,12 @@ def translate_patch(state: RunState, svc: Services) -> str:
     if missing:
         raise ModelReplyError(f"{', '.join(missing)} no longer defined in {file}: nothing to translate")
     build = build_of(root)
+    c_code = "\n".join(f.text for f in funcs)
     user = render(
         "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
-        headers=_headers(root, names), c_code="\n".join(f.text for f in funcs),
-        rust=_called(lib, "\n".join(f.text for f in funcs)), feedback=feedback_block(state, layout.LIB_RS),
+        headers=_headers(root, names), c_code=c_code, rust=_called(lib, c_code),
+        feedback=feedback_block(state, layout.LIB_RS),
     )
 
     def stage_files(model_code: str, notes: str, floor: Fallback | None = None) -> Files:
