@@ -26,7 +26,7 @@ from agent.llm.gguf_file import read_gguf
 from agent.llm.gpu import gpu_offload_available
 from agent.llm.grammar_sampler import CheckedGrammarSampler
 from agent.llm.prefix_cache import PrefixCache
-from agent.llm.runaway import loop_cut_off, looping
+from agent.llm.runaway import line_ended, loop_cut_off, looping
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}
 """KV cache element types by name -> ggml type id (llama_cpp.GGML_TYPE_*)."""
@@ -157,7 +157,7 @@ class LlamaModel:
 
         def looped(ids: Any, _logits: Any) -> bool:  # checked as each line of the reply ends
             nonlocal loop
-            if b"\n" in self._llm.detokenize([int(ids[-1])]):
+            if line_ended(self._llm.detokenize([int(i) for i in ids[-2:]])):  # `;\` + `n` ends one too
                 loop = looping(self._llm.detokenize(list(ids[len(tokens):])).decode("utf-8", errors="replace"))
             return bool(loop)
 

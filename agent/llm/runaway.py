@@ -24,9 +24,17 @@ def _shape(line: str) -> str:
     return _NUMBER.sub("0", line.rstrip())
 
 
+def line_ended(piece: bytes) -> bool:
+    """Whether the last piece of a reply (its last two tokens: the tokenizer splits an escape
+    as ``;\\`` + ``n``) ends a line: a newline, or one escaped inside a JSON string (a reply in
+    JSON carries its code's lines as ``\\n``)."""
+    return b"\n" in piece or b"\\n" in piece
+
+
 def looping(text: str) -> str:
-    """The repeated block (its first line, numbers blanked) if ``text`` ends in a loop, else ''."""
-    lines = [_shape(line) for line in text.split("\n")[:-1]]  # complete lines only
+    """The repeated block (its first line, numbers blanked) if ``text`` ends in a loop, else ''.
+    Newlines escaped inside a JSON string end lines too."""
+    lines = [_shape(line) for line in text.replace("\\n", "\n").split("\n")[:-1]]  # complete lines only
     for size in range(1, LONGEST_BLOCK + 1):
         block = lines[-size:]
         if len(block) < size or not any(line.strip() for line in block):

@@ -4,6 +4,7 @@ functions out, counting unsafe outside the FFI boundary, choosing the strategy f
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.exports import Param, c_signature, export_for, rust_signature, with_exports
-from agent.rewrites.c2rust.fallback import as_cargo_test
+from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
 from agent.rewrites.c2rust.layout import wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe
 from agent.rewrites.c2rust.rustfix import error_text, fixed
@@ -27,7 +28,7 @@ from agent.rewrites.c2rust.rustitems import (
     with_dependencies,
 )
 from agent.rewrites.c2rust.stages import plan_stages
-from agent.rewrites.c2rust.translate import _called, _headers, merge_uses, parse_reply
+from agent.rewrites.c2rust.translate import _called, _headers, merge_uses, parse_reply, prompt_types
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
 
@@ -211,6 +212,12 @@ pub fn count(s: &[u8], c: u8) -> usize { s.iter().filter(|&&b| b == c).count() }
     # an export the model wrote is kept as it is
     written = '#[no_mangle]\npub extern "C" fn f(x: c_int) -> c_int { x }\n'
     assert with_exports(written, {"f": c_signature("int f(int x)")})[1] == []
+    # ... and a safe function beside it with the C name takes the `_rs` name the export calls
+    both = ("pub fn top(v: &[i64]) -> i64 { if v.len() > 1 { top(&v[1..]) } else { v[0] } }\n\n"
+            '#[no_mangle]\npub unsafe extern "C" fn top(v: *const c_long, n: usize) -> c_long {\n'
+            "    top_rs(unsafe { std::slice::from_raw_parts(v, n) })\n}\n")
+    code, wired = with_exports(both, {"top": c_signature("long top(const long *v, size_t n)")})
+    assert wired == [] and code == both.replace("fn top(v: &", "fn top_rs(v: &").replace("{ top(&", "{ top_rs(&")
     # a safety stage's signature is C2Rust's Rust one, paths and all
     assert rust_signature("pub unsafe extern \"C\" fn f(mut p: *mut ::core::ffi::c_char, n: size_t) {}") == (
         [Param("p", "::core::ffi::c_char", "mut"), Param("n", "size_t")], "")
@@ -292,6 +299,11 @@ def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> N
     shown = _headers(tmp_path, ["is_prime"])
     assert "typedef long num;" in shown and "#include <stddef.h>" in shown and "is_prime(long n);" in shown
     assert "gcd" not in shown and "str_reverse" not in shown
+    # of the type rules, those of the stage's C types
+    assert prompt_types(["long array_sum(const long *values, size_t n)"]) == (
+        "size_t -> usize, long -> c_long, const T * -> *const T, T * -> *mut T")
+    assert prompt_types(["unsigned int f(unsigned char c)"]) == "unsigned char -> u8, unsigned int -> c_uint"
+    assert "CStr::from_ptr" in prompt_types(["void str_reverse(char *s)"])
     # the model's imports the library has are dropped, whole lines or single names
     code = "use std::os::raw::{c_long, c_char};\nuse std::os::raw::c_int;\nuse std::ffi::CStr;\npub fn f() {}\n"
     assert merge_uses(lib, code) == "use std::os::raw::c_char;\nuse std::ffi::CStr;\npub fn f() {}\n"
@@ -318,3 +330,42 @@ def test_c_literal_suffixes_and_imports_that_do_not_resolve_are_fixed_by_code() 
     ])
     assert fixed(lib, (0, len(lib)), output, "rust/src/lib.rs") == (
         "use std::os::raw::{c_long, c_int};\nuse std::os::raw::{c_char};\nfn f(e: u32) -> bool { e & 1 == 1 }\n")
+
+
+def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_path: Path) -> None:
+    """The bundled 1.5B's own `ipow` and `lcm` (2026-12-02), checked by the real compiler: a
+    parameter assigned but not `mut`, `1u`, a number as a condition, C's `?:`."""
+    (tmp_path / "rust/src").mkdir(parents=True)
+    (tmp_path / "rust/Cargo.toml").write_text('[package]\nname = "m"\nversion = "0.1.0"\nedition = "2021"\n')
+    lib = ("use std::os::raw::{c_long, c_uint};\n\n"
+           "pub fn gcd_rs(a: i64, b: i64) -> i64 { if b == 0 { a } else { gcd_rs(b, a % b) } }\n")
+    model = ("pub fn ipow_rs(base: c_long, exp: c_uint) -> c_long {\n    let mut result = 1;\n    while exp > 0 {\n"
+             "        if exp & 1u { result *= base; }\n        base *= base;\n        exp >>= 1;\n"
+             "    }\n    result\n}\n\n"
+             "pub fn lcm_rs(a: c_long, b: c_long) -> c_long {\n    if a == 0 || b == 0 { return 0; }\n"
+             "    let r = (a / gcd_rs(a, b)) * b;\n    return r < 0 ? -r : r;\n}\n")
+    text = lib + model
+    for _ in range(FIX_ROUNDS + 1):
+        (tmp_path / "rust/src/lib.rs").write_text(text)
+        check = subprocess.run(CHECK, cwd=tmp_path, capture_output=True, text=True)
+        better = fixed(text, (len(lib), len(text)), check.stdout, "rust/src/lib.rs") if check.returncode else None
+        if better is None:
+            break
+        text = better
+    assert check.returncode == 0, error_text(check.stdout)
+    assert text[:len(lib)] == lib  # the library's part is never touched
+    for line in ("pub fn ipow_rs(mut base: c_long, mut exp: c_uint)", "if (exp & 1) != 0 { result *= base; }",
+                 "return if r < 0 { -r } else { r };"):
+        assert line in text
+    # a line that only looks like `?:` is left alone: the error goes to the model
+    odd = "pub fn f(v: Option<i64>) -> i64 {\n    let x = v? : i64;\n    x\n}\n"
+    (tmp_path / "rust/src/lib.rs").write_text(odd)
+    check = subprocess.run(CHECK, cwd=tmp_path, capture_output=True, text=True)
+    assert check.returncode != 0 and fixed(odd, (0, len(odd)), check.stdout, "rust/src/lib.rs") is None
+
+
+def test_a_function_written_twice_word_for_word_is_kept_once() -> None:
+    twice = ('pub fn p_rs(a: i64) -> i64 {\n    a\n}\n\n'
+             '#[no_mangle]\npub extern "C" fn p(a: i64) -> i64 {\n    p_rs(a)\n}\n')
+    kept, extra = only_asked(twice + "\n" + twice + "\npub fn p_rs2() {}\n", ["p"], [])
+    assert kept == twice + "\npub fn p_rs2() {}\n" and extra == []

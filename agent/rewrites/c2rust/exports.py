@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from agent.context.languages import parser
-from agent.rewrites.c2rust.rustitems import items
+from agent.rewrites.c2rust.rustitems import exported_names, items
 
 FFI_TYPES = {  # C spelling (words joined by one space) -> the Rust type at the C ABI
     "char": "c_char", "signed char": "i8", "unsigned char": "c_uchar", "short": "i16",
@@ -126,7 +126,7 @@ def rust_signature(export: str) -> Signature | None:
 def _rust_fn(code: str, name: str) -> tuple[list[str], str] | None:
     """The parameter types and result type ("" for none) of a safe ``fn name`` in ``code``."""
     item = next((i for i in items(code) if i.kind == "fn" and i.name == name), None)
-    if item is None or re.search(r'\bextern\s+"C"|\bunsafe\s+fn\b', item.text.split("{", 1)[0]):
+    if item is None or item.export or re.search(r"\bunsafe\s+fn\b", item.text.split("{", 1)[0]):
         return None
     fn = next(n for n in parser("rust").parse(item.text.encode()).root_node.children if n.type == "function_item")
     plist, result = fn.child_by_field_name("parameters"), fn.child_by_field_name("return_type")
@@ -211,16 +211,29 @@ def export_for(name: str, signature: Signature | None, code: str) -> str | None:
             f"{' -> ' + result if result else ''} {{\n{body}}}\n")
 
 
+def _twin_renamed(code: str, name: str) -> str:
+    """``code`` with a safe ``fn name`` (the model's, named after C) renamed ``name_rs``, with
+    the calls outside the export; unchanged when ``name_rs`` exists or no safe ``name`` does.
+    With an export of the same name beside it, the code does not build as written (the 1.5B
+    wrote ``array_max`` twice, the export calling an ``array_max_rs`` it never wrote)."""
+    if _rust_fn(code, f"{name}_rs") is not None or _rust_fn(code, name) is None:
+        return code
+    call = re.compile(rf"\b{re.escape(name)}\s*\(")
+    for item in items(code):
+        if not item.export and call.search(item.text):
+            code = code.replace(item.text, call.sub(f"{name}_rs(", item.text), 1)
+    return code
+
+
 def with_exports(code: str, signatures: dict[str, Signature | None]) -> tuple[str, list[str]]:
     """``code`` with the exports it lacks written from ``signatures`` (by C name),
-    and the names wired so. A safe function the model named after C (no ``_rs``, no export) is
-    renamed ``NAME_rs`` first, so the export can take the C name."""
+    and the names wired so. A safe function the model named after C (no ``_rs``) is renamed
+    ``NAME_rs`` first, so the export can take the C name."""
     wired = []
     for name, signature in signatures.items():
-        if re.search(rf'extern\s+"C"\s+fn\s+{re.escape(name)}\s*\(', code):
+        code = _twin_renamed(code, name)
+        if name in exported_names(code):
             continue
-        if _rust_fn(code, f"{name}_rs") is None and _rust_fn(code, name) is not None:
-            code = re.sub(rf"\b{re.escape(name)}\s*\(", f"{name}_rs(", code)
         export = export_for(name, signature, code)
         if export is not None:
             code = code.rstrip("\n") + "\n\n" + export

@@ -76,8 +76,9 @@ LIB_HEADER = """//! The Rust half of {name}, grown one reviewed stage at a time 
 #[allow(unused_imports)]
 use std::ffi::CStr;
 #[allow(unused_imports)]
-use std::os::raw::{{c_char, c_double, c_int, c_long, c_uchar, c_uint, c_ulong}};
+use std::os::raw::{{{c_types}}};
 """
+C_TYPES = ["c_char", "c_double", "c_int", "c_long", "c_uchar", "c_uint", "c_ulong"]  # what LIB_HEADER imports
 
 
 LINK = re.compile(r"^\t.*(\$\(CC\)|\bc?cc\b|\bgcc\b|\bclang\b).*\s-o\s")

@@ -11,6 +11,7 @@ import tree_sitter as ts
 
 from agent.context.languages import parser
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.rustitems import extern_c
 from agent.sandbox.base import Limits, Runner
 
 CLIPPY = ["cargo", "clippy", "--offline", "--message-format=short", "--manifest-path", layout.CARGO_TOML]
@@ -18,9 +19,7 @@ CLIPPY = ["cargo", "clippy", "--offline", "--message-format=short", "--manifest-
 
 def _is_extern(fn: ts.Node) -> bool:
     """A ``pub extern "C"`` function: an export (a transpiled file's private helpers are not)."""
-    mods = next((c for c in fn.children if c.type == "function_modifiers"), None)
-    public = any(c.type == "visibility_modifier" for c in fn.children)
-    return public and mods is not None and any(c.type == "extern_modifier" for c in mods.children)
+    return any(c.type == "visibility_modifier" for c in fn.children) and extern_c(fn)
 
 
 def _unsafe_in(node: ts.Node) -> int:

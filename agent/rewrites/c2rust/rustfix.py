@@ -2,9 +2,11 @@
 machine-applicable (a parameter the code assigns made `mut`, a numeric conversion written
 out), and applying them costs a `cargo check` where a re-ask costs a model reply. Small models
 make exactly these slips: the bundled 1.5B's `gcd` assigned to its parameters in every reply.
-Two more errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
-(`1u`, `0L`) is dropped, and an import that does not resolve (`std::os::raw::c_size_t`) goes;
-a name it was needed for then fails by itself, and that error goes back to the model."""
+Four more errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
+(`1u`, `0L`) is dropped, C's conditional operator (`return r < 0 ? -r : r;`) becomes Rust's
+`if` expression, a number as an `if` or `while` condition (`if exp & 1`) is compared with 0 as
+C does, and an import that does not resolve (`std::os::raw::c_size_t`) goes; a name it
+was needed for then fails by itself, and that error goes back to the model."""
 
 from __future__ import annotations
 
@@ -44,6 +46,23 @@ def _in_lib(span: dict[str, Any], lib: str) -> bool:
 
 
 C_SUFFIX = re.compile(rb"([0-9][0-9_]*(?:\.[0-9]+)?)([uUlLfF]+)")
+# One statement or tail expression with C's `cond ? yes : no`, after an optional `return`,
+# `let x =` or assignment; `?` (Rust's try) is never followed by ` : ` in an expression.
+TERNARY = re.compile(
+    rb"(?P<lead>[ \t]*(?:return\s+|let\s+(?:mut\s+)?\w+(?:\s*:\s*[\w<>]+)?\s*=\s*|[\w.\[\]]+\s*[-+*/]?=\s*)?)"
+    rb"(?P<cond>[^?;{}\n]+?)\s*\?\s+(?P<yes>[^?:;{}\n]+?)\s+:\s+(?P<no>[^?:;{}\n]+?)\s*(?P<end>;?[ \t]*)"
+)
+
+
+NUMBER_FOR_BOOL = re.compile(r"expected `bool`, found (?:integer|`(?:[iu](?:8|16|32|64|128|size)|c_\w+)`)")
+CONDITION = re.compile(rb"\b(?:if|while)\s+$")
+
+
+def _line(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """The bytes of the whole line(s) around ``start``..``end``, with the line end."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", end)
+    return line_start, len(data) if line_end < 0 else line_end + 1
 
 
 def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, str] | None:
@@ -55,11 +74,16 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
     if str(message.get("message", "")).startswith("invalid suffix") and (
             found := C_SUFFIX.fullmatch(data[start:end])):
         return start, end, found.group(1).decode()
+    if (message.get("code") or {}).get("code") == "E0308" and NUMBER_FOR_BOOL.fullmatch(str(span.get("label"))) \
+            and CONDITION.search(data[data.rfind(b"\n", 0, start) + 1:start]):
+        return start, end, f"({data[start:end].decode()}) != 0"
+    line_start, line_end = _line(data, start, end)
+    line = data[line_start:line_end]
+    ternary = TERNARY.fullmatch(line.rstrip(b"\n"))
+    if ternary is not None and message.get("code") is None:  # a syntax error on C's `?:`
+        rust = b"%sif %s { %s } else { %s }%s" % ternary.group("lead", "cond", "yes", "no", "end")
+        return line_start, line_start + len(line.rstrip(b"\n")), rust.decode()
     if (message.get("code") or {}).get("code") == "E0432":  # an unresolved import
-        line_start = data.rfind(b"\n", 0, start) + 1
-        line_end = data.find(b"\n", end)
-        line_end = len(data) if line_end < 0 else line_end + 1
-        line = data[line_start:line_end]
         if line.lstrip().startswith(b"use ") and b"{" not in line:
             return line_start, line_end, ""
         if data[end:end + 1] == b",":  # one name of a braced list

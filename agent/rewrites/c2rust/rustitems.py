@@ -23,6 +23,13 @@ class Item:
     kind: str  # fn, type, const, static, struct, union, enum, extern, or other (use, mod, ...)
     name: str  # "" for other
     text: str
+    export: bool = False  # an ``extern "C" fn``: callable from C under its name
+
+
+def extern_c(node: ts.Node) -> bool:
+    """Whether a ``function_item`` node is declared ``extern "C"``."""
+    mods = next((c for c in node.children if c.type == "function_modifiers"), None)
+    return mods is not None and any(c.type == "extern_modifier" for c in mods.children)
 
 
 def _name(node: ts.Node) -> str:
@@ -51,8 +58,13 @@ def items(source: str) -> list[Item]:
             continue
         text = data[begin:node.end_byte].decode()
         kind = NAMED.get(node.type, "other")
-        found.append(Item(kind, _name(node) if kind != "other" else "", text))
+        found.append(Item(kind, _name(node) if kind != "other" else "", text, kind == "fn" and extern_c(node)))
     return found
+
+
+def exported_names(source: str) -> list[str]:
+    """The top-level ``extern "C"`` functions of ``source``, in order."""
+    return [i.name for i in items(source) if i.export]
 
 
 def defined_names(source: str) -> set[str]:
@@ -96,16 +108,22 @@ def model_parts(code: str, names: list[str]) -> tuple[dict[str, str], str]:
 
 
 def only_asked(code: str, names: list[str], others: list[str]) -> tuple[str, list[str]]:
-    """A reply without the C ABI exports it was not asked for and without the functions of the
-    C ``others`` still to come (each with its ``_rs`` twin), and their names: small models copy
-    the prompt's example (`sum`) and write later stages' functions along, and an export C does
-    not have adds a symbol that can clash with one of the C program's at link time."""
-    extra = [i.name for i in items(code) if i.kind == "fn" and i.name.removesuffix("_rs") not in names
-             and (re.search(r'\bextern\s+"C"\s+fn\b', i.text.split("{", 1)[0])
-                  or i.name.removesuffix("_rs") in others)]
-    for item in items(code):
+    """A reply without the C ABI exports it was not asked for, without the functions of the
+    C ``others`` still to come (each with its ``_rs`` twin), and their names; an item written
+    twice word for word is kept once. Small models copy the prompt's example (`sum`), write
+    later stages' functions along and repeat a function they wrote already, and an export C
+    does not have adds a symbol that can clash with one of the C program's at link time."""
+    found = items(code)
+    extra = [i.name for i in found if i.kind == "fn" and i.name.removesuffix("_rs") not in names
+             and (i.export or i.name.removesuffix("_rs") in others)]
+    seen: set[str] = set()
+    for item in found:
         if item.kind == "fn" and (item.name in extra or item.name.removesuffix("_rs") in extra):
             code = code.replace(item.text, "", 1)
+        elif item.text in seen:  # the later copy goes
+            at = code.rfind(item.text)
+            code = code[:at] + code[at + len(item.text):]
+        seen.add(item.text)
     return re.sub(r"\n{3,}", "\n\n", code), extra
 
 
@@ -117,7 +135,7 @@ def exported(item: Item) -> Item:
     calls it through the prototype left in its place."""
     if item.kind != "fn" or "#[no_mangle]" in item.text:
         return item
-    return Item(item.kind, item.name, STATIC_FN.sub(r"\1#[no_mangle]\npub \2", item.text, count=1))
+    return Item(item.kind, item.name, STATIC_FN.sub(r"\1#[no_mangle]\npub \2", item.text, count=1), item.export)
 
 
 def outline(source: str) -> str:

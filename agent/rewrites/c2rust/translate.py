@@ -18,7 +18,7 @@ from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.rewrites.c2rust.exports import c_signature, with_exports
 from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
-from agent.rewrites.c2rust.rustitems import IDENT, items, only_asked, outline
+from agent.rewrites.c2rust.rustitems import IDENT, exported_names, items, only_asked, outline
 from agent.vcs.worktree import RunWorktree
 
 REPLY_SCHEMA = {
@@ -27,7 +27,6 @@ REPLY_SCHEMA = {
     "required": ["rust", "notes"],
 }
 NO_REPOSITORY = "(left out: the task below carries what this stage needs)\n"  # see CToRust.propose
-EXPORTED = re.compile(r'extern\s+"C"\s+fn\s+(\w+)\s*\(')
 TYPE_NOTES = [  # longest C spellings first, so "unsigned int" is not also read as "int"
     ("unsigned char", "`u8`"), ("unsigned int", "`c_uint` (u32)"), ("uint32_t", "`u32`"),
     ("uint8_t", "`u8`"), ("size_t", "`usize`"), ("long", "`c_long` (i64 on this target)"),
@@ -113,6 +112,29 @@ def patch_for(worktree: RunWorktree, contents: dict[str, str], deleted: list[str
 def next_adr(root: Path) -> int:
     numbers = [int(p.name[:4]) for p in (root / "docs" / "adr").glob("[0-9][0-9][0-9][0-9]-*.md")]
     return max(numbers, default=0) + 1
+
+
+PROMPT_TYPES = [  # how the prompt spells each C type in Rust; longest C spellings first, as above
+    ("unsigned char", "u8"), ("unsigned int", "c_uint"), ("unsigned long", "c_ulong"), ("uint32_t", "u32"),
+    ("uint8_t", "u8"), ("size_t", "usize"), ("long", "c_long"), ("double", "f64"), ("char", "c_char"),
+    ("int", "c_int"),
+]
+
+
+def prompt_types(signatures: list[str]) -> str:
+    """The type rules for the C types in ``signatures`` only: shown the whole table, the 1.5B
+    wrote a `use` line for each of its types, over and over, until cut off."""
+    text, rules = " ".join(signatures), []
+    for c_type, rust in PROMPT_TYPES:
+        if re.search(rf"\b{c_type}\b", text):
+            rules.append(f"{c_type} -> {rust}")
+            text = re.sub(rf"\b{c_type}\b", " ", text)
+    if "*" in " ".join(signatures):
+        rules += ["const T * -> *const T", "T * -> *mut T"]
+    if re.search(r"\bchar\s*\*", " ".join(signatures)):
+        rules.append("a C string becomes `CStr::from_ptr(s).to_bytes()` (or a `&mut [u8]` of its length) "
+                     "in the wrapper")
+    return ", ".join(rules) or "no C types to map"
 
 
 def type_notes(signatures: list[str]) -> list[str]:
@@ -209,6 +231,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
         "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
         headers=_headers(root, names), c_code=c_code, rust=_called(lib, c_code),
+        types=prompt_types([f.signature for f in funcs]), imported=", ".join(["CStr", *layout.C_TYPES]),
         feedback=feedback_block(state, layout.LIB_RS),
     )
 
@@ -265,7 +288,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
 
 def _check_exports(code: str, names: list[str], funcs: list[CFunction]) -> None:
     """Each C function is exported under its C name with as many pointers as C takes."""
-    exported = EXPORTED.findall(code)
+    exported = exported_names(code)
     absent = [n for n in names if n not in exported]
     if absent:
         name = absent[0]
