@@ -218,6 +218,9 @@ pub fn count(s: &[u8], c: u8) -> usize { s.iter().filter(|&&b| b == c).count() }
             "    top_rs(unsafe { std::slice::from_raw_parts(v, n) })\n}\n")
     code, wired = with_exports(both, {"top": c_signature("long top(const long *v, size_t n)")})
     assert wired == [] and code == both.replace("fn top(v: &", "fn top_rs(v: &").replace("{ top(&", "{ top_rs(&")
+    # ... as are the export's own calls of it: an export calling itself with a slice meant the safe one
+    calls_itself = both.replace("top_rs(unsafe", "top(unsafe")
+    assert with_exports(calls_itself, {"top": c_signature("long top(const long *v, size_t n)")})[0] == code
     # a safety stage's signature is C2Rust's Rust one, paths and all
     assert rust_signature("pub unsafe extern \"C\" fn f(mut p: *mut ::core::ffi::c_char, n: size_t) {}") == (
         [Param("p", "::core::ffi::c_char", "mut"), Param("n", "size_t")], "")
@@ -291,8 +294,10 @@ def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> N
     assert _called(lib, "long lcm(long a, long b) { return a / gcd(a, b) * b; }") == (
         "pub fn gcd_rs(a: i64, b: i64) -> i64 { ... }\n")
     assert _called(lib, "int is_prime(long n) { return n > 1; }").startswith("(nothing")
-    # a reply's fences come off even around code written on one line
+    # a reply's fences come off even around code written on one line; prose in place of code is refused
     assert parse_reply(json.dumps({"rust": "```rust pub fn f() {} ```", "notes": ""}))[0] == "pub fn f() {}\n"
+    with pytest.raises(AgentError, match='"rust" holds no Rust function'):
+        parse_reply(json.dumps({"rust": "The Rust code is provided below.", "notes": ""}))
     # of the headers, the stage's prototypes, types and includes, not the other functions'
     (tmp_path / "m.h").write_text("#include <stddef.h>\ntypedef long num;\nnum gcd(num a, num b);\n"
                                   "int is_prime(long n);\nvoid str_reverse(char *s);\n")
@@ -333,8 +338,9 @@ def test_c_literal_suffixes_and_imports_that_do_not_resolve_are_fixed_by_code() 
 
 
 def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_path: Path) -> None:
-    """The bundled 1.5B's own `ipow` and `lcm` (2026-12-02), checked by the real compiler: a
-    parameter assigned but not `mut`, `1u`, a number as a condition, C's `?:`."""
+    """The bundled 1.5B's own `ipow`, `lcm` and `adler32` (2026-12-02), checked by the real
+    compiler: a parameter assigned but not `mut`, `1u`, a number as a condition, C's `?:`, a
+    byte dereferenced and then added to a `u32`."""
     (tmp_path / "rust/src").mkdir(parents=True)
     (tmp_path / "rust/Cargo.toml").write_text('[package]\nname = "m"\nversion = "0.1.0"\nedition = "2021"\n')
     lib = ("use std::os::raw::{c_long, c_uint};\n\n"
@@ -343,7 +349,9 @@ def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_
              "        if exp & 1u { result *= base; }\n        base *= base;\n        exp >>= 1;\n"
              "    }\n    result\n}\n\n"
              "pub fn lcm_rs(a: c_long, b: c_long) -> c_long {\n    if a == 0 || b == 0 { return 0; }\n"
-             "    let r = (a / gcd_rs(a, b)) * b;\n    return r < 0 ? -r : r;\n}\n")
+             "    let r = (a / gcd_rs(a, b)) * b;\n    return r < 0 ? -r : r;\n}\n\n"
+             "pub fn adler32_rs(data: &[u8]) -> u32 {\n    let mut a = 1u32;\n    for &byte in data.iter() {\n"
+             "        a = (a.wrapping_add(*byte)) % 65521u32;\n    }\n    a\n}\n")
     text = lib + model
     for _ in range(FIX_ROUNDS + 1):
         (tmp_path / "rust/src/lib.rs").write_text(text)
@@ -355,7 +363,7 @@ def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_
     assert check.returncode == 0, error_text(check.stdout)
     assert text[:len(lib)] == lib  # the library's part is never touched
     for line in ("pub fn ipow_rs(mut base: c_long, mut exp: c_uint)", "if (exp & 1) != 0 { result *= base; }",
-                 "return if r < 0 { -r } else { r };"):
+                 "return if r < 0 { -r } else { r };", "a.wrapping_add(byte.into())"):
         assert line in text
     # a line that only looks like `?:` is left alone: the error goes to the model
     odd = "pub fn f(v: Option<i64>) -> i64 {\n    let x = v? : i64;\n    x\n}\n"

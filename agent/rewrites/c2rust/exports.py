@@ -212,16 +212,18 @@ def export_for(name: str, signature: Signature | None, code: str) -> str | None:
 
 
 def _twin_renamed(code: str, name: str) -> str:
-    """``code`` with a safe ``fn name`` (the model's, named after C) renamed ``name_rs``, with
-    the calls outside the export; unchanged when ``name_rs`` exists or no safe ``name`` does.
-    With an export of the same name beside it, the code does not build as written (the 1.5B
-    wrote ``array_max`` twice, the export calling an ``array_max_rs`` it never wrote)."""
+    """``code`` with a safe ``fn name`` (the model's, named after C) renamed ``name_rs``, and
+    every call of it (in an export's body too: an export calling itself was meant to call the
+    safe one); unchanged when ``name_rs`` exists or no safe ``name`` does. With an export of the
+    same name beside it, the code does not build as written (the 1.5B wrote ``array_max`` twice,
+    the export calling an ``array_max_rs`` it never wrote, or ``array_mean(values)``)."""
     if _rust_fn(code, f"{name}_rs") is not None or _rust_fn(code, name) is None:
         return code
     call = re.compile(rf"\b{re.escape(name)}\s*\(")
     for item in items(code):
-        if not item.export and call.search(item.text):
-            code = code.replace(item.text, call.sub(f"{name}_rs(", item.text), 1)
+        head, brace, body = item.text.partition("{") if item.export else ("", "", item.text)
+        if call.search(body):
+            code = code.replace(item.text, head + brace + call.sub(f"{name}_rs(", body), 1)
     return code
 
 

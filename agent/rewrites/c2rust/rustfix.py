@@ -2,11 +2,12 @@
 machine-applicable (a parameter the code assigns made `mut`, a numeric conversion written
 out), and applying them costs a `cargo check` where a re-ask costs a model reply. Small models
 make exactly these slips: the bundled 1.5B's `gcd` assigned to its parameters in every reply.
-Four more errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
+Five more errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
 (`1u`, `0L`) is dropped, C's conditional operator (`return r < 0 ? -r : r;`) becomes Rust's
 `if` expression, a number as an `if` or `while` condition (`if exp & 1`) is compared with 0 as
-C does, and an import that does not resolve (`std::os::raw::c_size_t`) goes; a name it
-was needed for then fails by itself, and that error goes back to the model."""
+C does, a `*` on a value that is neither pointer nor reference (`*byte`, a `u8`) goes, and an
+import that does not resolve (`std::os::raw::c_size_t`) goes; a name it was needed for then
+fails by itself, and that error goes back to the model."""
 
 from __future__ import annotations
 
@@ -71,19 +72,22 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
     if span is None:
         return None
     start, end = span["byte_start"], span["byte_end"]
+    code = (message.get("code") or {}).get("code")
     if str(message.get("message", "")).startswith("invalid suffix") and (
             found := C_SUFFIX.fullmatch(data[start:end])):
         return start, end, found.group(1).decode()
-    if (message.get("code") or {}).get("code") == "E0308" and NUMBER_FOR_BOOL.fullmatch(str(span.get("label"))) \
+    if code == "E0308" and NUMBER_FOR_BOOL.fullmatch(str(span.get("label"))) \
             and CONDITION.search(data[data.rfind(b"\n", 0, start) + 1:start]):
         return start, end, f"({data[start:end].decode()}) != 0"
+    if code == "E0614" and data[start:start + 1] == b"*":  # a number dereferenced: C's habit
+        return start, start + 1, ""
     line_start, line_end = _line(data, start, end)
     line = data[line_start:line_end]
     ternary = TERNARY.fullmatch(line.rstrip(b"\n"))
-    if ternary is not None and message.get("code") is None:  # a syntax error on C's `?:`
+    if ternary is not None and code is None:  # a syntax error on C's `?:`
         rust = b"%sif %s { %s } else { %s }%s" % ternary.group("lead", "cond", "yes", "no", "end")
         return line_start, line_start + len(line.rstrip(b"\n")), rust.decode()
-    if (message.get("code") or {}).get("code") == "E0432":  # an unresolved import
+    if code == "E0432":  # an unresolved import
         if line.lstrip().startswith(b"use ") and b"{" not in line:
             return line_start, line_end, ""
         if data[end:end + 1] == b",":  # one name of a braced list

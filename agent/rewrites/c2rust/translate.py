@@ -44,6 +44,9 @@ def parse_reply(reply: str) -> tuple[str, str]:
         raise ModelReplyError('the reply needs a non-empty "rust" string with the Rust code')
     code = re.sub(r"^\s*```\w*\s*$", "", data["rust"], flags=re.M).strip()
     code = re.sub(r"\s*```\s*$", "", re.sub(r"^```(?:rust)?\s+", "", code))  # fences around one-line code
+    if not re.search(r"\bfn\s+\w+\s*\(", code):  # the 1.5B answered compiler errors with prose here
+        raise ModelReplyError('"rust" holds no Rust function: put the whole corrected code in "rust" '
+                              'and one or two sentences in "notes"')
     return code + "\n", str(data.get("notes", "")).strip()
 
 
