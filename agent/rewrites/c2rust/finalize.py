@@ -49,7 +49,7 @@ def scaffold_patch(state: RunState, svc: Services) -> str:
     )
     contents = {
         layout.CARGO_TOML: layout.cargo_toml(name, "staticlib"),
-        layout.LIB_RS: layout.LIB_HEADER.format(name=Path(state["repo"]).name, c_types=", ".join(layout.C_TYPES)),
+        layout.LIB_RS: layout.LIB_HEADER.format(name=Path(state["repo"]).name),
         build.path: build.wire(root, name),
         ".gitignore": layout.with_gitignore(svc.worktree.read(".gitignore")),
         adr_path: adr,

@@ -67,6 +67,7 @@ def cargo_toml(name: str, crate_type: str) -> str:
     )
 
 
+C_TYPES = ["c_char", "c_double", "c_int", "c_long", "c_uchar", "c_uint", "c_ulong"]  # what LIB_HEADER imports
 LIB_HEADER = """//! The Rust half of {name}, grown one reviewed stage at a time while C and Rust live side by
 //! side. Each translated function is exported over the C ABI (`#[no_mangle] pub extern "C"`)
 //! with its C signature, so the remaining C code and the original C tests call it unchanged;
@@ -76,9 +77,8 @@ LIB_HEADER = """//! The Rust half of {name}, grown one reviewed stage at a time 
 #[allow(unused_imports)]
 use std::ffi::CStr;
 #[allow(unused_imports)]
-use std::os::raw::{{{c_types}}};
+use std::os::raw::{{""" + ", ".join(C_TYPES) + """}};
 """
-C_TYPES = ["c_char", "c_double", "c_int", "c_long", "c_uchar", "c_uint", "c_ulong"]  # what LIB_HEADER imports
 
 
 LINK = re.compile(r"^\t.*(\$\(CC\)|\bc?cc\b|\bgcc\b|\bclang\b).*\s-o\s")

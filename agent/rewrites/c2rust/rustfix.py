@@ -76,13 +76,13 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
     if str(message.get("message", "")).startswith("invalid suffix") and (
             found := C_SUFFIX.fullmatch(data[start:end])):
         return start, end, found.group(1).decode()
+    line_start, line_end = _line(data, start, end)
+    line = data[line_start:line_end]
     if code == "E0308" and NUMBER_FOR_BOOL.fullmatch(str(span.get("label"))) \
-            and CONDITION.search(data[data.rfind(b"\n", 0, start) + 1:start]):
+            and CONDITION.search(data[line_start:start]):
         return start, end, f"({data[start:end].decode()}) != 0"
     if code == "E0614" and data[start:start + 1] == b"*":  # a number dereferenced: C's habit
         return start, start + 1, ""
-    line_start, line_end = _line(data, start, end)
-    line = data[line_start:line_end]
     ternary = TERNARY.fullmatch(line.rstrip(b"\n"))
     if ternary is not None and code is None:  # a syntax error on C's `?:`
         rust = b"%sif %s { %s } else { %s }%s" % ternary.group("lead", "cond", "yes", "no", "end")

@@ -27,10 +27,12 @@ REPLY_SCHEMA = {
     "required": ["rust", "notes"],
 }
 NO_REPOSITORY = "(left out: the task below carries what this stage needs)\n"  # see CToRust.propose
-TYPE_NOTES = [  # longest C spellings first, so "unsigned int" is not also read as "int"
-    ("unsigned char", "`u8`"), ("unsigned int", "`c_uint` (u32)"), ("uint32_t", "`u32`"),
-    ("uint8_t", "`u8`"), ("size_t", "`usize`"), ("long", "`c_long` (i64 on this target)"),
-    ("double", "`f64`"), ("char", "`c_char`, bytes as `u8` inside"), ("int", "`c_int` (0/1 for truth values)"),
+C_TYPES_IN_RUST = [  # C spelling, its Rust type in the prompt, what the ADR adds; longest C
+    # spellings first, so "unsigned int" is not also read as "int"
+    ("unsigned char", "u8", ""), ("unsigned int", "c_uint", " (u32)"),
+    ("unsigned long", "c_ulong", " (u64 on this target)"), ("uint32_t", "u32", ""), ("uint8_t", "u8", ""),
+    ("size_t", "usize", ""), ("long", "c_long", " (i64 on this target)"), ("double", "f64", ""),
+    ("char", "c_char", ", bytes as `u8` inside"), ("int", "c_int", " (0/1 for truth values)"),
 ]
 
 
@@ -117,37 +119,32 @@ def next_adr(root: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-PROMPT_TYPES = [  # how the prompt spells each C type in Rust; longest C spellings first, as above
-    ("unsigned char", "u8"), ("unsigned int", "c_uint"), ("unsigned long", "c_ulong"), ("uint32_t", "u32"),
-    ("uint8_t", "u8"), ("size_t", "usize"), ("long", "c_long"), ("double", "f64"), ("char", "c_char"),
-    ("int", "c_int"),
-]
+def _c_types(signatures: list[str]) -> list[tuple[str, str, str]]:
+    """The entries of C_TYPES_IN_RUST for the C types ``signatures`` use, in table order."""
+    text, found = " ".join(signatures), []
+    for c_type, rust, detail in C_TYPES_IN_RUST:
+        pattern = rf"\b{c_type}\b"
+        if re.search(pattern, text):
+            found.append((c_type, rust, detail))
+            text = re.sub(pattern, " ", text)
+    return found
 
 
 def prompt_types(signatures: list[str]) -> str:
     """The type rules for the C types in ``signatures`` only: shown the whole table, the 1.5B
     wrote a `use` line for each of its types, over and over, until cut off."""
-    text, rules = " ".join(signatures), []
-    for c_type, rust in PROMPT_TYPES:
-        if re.search(rf"\b{c_type}\b", text):
-            rules.append(f"{c_type} -> {rust}")
-            text = re.sub(rf"\b{c_type}\b", " ", text)
-    if "*" in " ".join(signatures):
+    joined = " ".join(signatures)
+    rules = [f"{c_type} -> {rust}" for c_type, rust, _ in _c_types(signatures)]
+    if "*" in joined:
         rules += ["const T * -> *const T", "T * -> *mut T"]
-    if re.search(r"\bchar\s*\*", " ".join(signatures)):
+    if re.search(r"\bchar\s*\*", joined):
         rules.append("a C string becomes `CStr::from_ptr(s).to_bytes()` (or a `&mut [u8]` of its length) "
                      "in the wrapper")
     return ", ".join(rules) or "no C types to map"
 
 
 def type_notes(signatures: list[str]) -> list[str]:
-    text, found = " ".join(signatures), []
-    for c_type, rust in TYPE_NOTES:
-        pattern = rf"\b{c_type}\b"
-        if re.search(pattern, text):
-            found.append(f"C `{c_type}` is {rust}")
-            text = re.sub(pattern, " ", text)
-    return found
+    return [f"C `{c_type}` is `{rust}`{detail}" for c_type, rust, detail in _c_types(signatures)]
 
 
 def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], notes: str, left: list[str],
