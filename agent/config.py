@@ -40,6 +40,7 @@ class Settings(BaseModel):
     seed: int = 0
     temperature: float = Field(0.0, ge=0, le=2, description="sampling temperature of the plan and first candidate")
     strategy: str = Field("general", description="how the goal becomes stages: general, c2rust, self")
+    gate_repeat: int = Field(3, ge=1, le=10, description="eval runs per task and prompt set in the self gate")
 
     @property
     def context_budget(self) -> int:

@@ -37,6 +37,9 @@ def refine(
         None, "--strategy", help="general, c2rust or self (default: c2rust when the goal says 'to Rust')."
     ),
     self_: bool = typer.Option(False, "--self", help="Refine agent's own prompts (its repository is the target)."),
+    gate_repeat: int = typer.Option(
+        None, "--gate-repeat", help="With --self: runs per eval task and prompt set in the gate (default 3)."
+    ),
     record: Path = typer.Option(
         None, "--record", help="Write every model reply to this JSON file (replay with --model scripted:FILE)."
     ),
@@ -56,6 +59,7 @@ def refine(
         "sandbox": sandbox,
         "test_command": shlex.split(test_command) if test_command else None,
         "strategy": strategy or ("self" if self_ else strategy_from_goal(goal)),
+        "gate_repeat": gate_repeat,
     }
     if self_:
         path = self_target()

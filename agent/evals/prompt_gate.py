@@ -20,20 +20,21 @@ from agent.evals.suite import evaluate
 from agent.graph.services import Services
 from agent.prompts import prompts_hash
 
-GATE_REPEAT = 3  # runs per task and prompt set: repeats sample differently, so ties break less by luck
-
 
 def score_prompts(svc: Services, prompts: Path, what: str) -> SuiteScore:
     """The eval suite with ``prompts``: from the run's cache when this prompt set was scored
-    already with the same model, tasks and sampling, else measured, cached and kept in the history."""
+    already with the same model, tasks and sampling, else measured, cached and kept in the history.
+    Fewer repeats (``gate_repeat``) cost the gate power, not safety: under "both prompt sets are
+    as good" a task is as likely won as lost however often it runs, so the sign test's p holds."""
     tasks = load_tasks()
+    repeat = svc.settings.gate_repeat
     model = svc.model()
     cache = ScoreCache(svc.files.dir / "evals")
-    key = ScoreCache.key(model.name, prompts_hash(prompts), tasks_digest(tasks), GATE_REPEAT, svc.settings.seed)
+    key = ScoreCache.key(model.name, prompts_hash(prompts), tasks_digest(tasks), repeat, svc.settings.seed)
     score = cache.get(key)
     if score is None:
-        with svc.busy(f"Scoring the {what} prompts with agent eval ({len(tasks)} tasks x {GATE_REPEAT})"):
-            score = evaluate(tasks, model, svc.settings, svc.runner, prompts, GATE_REPEAT)
+        with svc.busy(f"Scoring the {what} prompts with agent eval ({len(tasks)} tasks x {repeat})"):
+            score = evaluate(tasks, model, svc.settings, svc.runner, prompts, repeat)
         append(score)
         cache.put(key, score)
     return score

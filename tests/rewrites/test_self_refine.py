@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from agent.approval.keys import init_key
+from agent.errors import AgentError
 from agent.evals import TASKS, load_tasks, prompt_gate
 from agent.evals.prompt_gate import judge_prompts
 from agent.llm.base import Message
@@ -101,11 +102,11 @@ def agent_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def run(repo: Path, goal: str, model: Any, seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def run(repo: Path, goal: str, model: Any, seen: list[dict[str, Any]] | None = None, repeat: int = 1) -> dict[str, Any]:
     term = reviewing_terminal(seen=seen)
     # one reply per candidate and one candidate per stage, as search/replace edits; nested runs too
     settings = {"sandbox": "none", "strategy": "self", "edit_retries": 0, "candidates": 1,
-                "edit_format": "search-replace"}
+                "edit_format": "search-replace", "gate_repeat": repeat}
     _, state = start(repo, goal, term, settings, model=model, runner=LocalRunner(), prompt_gate=judge_prompts)
     return state
 
@@ -123,7 +124,6 @@ def suite_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
                 toml = dest / "task.toml"
                 toml.write_text(toml.read_text().replace('part = "tuning"', f'part = "{part}"'))
         monkeypatch.setattr(prompt_gate, "load_tasks", lambda: load_tasks(root=root))
-        monkeypatch.setattr(prompt_gate, "GATE_REPEAT", 1)
 
     return make
 
@@ -153,12 +153,19 @@ def test_a_change_better_only_within_the_noise_never_reaches_a_person(agent_repo
     suite_of(heldout=2, tuning=1)
     model = PromptSensitiveModel([plan("agent/prompts/edit.md"), WITH_MARKER])
     seen: list[dict[str, Any]] = []
-    state = run(agent_repo, "ask for minimal edits in the edit prompt", model, seen)
+    state = run(agent_repo, "ask for minimal edits in the edit prompt", model, seen, repeat=2)
     [outcome] = state["outcomes"]
+    assert model.nested == [False] * 6 + [True] * 6  # 3 tasks x 2 repeats per prompt set
     assert outcome["status"] == "failed" and not seen
     assert "do not beat the current ones on the held-out tasks" in outcome["reason"]
     assert "2 better, 0 worse" in outcome["reason"] and "within the noise" in outcome["reason"]
     assert git(agent_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]
+
+
+def test_a_gate_without_runs_is_refused_before_anything_is_written(agent_repo: Path) -> None:
+    with pytest.raises(AgentError, match="setting 'gate_repeat': Input should be greater than or equal to 1"):
+        run(agent_repo, "ask for minimal edits in the edit prompt", PromptSensitiveModel([]), repeat=0)
+    assert not (agent_repo / ".agent" / "runs").exists()
 
 
 def test_a_template_that_lost_a_placeholder_is_refused_before_any_evaluation(agent_repo: Path, suite_of: Any) -> None:
