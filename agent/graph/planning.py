@@ -193,11 +193,12 @@ def _repair_turns(svc: Services, stage: Stage, feedback: str) -> list[Message]:
             {"role": "user", "content": render("repair_whole", feedback=feedback)}]
 
 
-def propose_patch(state: RunState, svc: Services, context: str) -> str:
+def propose_patch(state: RunState, svc: Services, context: str, edit_format: str | None = None) -> str:
     """Ask for the current stage's edits and turn them into a patch against the checkpoint.
 
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
-    schema-constrained JSON (``edit_format`` fixes one or the other). A whole-file repair asks
+    schema-constrained JSON (``edit_format``, the setting unless a strategy names one, fixes one
+    or the other). A whole-file repair asks
     the stage's task again with the best candidate as the model's reply and its test output after.
     A stage that follows a red one to fix what still fails asks its first candidate afresh, shown
     the files and the failing output; later ones go on the planned stage's conversation the same
@@ -208,7 +209,7 @@ def propose_patch(state: RunState, svc: Services, context: str) -> str:
     """
     stage = state["stages"][state["current"]]
     feedback, repairing = state.get("feedback", ""), bool(state.get("repairing"))
-    fmt = svc.settings.edit_format
+    fmt = edit_format or svc.settings.edit_format
     read = svc.worktree.read_committed if repairing else svc.worktree.read
     whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
     rejected = _rejected_patch(state)
