@@ -100,7 +100,7 @@ def finalize_patch(state: RunState, svc: Services) -> str:
         return patch_for(svc.worktree, files.contents, files.deleted)
     user = render(
         "c2rust_tests", goal=state["goal"], stage_number=str(state["current"] + 1),
-        stage_count=str(len(state["stages"])), crate=name, path=test_path,
+        stage_count=str(len(state["stages"])), crate=name,
         c_tests="".join(f"=== {t} ===\n{svc.worktree.read(t)}" for t in tests),
         rust=outline(svc.worktree.read(layout.LIB_RS) or ""), feedback=feedback_block(state, test_path),
     )
