@@ -198,8 +198,8 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
 
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
     schema-constrained JSON (``edit_format``, the setting unless a strategy names one, fixes one
-    or the other). A whole-file repair asks
-    the stage's task again with the best candidate as the model's reply and its test output after.
+    or the other). A whole-file repair asks the stage's task again with the best candidate as the
+    model's reply and its test output after.
     A stage that follows a red one to fix what still fails asks its first candidate afresh, shown
     the files and the failing output; later ones go on the planned stage's conversation the same
     way as a repair: its task as first asked, the files as they are now as the reply, the failing

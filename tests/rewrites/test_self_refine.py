@@ -102,11 +102,12 @@ def agent_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def run(repo: Path, goal: str, model: Any, seen: list[dict[str, Any]] | None = None, repeat: int = 1) -> dict[str, Any]:
+def run(repo: Path, goal: str, model: Any, seen: list[dict[str, Any]] | None = None, repeat: int = 1,
+        fmt: str = "search-replace") -> dict[str, Any]:
     term = reviewing_terminal(seen=seen)
     # one reply per candidate and one candidate per stage, as search/replace edits; nested runs too
     settings = {"sandbox": "none", "strategy": "self", "edit_retries": 0, "candidates": 1,
-                "edit_format": "search-replace", "gate_repeat": repeat}
+                "edit_format": fmt, "gate_repeat": repeat}
     _, state = start(repo, goal, term, settings, model=model, runner=LocalRunner(), prompt_gate=judge_prompts)
     return state
 
@@ -160,6 +161,15 @@ def test_a_change_better_only_within_the_noise_never_reaches_a_person(agent_repo
     assert "do not beat the current ones on the held-out tasks" in outcome["reason"]
     assert "2 better, 0 worse" in outcome["reason"] and "within the noise" in outcome["reason"]
     assert git(agent_repo, "rev-parse", f"agent/{state['run_id']}") == state["base_commit"]
+
+
+def test_a_prompt_change_is_asked_for_as_edits_whatever_the_edit_format(agent_repo: Path, suite_of: Any) -> None:
+    suite_of(heldout=1, tuning=1)
+    model = PromptSensitiveModel([plan("agent/prompts/edit.md"), WITH_MARKER])
+    state = run(agent_repo, "ask for minimal edits in the edit prompt", model, fmt="whole")
+    [outcome] = state["outcomes"]
+    assert "do not beat the current ones on the held-out tasks" in outcome["reason"]  # the edit parsed: gated
+    assert len(model.nested) == 4  # both prompt sets scored, the nested runs asked in their own format
 
 
 def test_a_gate_without_runs_is_refused_before_anything_is_written(agent_repo: Path) -> None:
