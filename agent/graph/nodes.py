@@ -31,17 +31,28 @@ def _context(svc: Services) -> str:
     return (svc.files.dir / "context.txt").read_text(encoding="utf-8")
 
 
-# A candidate's tests may take this multiple of the baseline's time plus the margin (never more
-# than the policy's limit): a candidate stuck in an endless loop then costs seconds, not minutes.
-TEST_TIME_FACTOR, TEST_TIME_MARGIN_S = 5.0, 10.0
+# A candidate's tests may take this multiple of the slowest of the baseline's and the last applied
+# stage's test runs plus the margin (never more than the policy's limit): a candidate stuck in an
+# endless loop then costs seconds, not minutes. The last stage counts since a stage can make the
+# test command slower for good (C to Rust's scaffold adds a cargo build to a C build of under a
+# second), and the margin covers a build on a busy machine: 10 s stopped a cargo build of three
+# functions while other work ran.
+TEST_TIME_FACTOR, TEST_TIME_MARGIN_S = 5.0, 30.0
+
+
+def time_limit_for_tests(state: RunState, ceiling: float) -> float:
+    """Seconds a candidate's tests may take: from the slowest of the baseline's and the last
+    applied stage's runs, never above ``ceiling``; the ceiling itself when one of those was stopped."""
+    runs = [r for r in (state.get("baseline"), state.get("reference")) if r]
+    if not runs or any(r.get("killed_by") for r in runs):
+        return ceiling
+    slowest = max(float(r.get("duration_s", 0)) for r in runs)
+    return min(ceiling, TEST_TIME_FACTOR * slowest + TEST_TIME_MARGIN_S)
 
 
 def _tests(svc: Services, state: RunState, what: str) -> dict[str, Any]:
     limits = svc.limits
-    baseline = state.get("baseline")
-    ceiling = min(limits.timeout_s, svc.settings.test_timeout)
-    if baseline and not baseline.get("killed_by"):
-        ceiling = min(ceiling, TEST_TIME_FACTOR * float(baseline.get("duration_s", 0)) + TEST_TIME_MARGIN_S)
+    ceiling = time_limit_for_tests(state, min(limits.timeout_s, svc.settings.test_timeout))
     with svc.busy(f"{what}: {' '.join(state['test_command'])} ({svc.runner.name} sandbox)"):
         report = run_checks(svc.worktree.path, state["test_command"], svc.runner,
                             replace(limits, timeout_s=ceiling))
@@ -130,12 +141,14 @@ def _candidates_made(state: RunState) -> int:
     return state.get("attempts", 0) - state.get("repeats", 0)
 
 
-def last_attempt(state: RunState, svc: Services) -> bool:
+def last_attempt(state: RunState, svc: Services, asking_s: float) -> bool:
     """Whether the proposal being made is the stage's last: the candidate count is reached, or
-    half the stage's time is gone so another would likely not fit. A strategy with a fallback
-    (C to Rust's transpiled functions) takes it here rather than let the stage fail."""
+    half the stage's time is gone, counting the ``asking_s`` seconds this proposal has taken so
+    far, so another would likely not fit. A strategy with a fallback (C to Rust's transpiled
+    functions) takes it here rather than let the stage fail: on a slow machine one reply of the
+    1.5B took 10 minutes, the whole budget, and the stage failed without its fallback."""
     return (_candidates_made(state) + 1 >= svc.settings.candidates
-            or state.get("spent", 0.0) >= svc.settings.stage_seconds / 2)
+            or state.get("spent", 0.0) + asking_s >= svc.settings.stage_seconds / 2)
 
 
 def propose(state: RunState, svc: Services) -> Update:

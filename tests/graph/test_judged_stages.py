@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from agent.graph.nodes import CONTINUE_TITLE
+from agent.config import Settings
+from agent.graph.nodes import CONTINUE_TITLE, last_attempt, time_limit_for_tests
 from agent.llm.scripted import ScriptedModel
 from agent.runs.session import start
 from agent.sandbox.local import LocalRunner
@@ -189,6 +191,23 @@ def test_an_endless_loop_costs_seconds_not_the_default_limit(red_repo: Path) -> 
     assert outcome["status"] == "failed" and "timeout" in outcome["reason"]
     timed = [e for e in state["events"] if "candidate 1" in e]
     assert timed and state["spent"] < 60  # the settings allow 300 s; the baseline took about 1 s
+
+
+def test_test_time_follows_the_slowest_of_the_baseline_and_the_last_applied_stage() -> None:
+    c_only = {"duration_s": 0.8}  # a C build and its tests; the scaffold then adds a cargo build
+    assert time_limit_for_tests({"baseline": c_only}, 300) == 34
+    assert time_limit_for_tests({"baseline": c_only, "reference": {"duration_s": 6.0}}, 300) == 60
+    assert time_limit_for_tests({"baseline": {"duration_s": 100.0}}, 300) == 300  # the ceiling holds
+    assert time_limit_for_tests({"baseline": {"duration_s": 1.0, "killed_by": "timeout"}}, 300) == 300
+
+
+def test_a_reply_that_took_half_the_stage_budget_makes_its_proposal_the_last() -> None:
+    svc: Any = SimpleNamespace(settings=Settings(candidates=4, stage_seconds=180))
+    first: Any = {"attempts": 0, "repeats": 0, "spent": 0.0}
+    assert not last_attempt(first, svc, 20.0)
+    assert last_attempt(first, svc, 600.0)  # one slow reply: no second candidate will fit
+    assert last_attempt({**first, "spent": 95.0}, svc, 0.0)
+    assert last_attempt({**first, "attempts": 3}, svc, 0.0)  # the fourth candidate
 
 
 def test_whole_file_replies_are_written_as_the_new_file(red_repo: Path) -> None:

@@ -4,6 +4,7 @@ beside the C build, and the switch to a plain Rust crate whose tests are the C t
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from agent.errors import ModelReplyError
@@ -58,6 +59,7 @@ def scaffold_patch(state: RunState, svc: Services) -> str:
 
 
 def finalize_patch(state: RunState, svc: Services) -> str:
+    began = time.monotonic()
     stage = state["stages"][state["current"]]
     root = svc.worktree.path
     left = layout.remaining_c(root)
@@ -114,7 +116,7 @@ def finalize_patch(state: RunState, svc: Services) -> str:
     try:
         files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
                           what=f"Stage {stage['id']}: porting the C tests with {svc.settings.model}")
-        if last_attempt(state, svc):  # the last attempt: the tests decide here, not after
+        if last_attempt(state, svc, time.monotonic() - began):  # the last attempt: the tests decide here, not after
             failing = failing_tests(svc, state, files)
             if failing:
                 raise TestsFailed(failing)

@@ -6,6 +6,7 @@ and the unsafe function stays (the run goes on with the next one)."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from agent.errors import AgentError, ModelReplyError
@@ -70,6 +71,7 @@ def _figures(text: str) -> str:
 
 
 def safety_patch(state: RunState, svc: Services) -> str:
+    began = time.monotonic()
     stage = state["stages"][state["current"]]
     name = stage["symbols"][0].split("::")[1]
     lib = svc.worktree.read(layout.LIB_RS) or ""
@@ -120,7 +122,7 @@ def safety_patch(state: RunState, svc: Services) -> str:
                           what=f"Stage {stage['id']}: making {name} safe with {svc.settings.model}")
     except ModelReplyError as err:
         raise ModelReplyError(f"{err}; {name} stays C2Rust's unsafe translation") from None
-    if last_attempt(state, svc):
+    if last_attempt(state, svc, time.monotonic() - began):
         failing = failing_tests(svc, state, files)
         if failing:
             raise ModelReplyError(f"{TestsFailed(failing)}; {name} stays C2Rust's unsafe translation")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 from agent.errors import ModelReplyError
@@ -213,6 +214,7 @@ def _called(lib: str, c_code: str) -> str:
 def translate_patch(state: RunState, svc: Services) -> str:
     """The model's Rust for the stage's functions, checked with ``cargo check`` (errors go back
     to the model); where it still fails, C2Rust's translation of those functions lands instead."""
+    began = time.monotonic()
     stage = state["stages"][state["current"]]
     root = svc.worktree.path
     file = stage["symbols"][0].split("::")[0]
@@ -274,7 +276,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
     try:
         files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
                           what=f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}")
-        if last_attempt(state, svc):  # the last attempt: the tests decide here, not after
+        if last_attempt(state, svc, time.monotonic() - began):  # the last attempt: the tests decide here, not after
             failing = failing_tests(svc, state, files)
             if failing:
                 raise TestsFailed(failing)
