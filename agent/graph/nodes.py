@@ -34,10 +34,8 @@ def _context(svc: Services) -> str:
 # A candidate's tests may take this multiple of the slowest of the baseline's and the last applied
 # stage's test runs plus the margin (never more than the policy's limit): a candidate stuck in an
 # endless loop then costs seconds, not minutes. The last stage counts since a stage can make the
-# test command slower for good (C to Rust's scaffold adds a cargo build to a C build of under a
-# second), and the margin covers a build on a busy machine: 10 s stopped a cargo build of three
-# functions while other work ran.
-TEST_TIME_FACTOR, TEST_TIME_MARGIN_S = 5.0, 30.0
+# test command slower for good (C to Rust's scaffold adds a cargo build to a C build of under a second).
+TEST_TIME_FACTOR, TEST_TIME_MARGIN_S = 5.0, 10.0
 
 
 def time_limit_for_tests(state: RunState, ceiling: float) -> float:

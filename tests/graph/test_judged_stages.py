@@ -195,8 +195,8 @@ def test_an_endless_loop_costs_seconds_not_the_default_limit(red_repo: Path) -> 
 
 def test_test_time_follows_the_slowest_of_the_baseline_and_the_last_applied_stage() -> None:
     c_only = {"duration_s": 0.8}  # a C build and its tests; the scaffold then adds a cargo build
-    assert time_limit_for_tests({"baseline": c_only}, 300) == 34
-    assert time_limit_for_tests({"baseline": c_only, "reference": {"duration_s": 6.0}}, 300) == 60
+    assert time_limit_for_tests({"baseline": c_only}, 300) == 14
+    assert time_limit_for_tests({"baseline": c_only, "reference": {"duration_s": 6.0}}, 300) == 40
     assert time_limit_for_tests({"baseline": {"duration_s": 100.0}}, 300) == 300  # the ceiling holds
     assert time_limit_for_tests({"baseline": {"duration_s": 1.0, "killed_by": "timeout"}}, 300) == 300
 
