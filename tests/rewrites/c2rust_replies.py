@@ -380,3 +380,8 @@ REPLIES = [
 # neither rustc nor code can fix): the stage must land its clamp and gcd and C2Rust's ipow.
 BROKEN_IPOW = CLAMP_GCD_IPOW.replace("result = result.wrapping_mul(base);", "result = c_mul(result, base);")
 assert BROKEN_IPOW != CLAMP_GCD_IPOW
+
+# A translator whose `ipow` builds but is wrong (2^10 gives 1): the tests fail with the stage's
+# Rust, and the stage must still land its clamp and gcd, with C2Rust's ipow.
+WRONG_IPOW = CLAMP_GCD_IPOW.replace("exp >>= 1;", "exp >>= 2;")
+assert WRONG_IPOW != CLAMP_GCD_IPOW

@@ -14,7 +14,7 @@ from agent.llm.scripted import ScriptedModel
 from agent.runs.session import start
 from agent.sandbox import images
 from tests.conftest import git, reviewing_terminal
-from tests.rewrites.c2rust_replies import BROKEN_IPOW, reply
+from tests.rewrites.c2rust_replies import BROKEN_IPOW, WRONG_IPOW, reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 from tests.rewrites.test_c2rust_cmake import cmake_project
 
@@ -49,6 +49,25 @@ def test_a_function_the_model_cannot_compile_lands_transpiled(c_repo: Path) -> N
     assert "Written by the model, safe Rust behind the C ABI export: `gcd`, `clamp`." in adr
     assert "Transpiled by C2Rust, unsafe Rust with C's raw pointers: `ipow`" in adr
     assert "long ipow" not in git(c_repo, "show", f"{branch}:src/arith.c")
+
+
+def test_a_wrong_function_lands_transpiled_and_the_right_ones_stay(c_repo: Path) -> None:
+    model = ScriptedModel([reply(WRONG_IPOW, "ipow by squaring")])
+    files, state = start(
+        c_repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2,
+         "candidates": 1},  # one candidate: the tests decide in it, before the floor
+        model=model, runner=transpiler_runner(c_repo),
+    )
+    scaffold, stage = state["outcomes"]
+    assert stage["status"] == "applied", stage["reason"]
+    assert "15 passed" in stage["tests"] and stage["metrics"]["functions_translated"] == "3/15"
+    branch = f"agent/{files.run_id}"
+    lib = git(c_repo, "show", f"{branch}:rust/src/lib.rs")
+    assert "pub fn clamp_rs" in lib and "pub fn gcd_rs" in lib and "ipow_rs" not in lib
+    adr = git(c_repo, "show", f"{branch}:docs/adr/0002-translate-clamp-gcd-ipow.md")
+    assert "Written by the model, safe Rust behind the C ABI export: `gcd`, `clamp`." in adr
+    assert "Transpiled by C2Rust, unsafe Rust with C's raw pointers: `ipow`" in adr
 
 
 def test_with_no_usable_reply_at_all_the_run_still_ends_a_tested_rust_crate(c_repo: Path) -> None:

@@ -108,9 +108,12 @@ def failing_tests(svc: Services, state: RunState, files: Files) -> str:
 
 
 def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str, model_code: str, why: str,
-              stage_files: Callable[[str, Fallback], Files]) -> Files:
+              stage_files: Callable[[str, Fallback], Files], passes: Callable[[Files], bool] | None = None) -> Files:
     """The stage with C2Rust's translation for every function whose model-written Rust does not
-    build next to the rest; ``stage_files(model_code, fallback)`` lays the stage out."""
+    build next to the rest; ``stage_files(model_code, fallback)`` lays the stage out. With
+    ``passes`` (the model's Rust failed the tests), a model function is kept only if the tests
+    also pass with it beside the others transpiled: one wrong function no longer takes the
+    stage's right ones down with it."""
     made = transpile(svc.worktree.path, file, build, svc.runner, svc.limits)
     if made.rust is None:
         raise ModelReplyError(f"{why}; no transpiled fallback: {made.reason}")
@@ -125,9 +128,13 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
         rust = render([exported(i) if i.name in floor else i for i in taken])
         return stage_files(code, Fallback(floor, rust, short_why))
 
-    kept = [n for n in names if n in parts and not compile_errors(svc, layout_with([n]))]
+    def works(kept: list[str]) -> bool:
+        files = layout_with(kept)
+        return not compile_errors(svc, files) and (passes is None or passes(files))
+
+    kept = [n for n in names if n in parts and works([n])]
     files = layout_with(kept)
-    if kept and compile_errors(svc, files):  # each alone builds, together they do not
+    if len(kept) > 1 and not works(kept):  # each alone works, together they do not
         kept, files = [], layout_with([])
     if not kept:
         errors = compile_errors(svc, files)

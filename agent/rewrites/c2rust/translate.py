@@ -281,10 +281,11 @@ def translate_patch(state: RunState, svc: Services) -> str:
             if failing:
                 raise TestsFailed(failing)
     except ModelReplyError as err:
-        model_code = "" if isinstance(err, TestsFailed) else last.get("code", "")
+        tested = isinstance(err, TestsFailed)
         with svc.busy(f"Stage {stage['id']}: the model's Rust failed; falling back on C2Rust"):
-            files = fall_back(svc, build, file, names, lib, model_code, str(err),
-                              lambda code, floor: stage_files(code, last.get("notes", ""), floor))
+            files = fall_back(svc, build, file, names, lib, last.get("code", ""), str(err),
+                              lambda code, floor: stage_files(code, last.get("notes", ""), floor),
+                              (lambda files: not failing_tests(svc, state, files)) if tested else None)
     return patch_for(svc.worktree, files.contents, files.deleted)
 
 
