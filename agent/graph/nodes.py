@@ -22,6 +22,7 @@ from agent.graph.services import Services
 from agent.graph.state import Outcome, RunState, Stage, Status, digest
 from agent.policy.evaluate import evaluate_stage
 from agent.rundir import write_atomic
+from agent.sandbox.base import Limits
 from agent.sandbox.checks import run_checks
 
 Update = dict[str, Any]
@@ -48,12 +49,15 @@ def time_limit_for_tests(state: RunState, ceiling: float) -> float:
     return min(ceiling, TEST_TIME_FACTOR * slowest + TEST_TIME_MARGIN_S)
 
 
+def candidate_limits(svc: Services, state: RunState) -> Limits:
+    """The sandbox limits of one test run of a candidate, its time from ``time_limit_for_tests``."""
+    ceiling = min(svc.limits.timeout_s, svc.settings.test_timeout)
+    return replace(svc.limits, timeout_s=time_limit_for_tests(state, ceiling))
+
+
 def _tests(svc: Services, state: RunState, what: str) -> dict[str, Any]:
-    limits = svc.limits
-    ceiling = time_limit_for_tests(state, min(limits.timeout_s, svc.settings.test_timeout))
     with svc.busy(f"{what}: {' '.join(state['test_command'])} ({svc.runner.name} sandbox)"):
-        report = run_checks(svc.worktree.path, state["test_command"], svc.runner,
-                            replace(limits, timeout_s=ceiling))
+        report = run_checks(svc.worktree.path, state["test_command"], svc.runner, candidate_limits(svc, state))
     data = asdict(report)
     data["summary"] = report.summary()
     return data

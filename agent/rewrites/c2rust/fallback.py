@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from agent.errors import ModelReplyError
-from agent.graph.nodes import time_limit_for_tests
+from agent.graph.nodes import candidate_limits
 from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.rewrites.c2rust import layout
@@ -101,9 +101,8 @@ def failing_tests(svc: Services, state: RunState, files: Files) -> str:
     """Why the original tests fail with ``files`` written, or empty when they pass. They get the
     time a candidate's tests get: the model's Rust for c-mathlib's stage 2 looped forever and
     held the stage for the default 300 s."""
-    ceiling = time_limit_for_tests(state, min(svc.limits.timeout_s, svc.settings.test_timeout))
     report = _with_files(svc.worktree, files, lambda root: run_checks(
-        root, state["test_command"], svc.runner, replace(svc.limits, timeout_s=ceiling)))
+        root, state["test_command"], svc.runner, candidate_limits(svc, state)))
     return "" if report.ok else report.summary()
 
 
