@@ -372,6 +372,28 @@ def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_
     assert check.returncode != 0 and fixed(odd, (0, len(odd)), check.stdout, "rust/src/lib.rs") is None
 
 
+def test_a_call_to_the_twin_of_a_transpiled_function_calls_its_export(tmp_path: Path) -> None:
+    """The bundled 1.5B's `lcm` on c-mathlib called `gcd_rs` where the stage before had landed
+    C2Rust's `gcd`: the call goes to the export, in `unsafe { }`, checked by the real compiler."""
+    (tmp_path / "rust/src").mkdir(parents=True)
+    (tmp_path / "rust/Cargo.toml").write_text('[package]\nname = "m"\nversion = "0.1.0"\nedition = "2021"\n')
+    lib = ("use std::os::raw::c_long;\n\n#[no_mangle]\npub unsafe extern \"C\" fn gcd(mut a: c_long, mut b: c_long)"
+           " -> c_long {\n    while b != 0 { let t = b; b = a % b; a = t; }\n    a\n}\n")
+    model = ("pub fn lcm_rs(a: i64, b: i64) -> i64 {\n    if a == 0 || b == 0 { return 0; }\n"
+             "    (a / gcd_rs(a, b)) * b\n}\n\npub fn half_rs(a: i64) -> i64 { div_rs(a, 2) }\n")
+    text = lib + model
+    for _ in range(FIX_ROUNDS):
+        (tmp_path / "rust/src/lib.rs").write_text(text)
+        check = subprocess.run(CHECK, cwd=tmp_path, capture_output=True, text=True)
+        better = fixed(text, (len(lib), len(text)), check.stdout, "rust/src/lib.rs") if check.returncode else None
+        if better is None:
+            break
+        text = better
+    assert "(a / unsafe { gcd(a, b) }) * b" in text and text[:len(lib)] == lib
+    # `div_rs` has no export to call: that error is the model's to mend
+    assert check.returncode != 0 and "div_rs" in error_text(check.stdout) and "div_rs(a, 2)" in text
+
+
 def test_a_function_written_twice_word_for_word_is_kept_once() -> None:
     twice = ('pub fn p_rs(a: i64) -> i64 {\n    a\n}\n\n'
              '#[no_mangle]\npub extern "C" fn p(a: i64) -> i64 {\n    p_rs(a)\n}\n')

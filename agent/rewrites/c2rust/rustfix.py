@@ -2,12 +2,15 @@
 machine-applicable (a parameter the code assigns made `mut`, a numeric conversion written
 out), and applying them costs a `cargo check` where a re-ask costs a model reply. Small models
 make exactly these slips: the bundled 1.5B's `gcd` assigned to its parameters in every reply.
-Five more errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
+Some errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
 (`1u`, `0L`) is dropped, C's conditional operator (`return r < 0 ? -r : r;`) becomes Rust's
 `if` expression, a number as an `if` or `while` condition (`if exp & 1`) is compared with 0 as
 C does, a `*` on a value that is neither pointer nor reference (`*byte`, a `u8`) goes, and an
 import that does not resolve (`std::os::raw::c_size_t`) goes; a name it was needed for then
-fails by itself, and that error goes back to the model."""
+fails by itself, and that error goes back to the model. And a call to a safe twin that does not
+exist (`gcd_rs`, where an earlier stage's `gcd` landed as C2Rust's unsafe export) calls that
+export, inside `unsafe { }`: the translate prompt's pattern has every function's twin, so the
+model writes one whatever it is shown."""
 
 from __future__ import annotations
 
@@ -55,6 +58,8 @@ TERNARY = re.compile(
 )
 
 
+MISSING_TWIN = re.compile(r"cannot find function `(\w+)_rs` in this scope")
+UNSAFE_CALL = re.compile(r"call to unsafe function `(\w+)` is unsafe and requires unsafe (?:function or )?block")
 NUMBER_FOR_BOOL = re.compile(r"expected `bool`, found (?:integer|`(?:[iu](?:8|16|32|64|128|size)|c_\w+)`)")
 CONDITION = re.compile(rb"\b(?:if|while)\s+$")
 
@@ -64,6 +69,11 @@ def _line(data: bytes, start: int, end: int) -> tuple[int, int]:
     line_start = data.rfind(b"\n", 0, start) + 1
     line_end = data.find(b"\n", end)
     return line_start, len(data) if line_end < 0 else line_end + 1
+
+
+def _c_export(data: bytes, name: str) -> bool:
+    """Whether the file defines ``name`` as an unsafe C export (C2Rust's, or one with pointers)."""
+    return re.search(rb'\bunsafe\s+extern\s+"C"\s+fn\s+%s\s*\(' % re.escape(name.encode()), data) is not None
 
 
 def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, str] | None:
@@ -87,6 +97,12 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
     if ternary is not None and code is None:  # a syntax error on C's `?:`
         rust = b"%sif %s { %s } else { %s }%s" % ternary.group("lead", "cond", "yes", "no", "end")
         return line_start, line_start + len(line.rstrip(b"\n")), rust.decode()
+    said = str(message.get("message", ""))
+    if code == "E0425" and (twin := MISSING_TWIN.fullmatch(said)) and data[start:end] == f"{twin[1]}_rs".encode() \
+            and _c_export(data, twin[1]):
+        return start, end, twin[1]
+    if code == "E0133" and (call := UNSAFE_CALL.fullmatch(said)) and _c_export(data, call[1]):
+        return start, end, f"unsafe {{ {data[start:end].decode()} }}"
     if code == "E0432":  # an unresolved import
         if line.lstrip().startswith(b"use ") and b"{" not in line:
             return line_start, line_end, ""
