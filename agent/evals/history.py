@@ -1,6 +1,6 @@
 """Where evaluation results are kept: every result appended to a history file (so two prompt
-sets scored on different days can still be compared), and a cache of results keyed by what
-decides them (so the self-refinement gate never scores the same prompts twice in a run)."""
+sets scored on different days can still be compared), and a cache of single runs keyed by what
+decides them (so the self-refinement gate never runs the same eval run twice in a run)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import hashlib
 import json
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 from agent.errors import AgentError
-from agent.evals.scores import SuiteScore
+from agent.evals.scores import SuiteScore, TaskRun
 from agent.home import data_home
 from agent.rundir import write_atomic
 
@@ -49,23 +50,24 @@ def find(ref: str, path: Path | None = None) -> SuiteScore:
     return SuiteScore.from_dict(match[-1])
 
 
-class ScoreCache:
-    """Results kept as files named by a hash of the model, prompts, tasks and sampling."""
+class RunCache:
+    """Each eval run's result kept as a file named by a hash of what decides it (model, prompts,
+    tasks, sampling, task and repeat), so a resumed gate runs only what it had not run."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     @staticmethod
-    def key(model: str, prompts: str, tasks_digest: str, repeat: int, seed: int) -> str:
-        text = json.dumps([model, prompts, tasks_digest, repeat, seed])
+    def key(model: str, prompts: str, tasks_digest: str, seed: int, task: str, k: int) -> str:
+        text = json.dumps([model, prompts, tasks_digest, seed, task, k])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def get(self, key: str) -> SuiteScore | None:
+    def get(self, key: str) -> TaskRun | None:
         path = self.folder / f"{key}.json"
         if not path.is_file():
             return None
-        return SuiteScore.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return TaskRun(**json.loads(path.read_text(encoding="utf-8")))
 
-    def put(self, key: str, score: SuiteScore) -> None:
+    def put(self, key: str, run: TaskRun) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.folder / f"{key}.json", json.dumps(score.as_dict(), indent=1))
+        write_atomic(self.folder / f"{key}.json", json.dumps(asdict(run)))

@@ -1,8 +1,8 @@
 """Self-refinement on a scratch copy of agent's own layout: a prompt change reaches a person only
 when ``agent eval``, run through the real graph with both prompt sets, says it beats the current
 prompts on the held-out tasks beyond the noise; a template that lost a placeholder is refused
-before any evaluation; each prompt set is scored once per run, even across a resume; changes to
-the approval code or the policy cannot be approved by one person's signature."""
+before any evaluation; the two sets run side by side, each eval run once per run, even across a
+resume; changes to the approval code or the policy cannot be approved by one person's signature."""
 
 from __future__ import annotations
 
@@ -147,7 +147,8 @@ def test_a_change_better_beyond_the_noise_is_put_to_a_person_with_the_figures(ag
     assert figures["eval_current_prompts"].endswith(": 0.00/6")
     assert figures["eval_proposed_prompts"].endswith(": 6.00/6")
     assert "5 better, 0 worse, 0 tied; sign test p=0.031" in figures["eval_gate"]
-    assert model.nested == [False] * 6 + [True] * 6  # current prompts first, then the proposed ones
+    # side by side, task by task, the order swapped every other pair: neither set always runs second
+    assert model.nested == [False, True, True, False] * 3
 
 
 def test_a_change_better_only_within_the_noise_never_reaches_a_person(agent_repo: Path, suite_of: Any) -> None:
@@ -156,7 +157,7 @@ def test_a_change_better_only_within_the_noise_never_reaches_a_person(agent_repo
     seen: list[dict[str, Any]] = []
     state = run(agent_repo, "ask for minimal edits in the edit prompt", model, seen, repeat=2)
     [outcome] = state["outcomes"]
-    assert model.nested == [False] * 6 + [True] * 6  # 3 tasks x 2 repeats per prompt set
+    assert model.nested == [False, True, True, False] * 3  # 3 tasks x 2 repeats per prompt set, paired
     assert outcome["status"] == "failed" and not seen
     assert "do not beat the current ones on the held-out tasks" in outcome["reason"]
     assert "2 better, 0 worse" in outcome["reason"] and "within the noise" in outcome["reason"]
@@ -192,14 +193,15 @@ def test_a_template_that_lost_a_placeholder_is_refused_before_any_evaluation(age
 def test_a_resumed_stage_never_scores_the_same_prompts_again(agent_repo: Path, suite_of: Any) -> None:
     suite_of(heldout=5, tuning=1)
     first = PromptSensitiveModel([plan("agent/prompts/edit.md"), WITH_MARKER], interrupt_at=8)
-    with pytest.raises(Paused) as paused:  # Ctrl-C while the proposed prompts are being scored
+    with pytest.raises(Paused) as paused:  # Ctrl-C in the eighth eval run
         run(agent_repo, "ask for minimal edits in the edit prompt", first)
-    assert first.nested == [False] * 6 + [True] * 2
+    assert first.nested == [False, True, True, False] * 2
     again = PromptSensitiveModel([WITH_MARKER])  # the propose step runs again from its top
     state = resume(RunFiles(agent_repo, str(paused.value)), reviewing_terminal(), model=again, runner=LocalRunner(),
                    prompt_gate=judge_prompts)
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
-    assert again.outer_calls == 1 and again.nested == [True] * 6  # the current prompts' score came from the cache
+    # the seven runs that ended came from the cache: only the cut one and the last two tasks ran
+    assert again.outer_calls == 1 and again.nested == [False] + [False, True, True, False]
     assert {seed for _, seed in again.seen} == {0} and {t for t, _ in again.seen} == {0.0}
 
 
