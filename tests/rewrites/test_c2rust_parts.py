@@ -337,12 +337,26 @@ def test_c_literal_suffixes_and_imports_that_do_not_resolve_are_fixed_by_code() 
         "use std::os::raw::{c_long, c_int};\nuse std::os::raw::{c_char};\nfn f(e: u32) -> bool { e & 1 == 1 }\n")
 
 
+def _fixed_until_it_builds(root: Path, lib: str, model: str) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """``lib`` + ``model`` as a crate's lib.rs, the sure fixes applied to the model's part after
+    each real `cargo check`, until none applies; the text and the last check."""
+    (root / "rust/src").mkdir(parents=True)
+    (root / "rust/Cargo.toml").write_text('[package]\nname = "m"\nversion = "0.1.0"\nedition = "2021"\n')
+    text = lib + model
+    for _ in range(FIX_ROUNDS + 1):
+        (root / "rust/src/lib.rs").write_text(text)
+        check = subprocess.run(CHECK, cwd=root, capture_output=True, text=True)
+        better = fixed(text, (len(lib), len(text)), check.stdout, "rust/src/lib.rs") if check.returncode else None
+        if better is None:
+            break
+        text = better
+    return text, check
+
+
 def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_path: Path) -> None:
     """The bundled 1.5B's own `ipow`, `lcm` and `adler32` (2026-12-02), checked by the real
     compiler: a parameter assigned but not `mut`, `1u`, a number as a condition, C's `?:`, a
     byte dereferenced and then added to a `u32`."""
-    (tmp_path / "rust/src").mkdir(parents=True)
-    (tmp_path / "rust/Cargo.toml").write_text('[package]\nname = "m"\nversion = "0.1.0"\nedition = "2021"\n')
     lib = ("use std::os::raw::{c_long, c_uint};\n\n"
            "pub fn gcd_rs(a: i64, b: i64) -> i64 { if b == 0 { a } else { gcd_rs(b, a % b) } }\n")
     model = ("pub fn ipow_rs(base: c_long, exp: c_uint) -> c_long {\n    let mut result = 1;\n    while exp > 0 {\n"
@@ -352,14 +366,7 @@ def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_
              "    let r = (a / gcd_rs(a, b)) * b;\n    return r < 0 ? -r : r;\n}\n\n"
              "pub fn adler32_rs(data: &[u8]) -> u32 {\n    let mut a = 1u32;\n    for &byte in data.iter() {\n"
              "        a = (a.wrapping_add(*byte)) % 65521u32;\n    }\n    a\n}\n")
-    text = lib + model
-    for _ in range(FIX_ROUNDS + 1):
-        (tmp_path / "rust/src/lib.rs").write_text(text)
-        check = subprocess.run(CHECK, cwd=tmp_path, capture_output=True, text=True)
-        better = fixed(text, (len(lib), len(text)), check.stdout, "rust/src/lib.rs") if check.returncode else None
-        if better is None:
-            break
-        text = better
+    text, check = _fixed_until_it_builds(tmp_path, lib, model)
     assert check.returncode == 0, error_text(check.stdout)
     assert text[:len(lib)] == lib  # the library's part is never touched
     for line in ("pub fn ipow_rs(mut base: c_long, mut exp: c_uint)", "if (exp & 1) != 0 { result *= base; }",
@@ -375,20 +382,11 @@ def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_
 def test_a_call_to_the_twin_of_a_transpiled_function_calls_its_export(tmp_path: Path) -> None:
     """The bundled 1.5B's `lcm` on c-mathlib called `gcd_rs` where the stage before had landed
     C2Rust's `gcd`: the call goes to the export, in `unsafe { }`, checked by the real compiler."""
-    (tmp_path / "rust/src").mkdir(parents=True)
-    (tmp_path / "rust/Cargo.toml").write_text('[package]\nname = "m"\nversion = "0.1.0"\nedition = "2021"\n')
     lib = ("use std::os::raw::c_long;\n\n#[no_mangle]\npub unsafe extern \"C\" fn gcd(mut a: c_long, mut b: c_long)"
            " -> c_long {\n    while b != 0 { let t = b; b = a % b; a = t; }\n    a\n}\n")
     model = ("pub fn lcm_rs(a: i64, b: i64) -> i64 {\n    if a == 0 || b == 0 { return 0; }\n"
              "    (a / gcd_rs(a, b)) * b\n}\n\npub fn half_rs(a: i64) -> i64 { div_rs(a, 2) }\n")
-    text = lib + model
-    for _ in range(FIX_ROUNDS):
-        (tmp_path / "rust/src/lib.rs").write_text(text)
-        check = subprocess.run(CHECK, cwd=tmp_path, capture_output=True, text=True)
-        better = fixed(text, (len(lib), len(text)), check.stdout, "rust/src/lib.rs") if check.returncode else None
-        if better is None:
-            break
-        text = better
+    text, check = _fixed_until_it_builds(tmp_path, lib, model)
     assert "(a / unsafe { gcd(a, b) }) * b" in text and text[:len(lib)] == lib
     # `div_rs` has no export to call: that error is the model's to mend
     assert check.returncode != 0 and "div_rs" in error_text(check.stdout) and "div_rs(a, 2)" in text
