@@ -249,9 +249,8 @@ def verify(state: RunState, svc: Services) -> Update:
     The gate sees the best candidate once one makes every test pass or, when the budget is
     spent or the proposals keep repeating earlier ones, the best one that verified (broke nothing,
     fixed a failing test). A new proposal learns from the best candidate so far and its test
-    output: once one verified, repairs start from it; before that, and after a repair that wrote
-    the best candidate back, a proposal starts afresh, shown why the best attempt failed. A small
-    model asked to repair mostly copies, warmer or not; a fresh draw is a new whole attempt.
+    output: once one verified, repairs start from it; before that each proposal starts afresh,
+    shown why the best attempt failed.
     """
     started = time.monotonic()
     n, attempt = state["current"] + 1, state["attempts"]
@@ -291,10 +290,8 @@ def verify(state: RunState, svc: Services) -> Update:
         if not best:
             return {**update, "retry": True, "patch": patch, "feedback": refusal}
         note = f"\nYour latest attempt was not tested: {refusal}" if refusal else ""
-        # progress to build on: the next candidate repairs it, unless the repair just wrote it back;
-        # else (and then) afresh, told why the best failed
-        copied = bool(repeated) and bool(state.get("repairing"))
-        return {**update, "retry": True, "repairing": best_ok and not copied, "patch": best["patch"],
+        # progress to build on: the next candidate starts from it; else afresh, told why it failed
+        return {**update, "retry": True, "repairing": best_ok, "patch": best["patch"],
                 "feedback": _failure_feedback(best) + note}
     reason = best["verdict"]["reason"] if best else refusal
     failed = f"no candidate verified in {attempt} attempt(s), {spent:.0f}s: {reason}"

@@ -115,14 +115,10 @@ def test_a_stage_that_breaks_a_passing_test_is_refused(red_repo: Path) -> None:
 
 
 def test_a_repair_starts_from_the_best_candidate_and_an_identical_one_is_not_tested_again(red_repo: Path) -> None:
-    model, state = run(red_repo, [ADD, SAME, BOTH], candidates=2, max_stages=1, candidate_temperature=0.7)
-    repair, fresh = model.calls[1][-1]["content"], model.calls[2][-1]["content"]
+    model, state = run(red_repo, [ADD, SAME, MUL], candidates=2, max_stages=1, candidate_temperature=0.7)
+    repair = model.calls[1][-1]["content"]
     assert "already hold your best attempt" in repair and "return a + b" in repair
     assert "\n".join(state["events"]).count("identical to an earlier candidate") == 1
-    # the repair wrote the best back, so the next draw is asked afresh: the files as before the
-    # stage, told why the best one failed
-    assert "already hold your best attempt" not in fresh and "was not kept" in fresh
-    assert "raise NotImplementedError" in fresh and "return a + b" not in fresh and "test_mul" in fresh
     # the repeat tested nothing, so it did not use up the two candidates; it warmed the next draw
     assert len(model.calls) == 3 and [t for t, _ in model.samplings] == [0.0, 0.7, 0.9]
     assert len({seed for _, seed in model.samplings}) == 3
@@ -131,7 +127,7 @@ def test_a_repair_starts_from_the_best_candidate_and_an_identical_one_is_not_tes
 
 def test_repairs_that_repeat_the_best_candidate_end_its_stage_and_the_next_starts_afresh(red_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
-    model, state = run(red_repo, [ADD, SAME, ADD, MUL], seen=seen, candidates=9, stage_seconds=600)
+    model, state = run(red_repo, [ADD, SAME, SAME, MUL], seen=seen, candidates=9, stage_seconds=600)
     events = "\n".join(state["events"])
     assert events.count("identical to an earlier candidate") == 2
     assert "the repairs repeat earlier candidates: the best one goes on" in events
