@@ -18,6 +18,7 @@ from agent.approval.keys import init_key
 from agent.errors import AgentError
 from agent.evals import TASKS, load_tasks, prompt_gate
 from agent.evals.prompt_gate import judge_prompts
+from agent.home import data_home
 from agent.llm.base import Message
 from agent.policy.load import SHIPPED_DEFAULT
 from agent.rewrites.self_refine import allowed, inside
@@ -202,6 +203,9 @@ def test_a_resumed_stage_never_scores_the_same_prompts_again(agent_repo: Path, s
     assert [o["status"] for o in state["outcomes"]] == ["applied"]
     # the seven runs that ended came from the cache: only the cut one and the last two tasks ran
     assert again.outer_calls == 1 and again.nested == [False] + [False, True, True, False]
+    # the cache is kept out of the run folder, which a forger may write (ADR 0010)
+    assert not (agent_repo / ".agent" / "runs" / str(paused.value) / "evals").exists()
+    assert len(list((data_home() / "evals" / "gate" / str(paused.value)).glob("*.json"))) == 12
     assert {seed for _, seed in again.seen} == {0} and {t for t, _ in again.seen} == {0.0}
 
 
