@@ -82,8 +82,8 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
     if span is None:
         return None
     start, end = span["byte_start"], span["byte_end"]
-    code = (message.get("code") or {}).get("code")
-    if str(message.get("message", "")).startswith("invalid suffix") and (
+    code, said = (message.get("code") or {}).get("code"), str(message.get("message", ""))
+    if said.startswith("invalid suffix") and (
             found := C_SUFFIX.fullmatch(data[start:end])):
         return start, end, found.group(1).decode()
     line_start, line_end = _line(data, start, end)
@@ -97,7 +97,6 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
     if ternary is not None and code is None:  # a syntax error on C's `?:`
         rust = b"%sif %s { %s } else { %s }%s" % ternary.group("lead", "cond", "yes", "no", "end")
         return line_start, line_start + len(line.rstrip(b"\n")), rust.decode()
-    said = str(message.get("message", ""))
     if code == "E0425" and (twin := MISSING_TWIN.fullmatch(said)) and data[start:end] == f"{twin[1]}_rs".encode() \
             and _c_export(data, twin[1]):
         return start, end, twin[1]
