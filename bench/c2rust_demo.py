@@ -6,7 +6,10 @@ that approves every stage (signed with a throwaway AGENT_HOME's key, which the s
 trusts for the local person). A stage passes when it is applied and its check after apply is
 green: the C build links the Rust library and every C test still passes.
 
-    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox docker] [--json]
+    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox docker] [--safety] [--json]
+
+``--safety`` then runs "make the transpiled functions safe" on the crate the translation ended
+in, one stage per function C2Rust wrote, and prints those stages' figures too.
 
 Checks run in the Docker sandbox as they do for users (the rust image, or the transpiler's when
 it is built); ``--sandbox none`` runs them on this host instead.
@@ -28,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from agent.errors import AgentError  # noqa: E402
 from agent.evals.suite import throwaway_home  # noqa: E402
 from agent.runs.session import Terminal, start  # noqa: E402
 from agent.sandbox.local import LocalRunner  # noqa: E402
@@ -40,8 +44,21 @@ def _commit(repo: Path) -> Path:
     return repo
 
 
+SAFETY_GOAL = "make the transpiled functions safe"
+
+
+def _stages(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"stage": o["stage"], "title": o["title"], "status": o["status"], "repairs": max(0, o["attempts"] - 1),
+         "tests": o["tests"], "reason": o["reason"], **o.get("metrics", {})}
+        for o in state["outcomes"]
+    ]
+
+
 def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None,
-        source: Path = ROOT / "workspaces" / "c-mathlib") -> dict[str, Any]:
+        source: Path = ROOT / "workspaces" / "c-mathlib", safety: bool = False) -> dict[str, Any]:
+    """Translates ``source`` to Rust and, with ``safety``, then runs the safety goal on the crate
+    it ended in (its stages and figures under "safety")."""
     started = time.monotonic()
     term = Terminal(
         show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
@@ -54,20 +71,29 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
         repo = _commit(copy)
         overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
         replies = record or Path(tmp) / "replies.json"  # every model call's reply: counted below
-        _, state = start(repo, "translate to Rust", term, overrides, record=replies,
-                         runner=LocalRunner() if sandbox == "none" else None)
+        runner = LocalRunner() if sandbox == "none" else None
+        _, state = start(repo, "translate to Rust", term, overrides, record=replies, runner=runner)
         calls = len(json.loads(replies.read_text())) if replies.is_file() else 0
-    outcomes = state["outcomes"]
-    stages = [
-        {"stage": o["stage"], "title": o["title"], "status": o["status"], "repairs": max(0, o["attempts"] - 1),
-         "tests": o["tests"], "reason": o["reason"], **o.get("metrics", {})}
-        for o in outcomes
-    ]
-    return {
-        "model": model, "planned": len(state["stages"]), "passed": sum(o["status"] == "applied" for o in outcomes),
-        "repairs": sum(s["repairs"] for s in stages), "model_calls": calls,
-        "seconds": round(time.monotonic() - started), "stages": stages,
-    }
+        stages = _stages(state)
+        result: dict[str, Any] = {
+            "model": model, "planned": len(state["stages"]), "passed": sum(s["status"] == "applied" for s in stages),
+            "repairs": sum(s["repairs"] for s in stages), "model_calls": calls,
+            "seconds": round(time.monotonic() - started), "stages": stages,
+        }
+        if safety:
+            began, safety_replies = time.monotonic(), Path(tmp) / "safety-replies.json"
+            try:
+                _, state = start(repo, SAFETY_GOAL, term, {**overrides, "max_stages": max_stages},
+                                 record=safety_replies, runner=runner)
+            except AgentError as err:  # e.g. nothing left to make safe, or C still to translate
+                state = {"stages": [], "outcomes": [], "error": str(err)}
+            stages = _stages(state)
+            result["safety"] = {
+                "planned": len(state["stages"]), "passed": sum(s["status"] == "applied" for s in stages),
+                "model_calls": len(json.loads(safety_replies.read_text())) if safety_replies.is_file() else 0,
+                "seconds": round(time.monotonic() - began), "stages": stages, "error": state.get("error", ""),
+            }
+    return result
 
 
 def main() -> None:
@@ -78,14 +104,24 @@ def main() -> None:
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--record", type=Path, help="write the model's replies to this JSON file")
+    parser.add_argument("--safety", action="store_true", help=f'then run "{SAFETY_GOAL}" on the crate')
     args = parser.parse_args()
-    result = run(args.model, args.max_stages, args.sandbox, args.ctx, args.record)
+    result = run(args.model, args.max_stages, args.sandbox, args.ctx, args.record, safety=args.safety)
     if args.json:
         print(json.dumps(result))
         return
     print(f"c2rust on c-mathlib with {result['model']}: {result['passed']}/{result['planned']} stages passed, "
           f"{result['repairs']} repairs, {result['model_calls']} model calls, {result['seconds']} s")
-    for s in result["stages"]:
+    _print_stages(result["stages"])
+    if "safety" in result:
+        done = result["safety"]
+        print(f"then {SAFETY_GOAL!r}: {done['passed']}/{done['planned']} stages passed, {done['model_calls']} model "
+              f"calls, {done['seconds']} s {done['error']}".rstrip())
+        _print_stages(done["stages"])
+
+
+def _print_stages(stages: list[dict[str, Any]]) -> None:
+    for s in stages:
         extra = (f" {s['functions_translated']} translated ({s['functions_transpiled']} by C2Rust),"
                  f" {s['unsafe_lines']} unsafe lines, {s['raw_pointers']} raw pointers"
                  if "functions_transpiled" in s else "")

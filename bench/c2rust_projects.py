@@ -3,9 +3,11 @@
 Each PATH is a C project with a Makefile or CMake build and its own tests (e.g. a Debian source
 package unpacked by ``apt-get source``). It is translated twice in a scratch copy, in the Docker
 sandbox: with the model, and with no usable reply at all, which is C2Rust alone (the floor every
-stage falls back on). Per project it prints functions, % in Rust, % model-written and safe,
-lines inside ``unsafe`` and raw-pointer types for both, whether the tests were green at every
-applied stage, wall-clock and model calls. Needs the c2rust image for the floor.
+stage falls back on); the model's crate then goes through the safety stages ("make the
+transpiled functions safe", one per function C2Rust wrote). Per project it prints functions,
+% in Rust, % model-written and safe, lines inside ``unsafe`` and raw-pointer types for both
+(the model's after its safety stages), whether the tests were green at every translation stage,
+the safety stages applied, wall-clock and model calls. Needs the c2rust image for the floor.
 
     python bench/c2rust_projects.py PATH [PATH ...] [--model qwen2.5-coder-1.5b] [--max-stages 60] [--json]
 """
@@ -26,14 +28,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 from c2rust_demo import run  # noqa: E402
 
 
-def _last_figures(result: dict[str, Any]) -> dict[str, Any]:
-    with_figures = [s for s in result["stages"] if "functions_translated" in s]
+def _last_figures(stages: list[dict[str, Any]]) -> dict[str, Any]:
+    with_figures = [s for s in stages if "functions_translated" in s]
     return with_figures[-1] if with_figures else {}
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
-    """One run's figures: how far it got and how safe the result is."""
-    last = _last_figures(result)
+    """One run's figures: how far it got and how safe the result is, after its safety stages
+    if it ran them."""
+    safety = result.get("safety", {"stages": [], "passed": 0, "planned": 0, "seconds": 0, "model_calls": 0})
+    last = _last_figures(result["stages"] + safety["stages"])
     done, total = (int(n) for n in last.get("functions_translated", "0/0").split("/"))
     applied = [s for s in result["stages"] if s["status"] == "applied"]
     return {
@@ -44,8 +48,9 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "raw_pointers": last.get("raw_pointers", 0),
         "stages_applied": f"{len(applied)}/{result['planned']}",
         "tests_green_every_stage": all(s["status"] == "applied" for s in result["stages"]),
-        "seconds": result["seconds"],
-        "model_calls": result["model_calls"],
+        "safety_stages_applied": f"{safety['passed']}/{safety['planned']}",
+        "seconds": result["seconds"] + safety["seconds"],
+        "model_calls": result["model_calls"] + safety["model_calls"],
     }
 
 
@@ -54,7 +59,7 @@ def project(path: Path, model: str, max_stages: int, ctx: int) -> dict[str, Any]
         nothing = Path(tmp) / "no-replies.json"
         nothing.write_text(json.dumps(["no usable reply"] * 100_000))
         floor = summary(run(f"scripted:{nothing}", max_stages, "docker", ctx, source=path))
-    with_model = summary(run(model, max_stages, "docker", ctx, source=path))
+    with_model = summary(run(model, max_stages, "docker", ctx, source=path, safety=True))
     return {"project": path.name, "model": model, "with_model": with_model, "c2rust_alone": floor}
 
 

@@ -4,6 +4,7 @@ beside the C build, and the switch to a plain Rust crate whose tests are the C t
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -25,6 +26,42 @@ from agent.rewrites.c2rust.translate import (
     parse_reply,
     patch_for,
 )
+
+EXPORT = re.compile(r'extern\s+"C"\s+fn\s+(\w+)\s*\(([^)]*)\)')
+POINTEE = re.compile(r"\*\s*(const|mut)\s+(?:[\w:]*::)?(\w+)")
+BYTE_TYPES = {"c_uchar", "u8"}
+CHAR_TYPES = {"c_char", "i8"}
+
+
+def pointer_calls(library: str) -> str:
+    """How a test calls the exports that take raw pointers, one line per kind of pointer the
+    library's exports take: the 1.5B's port passed a `String` where `str_reverse` takes a
+    `*mut c_char`, so the port never built and C2Rust's translation of the C tests landed."""
+    kinds: dict[tuple[str, str], str] = {}
+    for name, params in EXPORT.findall(library):
+        for const_or_mut, pointee in POINTEE.findall(params):
+            kinds.setdefault((const_or_mut, pointee), name)
+    rules = []
+    for (const_or_mut, pointee), name in kinds.items():
+        full = f"std::os::raw::{pointee}" if pointee.startswith("c_") else pointee  # the crate's `use` is private
+        if pointee in CHAR_TYPES and const_or_mut == "const":
+            how = f'a C string it reads: `b"banana\\0".as_ptr() as *const {full}` (end the bytes with `\\0`)'
+        elif pointee in CHAR_TYPES:
+            how = (f'a C string it changes in place: `let mut s = *b"hello\\0";`, pass `s.as_mut_ptr() as '
+                   f'*mut {full}`, then check the bytes: `assert_eq!(&s[..5], b"olleh");`')
+        elif pointee in BYTE_TYPES and const_or_mut == "const":
+            how = 'bytes it reads: `b"Wikipedia".as_ptr()`, with the length `9` where a length follows'
+        elif const_or_mut == "const":
+            how = (f"an array it reads: `let v: [{full}; 4] = [4, -2, 9, 1];`, pass `v.as_ptr()`, with "
+                   "`v.len()` where a length follows")
+        else:
+            how = (f"an array it changes: `let mut v: [{full}; 4] = [4, -2, 9, 1];`, pass `v.as_mut_ptr()`, "
+                   "with `v.len()` where a length follows, then check `v`")
+        rules.append(f"- `*{const_or_mut} {pointee}` (as in `{name}`): {how}")
+    if not rules:
+        return ""
+    return ("Exports that take raw pointers are called inside `unsafe { }`, with C's data built in Rust:\n"
+            + "\n".join(rules) + "\n")
 
 
 def _adr(root: Path, slug: str, title: str, body: str) -> tuple[str, str]:
@@ -100,11 +137,12 @@ def finalize_patch(state: RunState, svc: Services) -> str:
     if not tests:
         files = stage_files({})
         return patch_for(svc.worktree, files.contents, files.deleted)
+    library = outline(svc.worktree.read(layout.LIB_RS) or "")
     user = render(
         "c2rust_tests", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), crate=name,
         c_tests="".join(f"=== {t} ===\n{svc.worktree.read(t)}" for t in tests),
-        rust=outline(svc.worktree.read(layout.LIB_RS) or ""), feedback=feedback_block(state, test_path),
+        rust=library, calls=pointer_calls(library), feedback=feedback_block(state, test_path),
     )
 
     def to_files(reply: str) -> Files:
