@@ -16,7 +16,7 @@ from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.exports import Param, c_signature, export_for, rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
 from agent.rewrites.c2rust.finalize import pointer_calls
-from agent.rewrites.c2rust.layout import wire_makefile
+from agent.rewrites.c2rust.layout import c_sources, c_tests, wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe
 from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import (
@@ -64,6 +64,15 @@ def test_c_functions_are_found_and_cut_out_by_name() -> None:
     assert [f.name for f in functions(rest)] == ["keep"] and "/* doubles */" in rest and "return xs" not in rest
     # a static function leaves a prototype: the C still calling it now calls the Rust export
     assert "int *pick(int **xs);" in rest and "static" not in rest and "long twice" not in rest
+
+
+def test_sources_and_tests_leave_out_hidden_folders_and_know_a_test_program_by_its_name(tmp_path: Path) -> None:
+    for rel in ["lib.c", "util/str.c", ".pc/fix-overflow.patch/lib.c", ".github/probe.c", "test.c",
+                "json_test.c", "test_json.c", "tests/helpers.c", "testing.c", "rust/src/x.c"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("int f(void) { return 0; }\n")
+    assert c_sources(tmp_path) == ["lib.c", "testing.c", "util/str.c"]  # a patch's original copy is not built
+    assert c_tests(tmp_path) == ["json_test.c", "test.c", "test_json.c", "tests/helpers.c"]
 
 
 def test_unsafe_is_counted_only_outside_extern_functions() -> None:

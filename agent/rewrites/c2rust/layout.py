@@ -22,18 +22,24 @@ def crate_name(repo: Path) -> str:
 
 
 def files(repo: Path, suffix: str) -> list[str]:
-    """The project's files whose names end in ``suffix`` (build output and the crate left out)."""
+    """The project's files whose names end in ``suffix``: build output, the crate and hidden
+    folders left out (a Debian source keeps each patched file's original in ``.pc/``, which
+    the build never compiles; translating those copies moved nothing the tests call)."""
     found = []
     for path in sorted(repo.rglob(f"*{suffix}")):
         rel = path.relative_to(repo)
-        if path.is_file() and not SKIP_DIRS.intersection(rel.parts[:-1]):
+        folders = rel.parts[:-1]
+        if path.is_file() and not SKIP_DIRS.intersection(folders) and not any(f.startswith(".") for f in folders):
             found.append(rel.as_posix())
     return found
 
 
 def is_test_file(rel: str) -> bool:
+    """A C test program: in a test folder, or named as one (``test.c``, ``test_x.c``, ``x_test.c``)."""
     parts = rel.split("/")
-    return bool(TEST_DIRS.intersection(parts[:-1])) or parts[-1].startswith("test_")
+    stem = parts[-1].rsplit(".", 1)[0]
+    named = stem in TEST_DIRS or stem.startswith("test_") or stem.endswith(("_test", "_tests"))
+    return bool(TEST_DIRS.intersection(parts[:-1])) or named
 
 
 def c_sources(repo: Path) -> list[str]:
