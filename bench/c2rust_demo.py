@@ -6,10 +6,12 @@ that approves every stage (signed with a throwaway AGENT_HOME's key, which the s
 trusts for the local person). A stage passes when it is applied and its check after apply is
 green: the C build links the Rust library and every C test still passes.
 
-    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox docker] [--safety] [--json]
+    python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox docker]
+                                [--safety] [--from-c2rust] [--json]
 
 ``--safety`` then runs "make the transpiled functions safe" on the crate the translation ended
-in, one stage per function C2Rust wrote, and prints those stages' figures too.
+in, one stage per function C2Rust wrote, and prints those stages' figures too. ``--from-c2rust``
+translates with C2Rust alone (no usable reply) and gives the model only the safety stages.
 
 Checks run in the Docker sandbox as they do for users (the rust image, or the transpiler's when
 it is built); ``--sandbox none`` runs them on this host instead.
@@ -56,9 +58,12 @@ def _stages(state: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None,
-        source: Path = ROOT / "workspaces" / "c-mathlib", safety: bool = False) -> dict[str, Any]:
+        source: Path = ROOT / "workspaces" / "c-mathlib", safety: bool = False,
+        from_c2rust: bool = False) -> dict[str, Any]:
     """Translates ``source`` to Rust and, with ``safety``, then runs the safety goal on the crate
-    it ended in (its stages and figures under "safety")."""
+    it ended in (its stages and figures under "safety"). With ``from_c2rust`` the translation
+    gets no usable reply, so C2Rust alone writes it, and ``model`` only makes it safe (as
+    C2SaferRust does)."""
     started = time.monotonic()
     term = Terminal(
         show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
@@ -72,7 +77,12 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
         overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
         replies = record or Path(tmp) / "replies.json"  # every model call's reply: counted below
         runner = LocalRunner() if sandbox == "none" else None
-        _, state = start(repo, "translate to Rust", term, overrides, record=replies, runner=runner)
+        translator = overrides
+        if from_c2rust:
+            nothing = Path(tmp) / "no-replies.json"
+            nothing.write_text(json.dumps(["no usable reply"] * 100_000))
+            translator = {**overrides, "model": f"scripted:{nothing}"}
+        _, state = start(repo, "translate to Rust", term, translator, record=replies, runner=runner)
         calls = len(json.loads(replies.read_text())) if replies.is_file() else 0
         stages = _stages(state)
         result: dict[str, Any] = {
@@ -105,8 +115,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--record", type=Path, help="write the model's replies to this JSON file")
     parser.add_argument("--safety", action="store_true", help=f'then run "{SAFETY_GOAL}" on the crate')
+    parser.add_argument("--from-c2rust", action="store_true",
+                        help="translate with C2Rust alone (no usable reply); the model only makes it safe")
     args = parser.parse_args()
-    result = run(args.model, args.max_stages, args.sandbox, args.ctx, args.record, safety=args.safety)
+    result = run(args.model, args.max_stages, args.sandbox, args.ctx, args.record,
+                 safety=args.safety or args.from_c2rust, from_c2rust=args.from_c2rust)
     if args.json:
         print(json.dumps(result))
         return
