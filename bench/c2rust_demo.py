@@ -90,7 +90,8 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
             "repairs": sum(s["repairs"] for s in stages), "model_calls": calls,
             "seconds": round(time.monotonic() - started), "stages": stages,
         }
-        if safety:
+        if safety:  # from where the translation ended: its run branch
+            subprocess.run(["git", "checkout", "-q", f"agent/{state['run_id']}"], cwd=repo, check=True)
             began, safety_replies = time.monotonic(), Path(tmp) / "safety-replies.json"
             try:
                 _, state = start(repo, SAFETY_GOAL, term, {**overrides, "max_stages": max_stages},
