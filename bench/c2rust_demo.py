@@ -91,7 +91,7 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
             "seconds": round(time.monotonic() - started), "stages": stages,
         }
         if safety:  # from where the translation ended: its run branch
-            subprocess.run(["git", "checkout", "-q", f"agent/{state['run_id']}"], cwd=repo, check=True)
+            subprocess.run(["git", "merge", "-q", "--ff-only", f"agent/{state['run_id']}"], cwd=repo, check=True)
             began, safety_replies = time.monotonic(), Path(tmp) / "safety-replies.json"
             try:
                 _, state = start(repo, SAFETY_GOAL, term, {**overrides, "max_stages": max_stages},

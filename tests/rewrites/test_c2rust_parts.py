@@ -15,7 +15,7 @@ from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.exports import Param, c_signature, export_for, rust_signature, with_exports
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
-from agent.rewrites.c2rust.finalize import pointer_calls
+from agent.rewrites.c2rust.finalize import calling_rules, exports_outline
 from agent.rewrites.c2rust.layout import c_sources, c_tests, wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe
 from agent.rewrites.c2rust.rustfix import error_text, fixed
@@ -284,21 +284,26 @@ def test_the_library_is_shown_to_the_model_without_bodies() -> None:
         "pub type size_t = usize;\nimpl Point {\n    fn norm(&self) -> f64 { ... }\n}\n")
 
 
-def test_the_test_port_is_told_how_to_pass_each_kind_of_pointer_the_exports_take() -> None:
-    lib = ('#[no_mangle]\npub unsafe extern "C" fn str_reverse(mut s: *mut libc::c_char) { ... }\n'
-           '#[no_mangle]\npub unsafe extern "C" fn str_upper(s: *mut c_char) { ... }\n'
-           '#[no_mangle]\npub unsafe extern "C" fn count(s: *const c_char, c: c_char) -> usize { ... }\n'
-           '#[no_mangle]\npub unsafe extern "C" fn array_sum(v: *const c_long, n: usize) -> c_long { ... }\n'
-           '#[no_mangle]\npub unsafe extern "C" fn adler32(d: *const u8, n: usize) -> u32 { ... }\n'
-           '#[no_mangle]\npub extern "C" fn gcd(a: c_long, b: c_long) -> c_long { ... }\n'
-           "pub fn helper_rs(p: *const c_long) -> i64 { ... }\n")
-    lines = pointer_calls(lib).splitlines()
-    assert lines[0].startswith("Exports that take raw pointers are called inside `unsafe { }`")
+def test_the_test_port_is_shown_the_exports_and_how_to_pass_each_kind_of_pointer_they_take() -> None:
+    lib = ('pub fn str_reverse_rs(s: &mut [u8]) {\n    s.reverse();\n}\n\n'
+           '#[no_mangle]\npub unsafe extern "C" fn str_reverse(mut s: *mut libc::c_char) {\n    todo!()\n}\n'
+           '#[no_mangle]\npub unsafe extern "C" fn str_upper(s: *mut c_char) {}\n'
+           '#[no_mangle]\npub unsafe extern "C" fn count(s: *const c_char, c: c_char) -> usize { 0 }\n'
+           '#[no_mangle]\npub unsafe extern "C" fn array_sum(v: *const c_long, n: usize) -> c_long { 0 }\n'
+           '#[no_mangle]\npub unsafe extern "C" fn adler32(d: *const u8, n: usize) -> u32 { 0 }\n'
+           '#[no_mangle]\npub extern "C" fn gcd(a: c_long, b: c_long) -> c_long { a }\n'
+           "pub fn helper_rs(p: *const c_long) -> i64 { 0 }\n")
+    shown = exports_outline(lib)
+    assert "str_reverse_rs" not in shown and "helper_rs" not in shown and "todo!" not in shown
+    assert 'pub unsafe extern "C" fn str_reverse(mut s: *mut libc::c_char) { ... }' in shown
+    assert 'pub extern "C" fn gcd(a: c_long, b: c_long) -> c_long { ... }' in shown
+    lines = calling_rules(lib).splitlines()
+    assert lines[0].startswith("- Call each export by its C name inside `unsafe { }`")
     assert [line.split("`")[1:4:2] for line in lines[1:]] == [
         ["*mut c_char", "str_reverse"], ["*const c_char", "count"], ["*const c_long", "array_sum"],
-        ["*const u8", "adler32"]]  # one line per kind, named by its first export; none for gcd or helper_rs
-    assert 's.as_mut_ptr() as *mut std::os::raw::c_char' in lines[1] and "v.len()" in lines[3]
-    assert pointer_calls('#[no_mangle]\npub extern "C" fn gcd(a: c_long, b: c_long) -> c_long { ... }\n') == ""
+        ["*const u8", "adler32"]]  # one line per kind, named by its first export; none for helper_rs
+    assert "s.as_mut_ptr() as *mut std::os::raw::c_char" in lines[1] and "v.len()" in lines[3]
+    assert calling_rules('#[no_mangle]\npub extern "C" fn gcd(a: c_long) -> c_long { a }\n') == lines[0] + "\n"
 
 
 def test_a_reply_keeps_only_the_exports_it_was_asked_for() -> None:

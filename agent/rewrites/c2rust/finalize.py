@@ -17,7 +17,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, failing_tests, transpiled_tests
-from agent.rewrites.c2rust.rustitems import outline
+from agent.rewrites.c2rust.rustitems import items, outline
 from agent.rewrites.c2rust.translate import (
     NO_REPOSITORY,
     REPLY_SCHEMA,
@@ -27,21 +27,30 @@ from agent.rewrites.c2rust.translate import (
     patch_for,
 )
 
-EXPORT = re.compile(r'extern\s+"C"\s+fn\s+(\w+)\s*\(([^)]*)\)')
 POINTEE = re.compile(r"\*\s*(const|mut)\s+(?:[\w:]*::)?(\w+)")
 BYTE_TYPES = {"c_uchar", "u8"}
 CHAR_TYPES = {"c_char", "i8"}
 
 
-def pointer_calls(library: str) -> str:
-    """How a test calls the exports that take raw pointers, one line per kind of pointer the
-    library's exports take: the 1.5B's port passed a `String` where `str_reverse` takes a
-    `*mut c_char`, so the port never built and C2Rust's translation of the C tests landed."""
+def exports_outline(library: str) -> str:
+    """The crate's C ABI exports, bodies left out: what the C tests called, so what their port
+    calls. Shown the safe ``_rs`` twins as well, the 1.5B called a twin for every function,
+    most of which C2Rust's exports do not have, and its port did not build."""
+    return "\n\n".join(outline(i.text).strip() for i in items(library) if i.kind == "fn" and i.export) + "\n"
+
+
+def calling_rules(library: str) -> str:
+    """How a Rust test calls the exports as C did: inside `unsafe { }`, C's truth values as
+    integers, and one line per kind of raw pointer the exports take (the 1.5B's port passed a
+    `String` where `str_reverse` takes a `*mut c_char`)."""
     kinds: dict[tuple[str, str], str] = {}
-    for name, params in EXPORT.findall(library):
+    for item in items(library):
+        params = item.text.split("{", 1)[0] if item.kind == "fn" and item.export else ""
         for const_or_mut, pointee in POINTEE.findall(params):
-            kinds.setdefault((const_or_mut, pointee), name)
-    rules = []
+            kinds.setdefault((const_or_mut, pointee), item.name)
+    rules = ["- Call each export by its C name inside `unsafe { }`, as the C test calls it: C's `max2(3, 7) == 7` "
+             "is `assert_eq!(unsafe { max2(3, 7) }, 7);`, and a C truth value is an integer: `is_even(4)` is "
+             "`assert!(unsafe { is_even(4) } != 0);`."]
     for (const_or_mut, pointee), name in kinds.items():
         full = f"std::os::raw::{pointee}" if pointee.startswith("c_") else pointee  # the crate's `use` is private
         if pointee in CHAR_TYPES and const_or_mut == "const":
@@ -58,10 +67,7 @@ def pointer_calls(library: str) -> str:
             how = (f"an array it changes: `let mut v: [{full}; 4] = [4, -2, 9, 1];`, pass `v.as_mut_ptr()`, "
                    "with `v.len()` where a length follows, then check `v`")
         rules.append(f"- `*{const_or_mut} {pointee}` (as in `{name}`): {how}")
-    if not rules:
-        return ""
-    return ("Exports that take raw pointers are called inside `unsafe { }`, with C's data built in Rust:\n"
-            + "\n".join(rules) + "\n")
+    return "\n".join(rules) + "\n"
 
 
 def _adr(root: Path, slug: str, title: str, body: str) -> tuple[str, str]:
@@ -122,7 +128,7 @@ def finalize_patch(state: RunState, svc: Services) -> str:
             f"The C tests ({', '.join(tests) or 'none'}) {how}; the C sources, headers and "
             f"tests are removed and `{build.path}`'s test target runs `cargo test --offline`.\n\n"
             "## Choices\n- The `extern \"C\"` exports stay, so the crate can still serve C callers if "
-            "built as a `staticlib` again.\n- The ported tests call the safe Rust functions where they exist.\n\n"
+            "built as a `staticlib` again.\n- The ported tests call the exports as the C tests called them.\n\n"
             "## Left\nNothing of the C code; review the `unsafe` wrappers at the FFI boundary if the C "
             "API is no longer needed.\n",
         )
@@ -137,12 +143,12 @@ def finalize_patch(state: RunState, svc: Services) -> str:
     if not tests:
         files = stage_files({})
         return patch_for(svc.worktree, files.contents, files.deleted)
-    library = outline(svc.worktree.read(layout.LIB_RS) or "")
+    library = svc.worktree.read(layout.LIB_RS) or ""
     user = render(
         "c2rust_tests", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), crate=name,
         c_tests="".join(f"=== {t} ===\n{svc.worktree.read(t)}" for t in tests),
-        rust=library, calls=pointer_calls(library), feedback=feedback_block(state, test_path),
+        rust=exports_outline(library), calls=calling_rules(library), feedback=feedback_block(state, test_path),
     )
 
     def to_files(reply: str) -> Files:
