@@ -13,7 +13,14 @@ from agent.cli import main
 from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.csource import functions, remove_functions
-from agent.rewrites.c2rust.exports import Param, c_signature, export_for, rust_signature, with_exports
+from agent.rewrites.c2rust.exports import (
+    Param,
+    c_signature,
+    export_for,
+    rust_signature,
+    safe_signature,
+    with_exports,
+)
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
 from agent.rewrites.c2rust.finalize import calling_rules, exports_outline
 from agent.rewrites.c2rust.layout import c_sources, c_tests, wire_makefile
@@ -234,6 +241,31 @@ pub fn count(s: &[u8], c: u8) -> usize { s.iter().filter(|&&b| b == c).count() }
     # a safety stage's signature is C2Rust's Rust one, paths and all
     assert rust_signature("pub unsafe extern \"C\" fn f(mut p: *mut ::core::ffi::c_char, n: size_t) {}") == (
         [Param("p", "::core::ffi::c_char", "mut"), Param("n", "size_t")], "")
+
+
+def test_a_safety_stage_asks_for_a_safe_signature_code_can_wire_to_the_export() -> None:
+    def asked(export: str) -> str | None:
+        name = export.split(" fn ", 1)[1].split("(", 1)[0]
+        return safe_signature(name, rust_signature(export + " {}"))
+
+    c = "::core::ffi::"
+    assert asked(f'pub unsafe extern "C" fn adler32(mut data: *const {c}c_uchar, mut len: size_t) -> uint32_t') \
+        == "pub fn adler32_rs(data: &[u8]) -> u32"
+    assert asked(f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t') \
+        == "pub fn count_rs(s: &[u8], c: u8) -> usize"
+    assert asked(f'pub unsafe extern "C" fn rev(s: *mut {c}c_char)') == "pub fn rev_rs(s: &mut [u8])"
+    assert asked(f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double') \
+        == "pub fn mean_rs(v: &[i64]) -> f64"
+    assert asked(f'pub unsafe extern "C" fn ipow(b: {c}c_long, e: {c}c_uint) -> {c}c_long') \
+        == "pub fn ipow_rs(b: i64, e: u32) -> i64"
+    assert asked('pub unsafe extern "C" fn f(p: *mut Foo) -> c_int') is None
+    assert asked(f'pub unsafe extern "C" fn g(p: *const {c}c_long) -> {c}c_long') is None  # no length
+    # each asked signature is one the export is wired to
+    for export in (f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t',
+                   f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double'):
+        name = export.split(" fn ", 1)[1].split("(", 1)[0]
+        signature = rust_signature(export + " {}")
+        assert export_for(name, signature, f"{safe_signature(name, signature)} {{ todo!() }}") is not None
 
 
 def test_a_signature_code_cannot_wire_is_left_to_the_model() -> None:

@@ -1,15 +1,19 @@
-"""One C-to-Rust stage proposed by the real 0.5B model on c-mathlib, in the sandbox with the
-transpiler: the scaffold (code) is applied, then the first translate stage, with the original C
-tests green. Skips, saying how to build it, when the transpiler image is absent."""
+"""C-to-Rust stages written by the real 0.5B model on c-mathlib, in the sandbox: the first
+translate stage (with the transpiler: skips, saying how to build it, when its image is absent),
+and the last stage's port of the C tests to cargo tests."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from agent.llm.scripted import ScriptedModel
 from agent.runs.session import start
 from tests.conftest import git, reviewing_terminal
+from tests.rewrites.c2rust_replies import REPLIES
+from tests.rewrites.c2rust_sandbox import c2rust_runner
 from tests.rewrites.test_c2rust_fallback import transpiler_runner
 
 pytestmark = [pytest.mark.model, pytest.mark.docker]
@@ -30,3 +34,29 @@ def test_real_model_stage_ends_in_rust_with_the_c_tests_green(c_repo: Path) -> N
     assert translate["status"] == "applied", translate["reason"]
     assert translate["metrics"]["functions_translated"] == "3/15" and "15 passed" in translate["tests"]
     assert git(c_repo, "rev-parse", f"agent/{files.run_id}") == translate["commit"]
+
+
+def test_real_model_ports_the_c_tests_calling_the_exports_by_their_c_names(c_repo: Path, tmp_path: Path) -> None:
+    """Every C function is Rust already (the recorded translations, merged), so the run is the
+    port alone. Shown the `_rs` twins as well, the 1.5B called a twin for every function, most
+    of which did not exist (C2Rust's exports have none); shown the exports only, the model
+    calls them as the C tests do. Whatever it writes, the stage lands with cargo tests green
+    (its port, or C2Rust's translation of the C test program)."""
+    runner = c2rust_runner(c_repo)
+    translated, _ = start(
+        c_repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 8},
+        model=ScriptedModel(REPLIES[:-1]), runner=runner,
+    )
+    git(c_repo, "merge", "-q", "--ff-only", f"agent/{translated.run_id}")
+    replies = tmp_path / "replies.json"
+    _, state = start(
+        c_repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "strategy": "c2rust"},
+        runner=runner, record=replies,
+    )
+    (port,) = state["outcomes"]
+    assert port["status"] == "applied", port["reason"]
+    ported = json.loads(json.loads(replies.read_text())[0])["rust"]
+    assert "_rs(" not in ported
+    assert all(f"{name}(" in ported for name in ("gcd", "lcm", "clamp", "ipow", "is_prime")), ported

@@ -76,18 +76,23 @@ def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> No
     git(repo, "merge", "-q", "--ff-only", f"agent/{state['run_id']}")
 
     broken = SAFE_MAX.replace("unwrap_or(0)", "unwrap_or(ZERO)")  # never defined: nothing can fix it
+    own_export = SAFE_MAX.replace("vm_max_rs(unsafe {", "0 + vm_max_rs(unsafe {")  # its own export, a wrong one
     model = ScriptedModel([json.dumps({"rust": broken, "notes": ""}),
-                           json.dumps({"rust": MAX_RS, "notes": "a slice at the boundary"})])
+                           json.dumps({"rust": own_export, "notes": "a slice at the boundary"})])
     files, state = start(repo, "make the transpiled functions safe", reviewing_terminal(),
                          {"sandbox": "docker", "model": "scripted", "strategy": "c2rust"},
                          model=model, runner=c2rust_runner(repo))
     (stage,) = state["outcomes"]
     assert stage["status"] == "applied" and stage["tests"].endswith("(1 passed)"), stage
     assert "`cargo check` failed" in model.calls[1][-1]["content"]
+    # asked for the safe function's exact signature, the export left to code
+    asked = next(m["content"] for m in model.calls[0] if "# Task: make one unsafe" in m["content"])
+    assert "pub fn vm_max_rs(a: &[i32]) -> i32 {" in asked and "`vm_max` that calls it is written for you" in asked
     assert stage["metrics"]["functions_transpiled"] == 0 and stage["metrics"]["functions_model_safe"] == 3
     lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
     assert "pub fn vm_max_rs(a: &[c_int])" in lib and "*a.offset" not in lib
-    # the second reply had no export: code wrote it from C2Rust's signature, length checked
+    # the reply's own export was dropped: code wrote it from C2Rust's signature, length checked
+    assert "0 + vm_max_rs" not in lib
     assert ('pub unsafe extern "C" fn vm_max(a: *const ::core::ffi::c_int, n: ::core::ffi::c_int) -> '
             "::core::ffi::c_int {\n    let a: &[c_int] = if a.is_null() || n <= 0 { &[] }") in lib
     adr = git(repo, "show", f"agent/{files.run_id}:docs/adr/0003-safe-vm-max.md")

@@ -176,6 +176,38 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
     return None
 
 
+NUMBERS = {*SAME.values(), "usize", "isize", "u16", "i16", "bool"}
+
+
+def safe_signature(name: str, signature: Signature | None) -> str | None:
+    """The signature of the safe ``name_rs`` that ``export_for`` can wire to an export of
+    ``signature``: a pointer and the length after it as a slice, a C string alone as its bytes,
+    numbers as Rust's; None when a type is none of these. Asked for this exact signature, a
+    small model writes the body; asked for the pair of functions, the 1.5B copied C2Rust's
+    unsafe function under the safe name."""
+    if signature is None:
+        return None
+    params, result = signature
+    safe, i = [], 0
+    while i < len(params):
+        p, after = params[i], params[i + 1] if i + 1 < len(params) else None
+        prim, borrow = _primitive(p.ffi), "&mut " if p.pointer == "mut" else "&"
+        if not p.pointer and prim in NUMBERS:
+            safe.append(f"{p.name}: {'u8' if prim in BYTES else prim}")  # a C char is a byte of a C string
+        elif p.pointer and prim in NUMBERS and after is not None and not after.pointer \
+                and _primitive(after.ffi) in NUMBERS - BYTES - {"f32", "f64", "bool"}:
+            safe.append(f"{p.name}: {borrow}[{prim}]")
+            i += 1  # the length is the slice's
+        elif p.pointer and prim in BYTES:
+            safe.append(f"{p.name}: {borrow}[u8]")
+        else:
+            return None
+        i += 1
+    if result and _primitive(result) not in NUMBERS:
+        return None
+    return f"pub fn {name}_rs({', '.join(safe)})" + (f" -> {_primitive(result)}" if result else "")
+
+
 def export_for(name: str, signature: Signature | None, code: str) -> str | None:
     """``#[no_mangle] pub extern "C" fn name`` with ``signature``, calling ``code``'s safe
     ``name_rs``; None when the two cannot be wired by the rules above."""

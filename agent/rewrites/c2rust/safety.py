@@ -16,7 +16,7 @@ from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
-from agent.rewrites.c2rust.exports import rust_signature, with_exports
+from agent.rewrites.c2rust.exports import rust_signature, safe_signature, with_exports
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests
 from agent.rewrites.c2rust.report import exported_and_unsafe, model_safe, raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.rustitems import IDENT, Item, items, outline
@@ -81,14 +81,25 @@ def safety_patch(state: RunState, svc: Services) -> str:
     params = re.search(rf"fn\s+{re.escape(name)}\s*\(([^{{]*)\)", item.text)
     pointers = len(POINTER.findall(params.group(1))) if params else 0
     rest = lib.replace(item.text, "")
+    signature = rust_signature(item.text)
+    safe_fn = safe_signature(name, signature)
+    export = (
+        f"The C ABI export `{name}` that calls it is written for you from its signature: do not write it."
+        if safe_fn else
+        f'Then write the C ABI export `#[no_mangle] pub unsafe extern "C" fn {name}` with exactly the parameter '
+        f"and result types it has now, turning its pointers into slices or references once and calling `{name}_rs`."
+    )
     user = render("c2rust_safety", goal=state["goal"], stage_number=str(state["current"] + 1),
                   stage_count=str(len(state["stages"])), fn_name=name, unsafe_fn=item.text, rust=outline(rest),
-                  feedback=feedback_block(state, layout.LIB_RS))
+                  feedback=feedback_block(state, layout.LIB_RS), safe_fn=safe_fn or f"pub fn {name}_rs(...)",
+                  export=export)
     root = svc.worktree.path
 
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
-        code, wired = with_exports(code, {name: rust_signature(item.text)})
+        if safe_fn:  # code writes the export from the signature: a model's own is dropped, not trusted
+            code = "".join(i.text + "\n" for i in items(code) if not (i.export and i.name == name)) or code
+        code, wired = with_exports(code, {name: signature})
         export = re.search(rf'extern\s+"C"\s+fn\s+{re.escape(name)}\s*\(([^{{]*)\)', code)
         if export is None or not re.search(rf"\bfn\s+{re.escape(name)}_rs\b", code):
             raise ModelReplyError(f'write a safe `{name}_rs` and `#[no_mangle] pub extern "C" fn {name}` calling it')
