@@ -1,7 +1,8 @@
 """Safety stages: after the transpiler landed unsafe functions, a "make it safe" goal takes them
-one at a time, leaves first, and asks the model for a safe ``NAME_rs`` behind the same C ABI
-export; `cargo check` errors go back to it, the tests decide, and when it fails the stage fails
-and the unsafe function stays (the run goes on with the next one)."""
+one at a time, leaves first, and asks the model for a safe ``NAME_rs`` with the signature code
+derives from the export's (code then writes the same C ABI export around it, where the
+signature allows); `cargo check` errors go back to it, the tests decide, and when it fails the
+stage fails and the unsafe function stays (the run goes on with the next one)."""
 
 from __future__ import annotations
 
