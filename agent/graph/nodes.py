@@ -41,9 +41,13 @@ TEST_TIME_FACTOR, TEST_TIME_MARGIN_S = 5.0, 10.0
 
 def time_limit_for_tests(state: RunState, ceiling: float) -> float:
     """Seconds a candidate's tests may take: from the slowest of the baseline's and the last
-    applied stage's runs, never above ``ceiling``; the ceiling itself when one of those was stopped."""
+    applied stage's runs, never above ``ceiling``; the ceiling itself when one of those was stopped,
+    or when the stage rewrites the tests themselves (C tests become cargo tests, compiled afresh:
+    no earlier run says how long those take, and on a loaded machine they outran 5x the last)."""
     runs = [r for r in (state.get("baseline"), state.get("reference")) if r]
-    if not runs or any(r.get("killed_by") for r in runs):
+    stages, current = state.get("stages", []), state.get("current", 0)
+    rewrites_tests = current < len(stages) and bool(stages[current].get("tests_editable"))
+    if not runs or rewrites_tests or any(r.get("killed_by") for r in runs):
         return ceiling
     slowest = max(float(r.get("duration_s", 0)) for r in runs)
     return min(ceiling, TEST_TIME_FACTOR * slowest + TEST_TIME_MARGIN_S)

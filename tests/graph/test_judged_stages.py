@@ -199,6 +199,9 @@ def test_test_time_follows_the_slowest_of_the_baseline_and_the_last_applied_stag
     assert time_limit_for_tests({"baseline": c_only, "reference": {"duration_s": 6.0}}, 300) == 40
     assert time_limit_for_tests({"baseline": {"duration_s": 100.0}}, 300) == 300  # the ceiling holds
     assert time_limit_for_tests({"baseline": {"duration_s": 1.0, "killed_by": "timeout"}}, 300) == 300
+    ports_tests: Any = {"baseline": c_only, "reference": {"duration_s": 6.0}, "current": 1,
+                        "stages": [{"title": "translate"}, {"title": "port the tests", "tests_editable": True}]}
+    assert time_limit_for_tests(ports_tests, 300) == 300  # new tests: nothing says how long they take
 
 
 def test_a_reply_that_took_half_the_stage_budget_makes_its_proposal_the_last() -> None:
