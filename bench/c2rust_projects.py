@@ -67,7 +67,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="C projects (Makefile or CMake, with tests)")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
-    parser.add_argument("--max-stages", type=int, default=60)
+    parser.add_argument("--max-stages", type=int, default=60,
+                        help="stages of the translation, and at most as many safety stages after it")
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
