@@ -94,8 +94,7 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
             subprocess.run(["git", "merge", "-q", "--ff-only", f"agent/{state['run_id']}"], cwd=repo, check=True)
             began, safety_replies = time.monotonic(), Path(tmp) / "safety-replies.json"
             try:
-                _, state = start(repo, SAFETY_GOAL, term, {**overrides, "max_stages": max_stages},
-                                 record=safety_replies, runner=runner)
+                _, state = start(repo, SAFETY_GOAL, term, overrides, record=safety_replies, runner=runner)
             except AgentError as err:  # e.g. nothing left to make safe, or C still to translate
                 state = {"stages": [], "outcomes": [], "error": str(err)}
             stages = _stages(state)

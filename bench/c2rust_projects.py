@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +54,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def project(path: Path, model: str, max_stages: int, ctx: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="c2rust-floor-") as tmp:
-        nothing = Path(tmp) / "no-replies.json"
-        nothing.write_text(json.dumps(["no usable reply"] * 100_000))
-        floor = summary(run(f"scripted:{nothing}", max_stages, "docker", ctx, source=path))
+    floor = summary(run(model, max_stages, "docker", ctx, source=path, from_c2rust=True))  # no usable reply
     with_model = summary(run(model, max_stages, "docker", ctx, source=path, safety=True))
     return {"project": path.name, "model": model, "with_model": with_model, "c2rust_alone": floor}
 

@@ -4,7 +4,6 @@ beside the C build, and the switch to a plain Rust crate whose tests are the C t
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from agent.graph.state import RunState
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
+from agent.rewrites.c2rust.exports import rust_signature
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, failing_tests, transpiled_tests
 from agent.rewrites.c2rust.rustitems import items, outline
 from agent.rewrites.c2rust.translate import (
@@ -27,7 +27,6 @@ from agent.rewrites.c2rust.translate import (
     patch_for,
 )
 
-POINTEE = re.compile(r"\*\s*(const|mut)\s+(?:[\w:]*::)?(\w+)")
 BYTE_TYPES = {"c_uchar", "u8"}
 CHAR_TYPES = {"c_char", "i8"}
 
@@ -45,9 +44,10 @@ def calling_rules(library: str) -> str:
     `String` where `str_reverse` takes a `*mut c_char`)."""
     kinds: dict[tuple[str, str], str] = {}
     for item in items(library):
-        params = item.text.split("{", 1)[0] if item.kind == "fn" and item.export else ""
-        for const_or_mut, pointee in POINTEE.findall(params):
-            kinds.setdefault((const_or_mut, pointee), item.name)
+        signature = rust_signature(item.text) if item.kind == "fn" and item.export else None
+        for param in signature[0] if signature else []:
+            if param.pointer:
+                kinds.setdefault((param.pointer, param.ffi.rsplit("::", 1)[-1]), item.name)
     rules = ["- Call each export by its C name inside `unsafe { }`, as the C test calls it: C's `max2(3, 7) == 7` "
              "is `assert_eq!(unsafe { max2(3, 7) }, 7);`, and a C truth value is an integer: `is_even(4)` is "
              "`assert!(unsafe { is_even(4) } != 0);`."]
