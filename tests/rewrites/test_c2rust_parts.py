@@ -24,7 +24,7 @@ from agent.rewrites.c2rust.exports import (
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
 from agent.rewrites.c2rust.finalize import calling_rules, exports_outline
 from agent.rewrites.c2rust.layout import c_sources, c_tests, wire_makefile
-from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe
+from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe, raw_pointers
 from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import (
     exported,
@@ -260,12 +260,16 @@ def test_a_safety_stage_asks_for_a_safe_signature_code_can_wire_to_the_export() 
         == "pub fn ipow_rs(b: i64, e: u32) -> i64"
     assert asked('pub unsafe extern "C" fn f(p: *mut Foo) -> c_int') is None
     assert asked(f'pub unsafe extern "C" fn g(p: *const {c}c_long) -> {c}c_long') is None  # no length
-    # each asked signature is one the export is wired to
+    # each asked signature is one the export is wired to, with no raw-pointer type beyond the
+    # export's own parameters (a `*mut c_char` needs no cast to the `*const` that CStr takes)
     for export in (f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t',
-                   f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double'):
+                   f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double',
+                   f'pub unsafe extern "C" fn rev(s: *mut {c}c_char)',
+                   f'pub unsafe extern "C" fn up(s: *mut {c}c_uchar)'):
         name = export.split(" fn ", 1)[1].split("(", 1)[0]
         signature = rust_signature(export + " {}")
-        assert export_for(name, signature, f"{safe_signature(name, signature)} {{ todo!() }}") is not None
+        wired = export_for(name, signature, f"{safe_signature(name, signature)} {{ todo!() }}")
+        assert wired is not None and raw_pointers(wired) == 1, wired
 
 
 def test_a_signature_code_cannot_wire_is_left_to_the_model() -> None:
