@@ -27,7 +27,7 @@ def test_a_file_naming_every_placeholder_renders_byte_identical() -> None:
 def test_json_and_code_braces_in_templates_stay_literal() -> None:
     assert placeholders('Reply: {"rust": "x"} and if a > b { a } else { b }') == set()
     assert "{ a } else { b }" in render(
-        "c2rust_translate", **{k: "" for k in placeholders(template("c2rust_translate"))}
+        "c2rust_translate_pairs", **{k: "" for k in placeholders(template("c2rust_translate_pairs"))}
     )
 
 

@@ -1,7 +1,8 @@
 """Recorded translator replies for c-mathlib, one per stage: correct, reviewed Rust for every
-function (and one broken first attempt, to exercise a repair); two stages' replies leave the
-C ABI exports out, for code to write, one copies the prompt's example along, and one assigns
-to a parameter not declared `mut`, for the compiler's fix."""
+function (and one broken first attempt, to exercise a repair). Code writes every C ABI export
+from the C signatures: two stages' replies leave them out, the others write their own (one
+taking a pointer where C takes a number), which code replaces; one copies the prompt's example
+along, and one assigns to a parameter not declared `mut`, for the compiler's fix."""
 
 from __future__ import annotations
 
@@ -364,8 +365,7 @@ POINTER_CLAMP = CLAMP_GCD_IPOW.replace(
 )
 assert POINTER_CLAMP != CLAMP_GCD_IPOW
 REPLIES = [
-    reply(POINTER_CLAMP),
-    reply(CLAMP_GCD_IPOW, "Scalars by value; c_long is i64; ipow wraps like C on overflow."),
+    reply(POINTER_CLAMP, "Scalars by value; c_long is i64; ipow wraps like C on overflow."),
     BROKEN_IS_PRIME_LCM,
     reply(IS_PRIME_LCM.replace("GCD(a, b)", "gcd_rs(a, b)"), "lcm reuses gcd_rs; is_prime returns bool inside."),
     reply(CHECKSUMS, "Byte buffers become &[u8] once at the boundary."),

@@ -17,7 +17,7 @@ from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
-from agent.rewrites.c2rust.exports import rust_signature, safe_signature, with_exports
+from agent.rewrites.c2rust.exports import rust_signature, safe_signature, with_exports, without_exports
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests
 from agent.rewrites.c2rust.report import exported_and_unsafe, model_safe, raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.rustitems import IDENT, Item, items, outline
@@ -99,7 +99,7 @@ def safety_patch(state: RunState, svc: Services) -> str:
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
         if safe_fn:  # code writes the export from the signature: a model's own is dropped, not trusted
-            code = "".join(i.text + "\n" for i in items(code) if not (i.export and i.name == name)) or code
+            code = without_exports(code, [name])
         code, wired = with_exports(code, {name: signature})
         export = re.search(rf'extern\s+"C"\s+fn\s+{re.escape(name)}\s*\(([^{{]*)\)', code)
         if export is None or not re.search(rf"\bfn\s+{re.escape(name)}_rs\b", code):

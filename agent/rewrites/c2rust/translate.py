@@ -17,7 +17,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
-from agent.rewrites.c2rust.exports import c_signature, with_exports
+from agent.rewrites.c2rust.exports import c_signature, safe_signature, with_exports, without_exports
 from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
 from agent.rewrites.c2rust.rustitems import IDENT, exported_names, items, only_asked, outline
 from agent.vcs.worktree import RunWorktree
@@ -229,12 +229,18 @@ def translate_patch(state: RunState, svc: Services) -> str:
         raise ModelReplyError(f"{', '.join(missing)} no longer defined in {file}: nothing to translate")
     build = build_of(root)
     c_code = "\n".join(f.text for f in funcs)
+    signatures = {f.name: c_signature(f.signature) for f in funcs}
+    asked = {n: safe_signature(n, s) for n, s in signatures.items()}
+    safe_only = all(asked.values())  # code writes every export; the model writes only the `_rs` functions
+    how = (render("c2rust_translate_safe", names=", ".join(names),
+                  signatures="\n\n".join(f"{asked[n]} {{\n    ...\n}}" for n in names))
+           if safe_only else
+           render("c2rust_translate_pairs", names=", ".join(names), types=prompt_types([f.signature for f in funcs])))
     user = render(
         "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
-        headers=_headers(root, names), c_code=c_code, rust=_called(lib, c_code),
-        types=prompt_types([f.signature for f in funcs]), imported=", ".join(["CStr", *layout.C_TYPES]),
-        feedback=feedback_block(state, layout.LIB_RS),
+        headers=_headers(root, names), c_code=c_code, rust=_called(lib, c_code), how=how,
+        imported=", ".join(["CStr", *layout.C_TYPES]), feedback=feedback_block(state, layout.LIB_RS),
     )
 
     def stage_files(model_code: str, notes: str, floor: Fallback | None = None) -> Files:
@@ -264,8 +270,14 @@ def translate_patch(state: RunState, svc: Services) -> str:
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
         code, _ = only_asked(code, names, [s.split("::")[1] for s in layout.remaining_c(root)])
-        code, wired = with_exports(merge_uses(lib, code), {f.name: c_signature(f.signature) for f in funcs})
+        if safe_only:  # code writes the exports from the C signatures: a model's own are dropped, not trusted
+            code = without_exports(code, names)
+        code, wired = with_exports(merge_uses(lib, code), signatures)
         last.update(code=code, notes=notes, wired=" ".join(wired))
+        unwired = [n for n in names if safe_only and n not in wired]
+        if unwired:
+            raise ModelReplyError(f"write `{asked[unwired[0]]}` with exactly this signature: the export "
+                                  f"`{unwired[0]}` that calls it is written from it")
         _check_exports(code, names, funcs)
         code, files, errors = compiled(svc, code, lambda text: stage_files(text, notes))
         last.update(code=code)
