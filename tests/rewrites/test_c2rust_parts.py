@@ -22,7 +22,7 @@ from agent.rewrites.c2rust.exports import (
     with_exports,
 )
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
-from agent.rewrites.c2rust.finalize import calling_rules, exports_outline
+from agent.rewrites.c2rust.finalize import calling_rules, distinct_tests, exports_outline
 from agent.rewrites.c2rust.layout import c_sources, c_tests, wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe, raw_pointers
 from agent.rewrites.c2rust.rustfix import error_text, fixed
@@ -308,6 +308,43 @@ def test_the_compilers_sure_fixes_apply_to_the_models_part_only() -> None:
     assert fixed(lib, (0, 3), output, "rust/src/lib.rs") is None
     assert error_text(output) == "src/lib.rs:2:5: error[E0384]: cannot assign to immutable argument `a`"
     assert error_text("error: failed to parse manifest\n  caused by: nope") == "error: failed to parse manifest"
+
+
+def _type_error(text: str, what: str, label: str, code: str = "E0308", said: str = "mismatched types") -> str:
+    """One error of a test file as cargo's JSON reports it, its span on ``what`` in ``text``."""
+    start = text.index(what)
+    span = {"file_name": "tests/t.rs", "byte_start": len(text[:start].encode()),
+            "byte_end": len(text[:start + len(what)].encode()), "is_primary": True, "label": label}
+    message = {"level": "error", "message": said, "code": {"code": code}, "children": [], "spans": [span]}
+    return json.dumps({"reason": "compiler-message", "message": message})
+
+
+def test_a_ported_tests_c_habits_get_their_sure_fixes_and_nothing_else_does() -> None:
+    lib = '#[no_mangle]\npub unsafe extern "C" fn rev(s: *mut c_char) {}\n'
+
+    def fix(text: str, what: str, label: str, **kw: str) -> str | None:
+        return fixed(text, (0, len(text.encode())), _type_error(text, what, label, **kw), "rust/tests/t.rs", lib)
+
+    assert fix("rev(&mut s);", "&mut s", "expected `*mut i8`, found `&mut [u8; 6]`") == "rev(s.as_mut_ptr().cast());"
+    assert fix('f(b"ab", 2);', 'b"ab"', "expected `*const i8`, found `&[u8; 2]`") == 'f(b"ab\\0".as_ptr().cast(), 2);'
+    assert fix('f(b"ab", 2);', 'b"ab"', "expected `*const u8`, found `&[u8; 2]`") == 'f(b"ab".as_ptr().cast(), 2);'
+    # an integer array's element type is the compiler's to infer: a cast would read i32s as i64s
+    assert fix("f(&v, 4);", "&v", "expected `*const i64`, found `&[{integer}; 4]`") == "f(v.as_ptr(), 4);"
+    assert fix("assert!(!f(1));", "assert!(!f(1))", "expected `bool`, found `i32`") == "assert!((f(1)) == 0);"
+    assert fix("assert_eq!(f(1), true);", "true", "expected `i32`, found `bool`") == "assert_eq!(f(1), 1);"
+    assert fix("rev(s);", "rev(s)", "call to unsafe function", code="E0133",
+               said="call to unsafe function `c_mathlib::rev` is unsafe and requires unsafe block") \
+        == "unsafe { rev(s) };"
+    # where the fix is not sure, the error goes back to the model
+    assert fix("assert!(!f(1) + 2);", "assert!(!f(1) + 2)", "expected `bool`, found `i32`") is None
+    assert fix("f(&v);", "&v", "expected `*mut i64`, found `&[{integer}; 4]`") is None  # read-only, written through
+    assert fix("f(s);", "s", "expected `*const i8`, found `String`") is None
+    assert fix("g(s);", "g(s)", "call to unsafe function", code="E0133",
+               said="call to unsafe function `g` is unsafe and requires unsafe block") is None  # not an export
+    # a test written twice under one name keeps both checks
+    twice = "#[test]\nfn t() { a(); }\n\n#[test]\nfn t() { b(); }\n\n#[test]\nfn t() { b(); }\n"
+    assert distinct_tests(twice) == twice.replace("fn t() { b(); }", "fn t_2() { b(); }", 1).replace(
+        "fn t() { b(); }", "fn t_3() { b(); }")
 
 
 def test_the_library_is_shown_to_the_model_without_bodies() -> None:

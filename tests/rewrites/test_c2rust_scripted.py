@@ -93,6 +93,12 @@ def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
     assert "pub fn xor_checksum_rs(mut data: &[u8]) -> u8 {" in lib
     assert "fn sum" not in lib  # the prompt's example, copied into a reply, was not asked for
 
+    # the port, written with the 1.5B's slips, was mended by code's sure fixes before any test ran
+    port = git(c_repo, "show", f"{branch}:rust/tests/test_mathlib.rs")
+    assert "fn test_lcm_2()" in port and "unsafe { str_reverse(word.as_mut_ptr().cast()) };" in port
+    assert 'unsafe { str_count_char(b"banana\\0".as_ptr().cast(), b\'a\' as i8) }' in port
+    assert "assert!((is_prime(13)) != 0);" in port and "assert_eq!(is_prime(15), 0);" in port
+    assert "unsafe { array_sum(values.as_ptr(), 4) }" in port
     final = c_repo.parent / "final"
     git(c_repo, "worktree", "add", "-q", "--detach", str(final), branch)
     with runner:

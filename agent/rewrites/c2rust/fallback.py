@@ -66,35 +66,39 @@ def _with_files(worktree: RunWorktree, files: Files, action: Callable[[Path], T]
         worktree.reset(head)
 
 
-def _check(svc: Services, files: Files) -> str | None:
+def _check(svc: Services, files: Files, command: list[str] = CHECK) -> str | None:
     """``cargo check``'s output for the crate with ``files`` written; None when it builds."""
-    result = _with_files(svc.worktree, files, lambda root: svc.runner.run(root, CHECK, svc.limits))
+    result = _with_files(svc.worktree, files, lambda root: svc.runner.run(root, command, svc.limits))
     return None if result.exit_code == 0 else result.output
 
 
-def compile_errors(svc: Services, files: Files) -> str:
+def compile_errors(svc: Services, files: Files, command: list[str] = CHECK) -> str:
     """``cargo check``'s errors for the crate with ``files`` written; empty when it builds."""
-    output = _check(svc, files)
+    output = _check(svc, files, command)
     return "" if output is None else error_text(output)[-2500:]
 
 
-def compiled(svc: Services, code: str, build: Callable[[str], Files]) -> tuple[str, Files, str]:
+def compiled(svc: Services, code: str, build: Callable[[str], Files],
+             path: str = layout.LIB_RS) -> tuple[str, Files, str]:
     """The model's ``code``, as the compiler's machine-applicable fixes leave it, the stage's
-    files ``build`` lays out around it, and the errors still left (empty when it builds)."""
+    files ``build`` lays out around it (``code`` is part of ``path``), and the errors still left
+    (empty when it builds). A test file is checked with the tests, its calls against lib.rs."""
     files = build(code)
+    command = CHECK if path == layout.LIB_RS else [*CHECK, "--tests"]
+    library = "" if path == layout.LIB_RS else files.contents.get(layout.LIB_RS) or svc.worktree.read(layout.LIB_RS)
     for _ in range(FIX_ROUNDS):
-        output = _check(svc, files)
+        output = _check(svc, files, command)
         if output is None:
             return code, files, ""
-        lib = files.contents[layout.LIB_RS]
-        at = lib.rfind(code)
-        begin = len(lib[:at].encode())
-        better = fixed(lib, (begin, begin + len(code.encode())), output, layout.LIB_RS) if at >= 0 else None
+        text = files.contents[path]
+        at = text.rfind(code)
+        begin = len(text[:at].encode())
+        better = fixed(text, (begin, begin + len(code.encode())), output, path, library or "") if at >= 0 else None
         if better is None:
             return code, files, error_text(output)[-2500:]
-        repaired = better[at:len(better) - (len(lib) - at - len(code))]
+        repaired = better[at:len(better) - (len(text) - at - len(code))]
         code, files = repaired, build(repaired)
-    return code, files, compile_errors(svc, files)
+    return code, files, compile_errors(svc, files, command)
 
 
 def failing_tests(svc: Services, state: RunState, files: Files) -> str:

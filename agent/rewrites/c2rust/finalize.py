@@ -4,6 +4,7 @@ beside the C build, and the switch to a plain Rust crate whose tests are the C t
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.exports import rust_signature
-from agent.rewrites.c2rust.fallback import Files, TestsFailed, failing_tests, transpiled_tests
+from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests, transpiled_tests
 from agent.rewrites.c2rust.rustitems import items, outline
 from agent.rewrites.c2rust.translate import (
     NO_REPOSITORY,
@@ -68,6 +69,23 @@ def calling_rules(library: str) -> str:
                    "with `v.len()` where a length follows, then check `v`")
         rules.append(f"- `*{const_or_mut} {pointee}` (as in `{name}`): {how}")
     return "\n".join(rules) + "\n"
+
+
+def distinct_tests(code: str) -> str:
+    """``code`` with a test function written twice under one name renamed ``NAME_2`` (and so
+    on), which keeps both checks: the 1.5B's port wrote `test_lcm` twice, which does not build."""
+    seen: dict[str, int] = {}
+    pieces, at = [], 0
+    for item in items(code):
+        start = code.find(item.text, at)
+        if item.kind != "fn" or start < 0:
+            continue
+        seen[item.name] = count = seen.get(item.name, 0) + 1
+        text = re.sub(rf"\bfn\s+{re.escape(item.name)}\b", f"fn {item.name}_{count}", item.text, count=1) \
+            if count > 1 else item.text
+        pieces += [code[at:start], text]
+        at = start + len(item.text)
+    return "".join(pieces) + code[at:]
 
 
 def _adr(root: Path, slug: str, title: str, body: str) -> tuple[str, str]:
@@ -155,7 +173,10 @@ def finalize_patch(state: RunState, svc: Services) -> str:
         code, _notes = parse_reply(reply)
         if "#[test]" not in code:
             raise ModelReplyError("the test file has no #[test] functions: port each C check to one")
-        return stage_files({test_path: code})
+        _, files, errors = compiled(svc, distinct_tests(code), lambda text: stage_files({test_path: text}), test_path)
+        if errors:
+            raise ModelReplyError(f"`cargo check --tests` failed:\n{errors}")
+        return files
 
     try:
         files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,

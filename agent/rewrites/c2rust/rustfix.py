@@ -10,7 +10,9 @@ import that does not resolve (`std::os::raw::c_size_t`) goes; a name it was need
 fails by itself, and that error goes back to the model. And a call to a safe twin that does not
 exist (`gcd_rs`, where an earlier stage's `gcd` landed as C2Rust's unsafe export) calls that
 export, inside `unsafe { }`: the translate prompt's pattern has every function's twin, so the
-model writes one whatever it is shown."""
+model writes one whatever it is shown. In a port of the C tests, C's habits get their Rust
+form: an export called inside `unsafe { }`, an array or string passed by its pointer, a C truth
+value compared with 0."""
 
 from __future__ import annotations
 
@@ -59,9 +61,14 @@ TERNARY = re.compile(
 
 
 MISSING_TWIN = re.compile(r"cannot find function `(\w+)_rs` in this scope")
-UNSAFE_CALL = re.compile(r"call to unsafe function `(\w+)` is unsafe and requires unsafe (?:function or )?block")
+UNSAFE_CALL = re.compile(
+    r"call to unsafe function `(?:\w+::)*(\w+)` is unsafe and requires unsafe (?:function or )?block")
 NUMBER_FOR_BOOL = re.compile(r"expected `bool`, found (?:integer|`(?:[iu](?:8|16|32|64|128|size)|c_\w+)`)")
 CONDITION = re.compile(rb"\b(?:if|while)\s+$")
+POINTER_FOR_VALUE = re.compile(r"expected `\*(const|mut) (\w+)`, found `(.+)`")
+BOOL_FOR_NUMBER = re.compile(r"expected `(?:[iu](?:8|16|32|64|size)|c_\w+)`, found `bool`")
+ASSERT_NUMBER = re.compile(r"assert!\(\s*(!?)\s*(.+?)\s*\)", re.S)
+TEXT_LITERAL = re.compile(r'b?"((?:[^"\\]|\\.)*)"')
 
 
 def _line(data: bytes, start: int, end: int) -> tuple[int, int]:
@@ -76,13 +83,74 @@ def _c_export(data: bytes, name: str) -> bool:
     return re.search(rb'\bunsafe\s+extern\s+"C"\s+fn\s+%s\s*\(' % re.escape(name.encode()), data) is not None
 
 
-def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, str] | None:
-    """The edit for an error rustc has no suggestion for but one sure fix, if it is one."""
+def _closes_at(text: str, start: int) -> int:
+    """Where the bracket opened at ``start`` closes in ``text`` (-1 when it does not)."""
+    depth = 0
+    for at in range(start, len(text)):
+        depth += text[at] in "([{"
+        depth -= text[at] in ")]}"
+        if depth == 0:
+            return at
+    return -1
+
+
+def _one_operand(text: str) -> bool:
+    """Whether ``text`` is one call, path or ``unsafe { }`` block: what a `!` before it negates whole."""
+    head = re.match(r"unsafe\s*|[\w:.]+\s*", text)
+    rest = head.end() if head else 0
+    return rest == len(text) or (text[rest:rest + 1] in "({" and _closes_at(text, rest) == len(text) - 1)
+
+
+def _as_pointer(text: str, kind: str, pointee: str, found: str) -> str | None:
+    """A test's argument where C takes a pointer, written as C passes it: an array, vector or
+    string by its first element's pointer (the 1.5B's port passed `&mut s`, `&v` and
+    `b"banana"`); a C string's literal ends in NUL, as C's do. The element type is cast only
+    between bytes and C chars: an integer array's type is left for the compiler to infer."""
+    if not found.startswith(("&", "[", "Vec<")) or (kind == "mut" and found.startswith("&")
+                                                    and not found.startswith("&mut")):
+        return None
+    literal = TEXT_LITERAL.fullmatch(text)
+    if literal is not None and pointee == "i8" and not literal.group(1).endswith("\\0"):
+        text = text[:-1] + '\\0"'
+    cast = ".cast()" if pointee in ("i8", "u8") and re.search(r"\b[iu]8\b|str\b", found) else ""
+    bare = re.fullmatch(r"&(?:mut\s+)?([\w.]+)", text)
+    owner = bare[1] if bare else text if literal is not None or re.fullmatch(r"[\w.]+", text) else f"({text})"
+    return f"{owner}.{'as_mut_ptr' if kind == 'mut' else 'as_ptr'}(){cast}"
+
+
+def _test_fix(code: str | None, label: str, text: str) -> str | None:
+    """The sure fix of a type error in a ported test, where C's habits meet Rust's types."""
+    if code != "E0308":
+        return None
+    if (pointer := POINTER_FOR_VALUE.fullmatch(label)) is not None:
+        return _as_pointer(text, pointer[1], pointer[2], pointer[3])
+    if BOOL_FOR_NUMBER.fullmatch(label) and text in ("true", "false"):  # a C truth value is a number
+        return "1" if text == "true" else "0"
+    if not NUMBER_FOR_BOOL.fullmatch(label):
+        return None
+    found = ASSERT_NUMBER.fullmatch(text)  # rustc points at the whole `assert!` when its operand is a number
+    truth = _truth(found[1] + found[2] if found else text)
+    return truth if truth is None or found is None else f"assert!({truth})"
+
+
+def _truth(expr: str) -> str | None:
+    """A C truth value (a number) as Rust's bool, where it is one operand: C's `!x` is `x == 0`."""
+    negated = expr.startswith("!")
+    operand = expr[1:].strip() if negated else expr
+    return f"({operand}) {'==' if negated else '!='} 0" if _one_operand(operand) else None
+
+
+def _own_fix(message: dict[str, Any], data: bytes, lib: str, others: bytes) -> tuple[int, int, str] | None:
+    """The edit for an error rustc has no suggestion for but one sure fix, if it is one;
+    ``others`` is the code ``lib`` calls (the library, for a test file)."""
     span = next((s for s in message.get("spans", []) if s.get("is_primary") and _in_lib(s, lib)), None)
     if span is None:
         return None
     start, end = span["byte_start"], span["byte_end"]
     code, said = (message.get("code") or {}).get("code"), str(message.get("message", ""))
+    test = _test_fix(code, str(span.get("label")), data[start:end].decode()) if others else None
+    if test is not None:
+        return start, end, test
     if said.startswith("invalid suffix") and (
             found := C_SUFFIX.fullmatch(data[start:end])):
         return start, end, found.group(1).decode()
@@ -98,9 +166,10 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
         rust = b"%sif %s { %s } else { %s }%s" % ternary.group("lead", "cond", "yes", "no", "end")
         return line_start, line_start + len(line.rstrip(b"\n")), rust.decode()
     if code == "E0425" and (twin := MISSING_TWIN.fullmatch(said)) and data[start:end] == f"{twin[1]}_rs".encode() \
-            and _c_export(data, twin[1]):
+            and (_c_export(data, twin[1]) or _c_export(others, twin[1])):
         return start, end, twin[1]
-    if code == "E0133" and (call := UNSAFE_CALL.fullmatch(said)) and _c_export(data, call[1]):
+    if code == "E0133" and (call := UNSAFE_CALL.fullmatch(said)) and (
+            _c_export(data, call[1]) or _c_export(others, call[1])):
         return start, end, f"unsafe {{ {data[start:end].decode()} }}"
     if code == "E0432":  # an unresolved import
         if line.lstrip().startswith(b"use ") and b"{" not in line:
@@ -112,16 +181,17 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str) -> tuple[int, int, 
     return None
 
 
-def fixed(text: str, part: tuple[int, int], output: str, lib: str) -> str | None:
+def fixed(text: str, part: tuple[int, int], output: str, lib: str, others: str = "") -> str | None:
     """``text`` (the file ``lib``) with the machine-applicable suggestions of the check's errors
     and the sure fixes above applied where they fall within the byte range ``part`` (the
-    model's); None when none do."""
+    model's); None when none do. With ``others`` (the library a test file calls), a test's
+    type errors get their fixes too."""
     data = text.encode()
     edits: set[tuple[int, int, str]] = set()
     for message in messages(output):
         if message.get("level") != "error":
             continue
-        own = _own_fix(message, data, lib)
+        own = _own_fix(message, data, lib, others.encode())
         if own is not None and part[0] <= own[0] <= own[1] <= part[1]:
             edits.add(own)
         for child in message.get("children", []):
