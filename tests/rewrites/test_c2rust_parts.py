@@ -22,7 +22,7 @@ from agent.rewrites.c2rust.exports import (
     with_exports,
 )
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
-from agent.rewrites.c2rust.finalize import calling_rules, distinct_tests, exports_outline
+from agent.rewrites.c2rust.finalize import called_exports, calling_rules, distinct_tests, exports_outline
 from agent.rewrites.c2rust.layout import c_sources, c_tests, wire_makefile
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe, raw_pointers
 from agent.rewrites.c2rust.rustfix import error_text, fixed
@@ -377,6 +377,9 @@ def test_the_test_port_is_shown_the_exports_and_how_to_pass_each_kind_of_pointer
         ["*const u8", "adler32"]]  # one line per kind, named by its first export; none for helper_rs
     assert "s.as_mut_ptr() as *mut std::os::raw::c_char" in lines[1] and "v.len()" in lines[3]
     assert calling_rules('#[no_mangle]\npub extern "C" fn gcd(a: c_long) -> c_long { a }\n') == lines[0] + "\n"
+    # the checks a port must keep: the exports the C tests call, in their order, not C's own calls
+    c_test = 'int main(void) {\n  CHECK("gcd", gcd(4, 6) == 2);\n  printf("%d", count("aa", 97));\n  gcd(1, 1);\n}\n'
+    assert called_exports(lib, c_test) == ["gcd", "count"]
 
 
 def test_a_reply_keeps_only_the_exports_it_was_asked_for() -> None:

@@ -39,6 +39,13 @@ def exports_outline(library: str) -> str:
     return "\n\n".join(outline(i.text).strip() for i in items(library) if i.kind == "fn" and i.export) + "\n"
 
 
+def called_exports(library: str, c_tests: str) -> list[str]:
+    """The exports the C tests call, in the order they first call them: the checks a port must
+    keep (the 0.5B's port went back to an earlier test and never wrote `is_prime`'s)."""
+    exported = {i.name for i in items(library) if i.kind == "fn" and i.export}
+    return list(dict.fromkeys(n for n in re.findall(r"\b(\w+)\s*\(", c_tests) if n in exported))
+
+
 def calling_rules(library: str) -> str:
     """How a Rust test calls the exports as C did: inside `unsafe { }`, C's truth values as
     integers, and one line per kind of raw pointer the exports take (the 1.5B's port passed a
@@ -162,17 +169,23 @@ def finalize_patch(state: RunState, svc: Services) -> str:
         files = stage_files({})
         return patch_for(svc.worktree, files.contents, files.deleted)
     library = svc.worktree.read(layout.LIB_RS) or ""
+    c_tests = "".join(f"=== {t} ===\n{svc.worktree.read(t)}" for t in tests)
+    checked = called_exports(library, c_tests)
     user = render(
         "c2rust_tests", goal=state["goal"], stage_number=str(state["current"] + 1),
-        stage_count=str(len(state["stages"])), crate=name,
-        c_tests="".join(f"=== {t} ===\n{svc.worktree.read(t)}" for t in tests),
-        rust=exports_outline(library), calls=calling_rules(library), feedback=feedback_block(state, test_path),
+        stage_count=str(len(state["stages"])), crate=name, c_tests=c_tests, rust=exports_outline(library),
+        calls=calling_rules(library), feedback=feedback_block(state, test_path),
+        checks=", ".join(f"`test_{n}`" for n in checked) or "the C tests' own",
     )
 
     def to_files(reply: str) -> Files:
         code, _notes = parse_reply(reply)
         if "#[test]" not in code:
             raise ModelReplyError("the test file has no #[test] functions: port each C check to one")
+        lost = [n for n in checked if not re.search(rf"\b{n}\s*\(", code)]
+        if lost:  # a port that drops checks would land with less tested than the C tests did
+            raise ModelReplyError(f"the port calls no {', '.join(lost)}: port the C tests' checks of "
+                                  f"{'it' if len(lost) == 1 else 'them'} too, as `test_{lost[0]}` and so on")
         _, files, errors = compiled(svc, distinct_tests(code), lambda text: stage_files({test_path: text}), test_path)
         if errors:
             raise ModelReplyError(f"`cargo check --tests` failed:\n{errors}")
