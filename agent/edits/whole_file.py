@@ -31,6 +31,9 @@ def _gbnf_literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+CODE_LINE = r'line ::= ([^`\n] [^\n]* | "`" [^`\n] [^\n]* | "``" [^`\n] [^\n]*)? "\n"'  # any line but a fence
+
+
 def whole_file_grammar(stage_files: list[str]) -> str:
     """GBNF for a reply of one fenced block per file of the stage, each after its path, and
     nothing else: the reply cannot ramble past the last block, and every block names its file."""
@@ -41,7 +44,7 @@ def whole_file_grammar(stage_files: list[str]) -> str:
         r'block ::= path "\n```" lang "\n" line* "```"',
         f"path ::= {paths}",
         "lang ::= [a-zA-Z0-9+#-]*",
-        r'line ::= ([^`\n] [^\n]* | "`" [^`\n] [^\n]* | "``" [^`\n] [^\n]*)? "\n"',
+        CODE_LINE,
     ])
 
 

@@ -6,8 +6,6 @@ along, and one assigns to a parameter not declared `mut`, for the compiler's fix
 
 from __future__ import annotations
 
-import json
-
 CLAMP_GCD_IPOW = """
 pub fn clamp_rs(value: i64, low: i64, high: i64) -> i64 {
     if value < low {
@@ -367,7 +365,8 @@ def only_safe(code: str) -> str:
 
 
 def reply(code: str, notes: str = "") -> str:
-    return json.dumps({"rust": code, "notes": notes})
+    """A reply in the form the grammar holds the model to: the code's fenced block, then its notes."""
+    return f"```rust\n{code.strip()}\n```\nNotes: {notes}"
 
 
 BROKEN_IS_PRIME_LCM = reply(IS_PRIME_LCM, "lcm reuses gcd")

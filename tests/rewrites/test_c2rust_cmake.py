@@ -4,7 +4,6 @@ ctest against the mixed build, and the end is a plain Rust crate that ctest stil
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.runs.session import start
 from tests.conftest import git, reviewing_terminal
+from tests.rewrites.c2rust_replies import reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 
 FILES = {
@@ -159,8 +159,8 @@ def test_plan_of_a_cmake_project_wires_cmake(tmp_path: Path) -> None:
 def test_cmake_project_becomes_a_rust_crate(tmp_path: Path) -> None:
     repo = cmake_project(tmp_path)
     seen: list[dict[str, Any]] = []
-    model = ScriptedModel([json.dumps({"rust": RUST, "notes": "slices at the boundary"}),
-                           json.dumps({"rust": TESTS, "notes": "one test per check"})])
+    model = ScriptedModel([reply(RUST, "slices at the boundary"),
+                           reply(TESTS, "one test per check")])
     files, state = start(
         repo, "translate to Rust", reviewing_terminal(seen=seen),
         {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 20},

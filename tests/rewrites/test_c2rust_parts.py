@@ -403,9 +403,11 @@ def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> N
         "pub fn gcd_rs(a: i64, b: i64) -> i64 { ... }\n")
     assert _called(lib, "int is_prime(long n) { return n > 1; }").startswith("(nothing")
     # a reply's fences come off even around code written on one line; prose in place of code is refused
-    assert parse_reply(json.dumps({"rust": "```rust pub fn f() {} ```", "notes": ""}))[0] == "pub fn f() {}\n"
-    with pytest.raises(AgentError, match='"rust" holds no Rust function'):
-        parse_reply(json.dumps({"rust": "The Rust code is provided below.", "notes": ""}))
+    assert parse_reply("```rust\npub fn f() {}\n```\nNotes: a slice.") == ("pub fn f() {}\n", "a slice.")
+    with pytest.raises(AgentError, match="the ```rust block holds no Rust function"):
+        parse_reply("```rust\nThe Rust code is provided below.\n```\nNotes: ")
+    with pytest.raises(AgentError, match="cut off inside its ```rust block"):
+        parse_reply("```rust\npub fn f() {\n")
     # of the headers, the stage's prototypes, types and includes, not the other functions'
     (tmp_path / "m.h").write_text("#include <stddef.h>\ntypedef long num;\nnum gcd(num a, num b);\n"
                                   "int is_prime(long n);\nvoid str_reverse(char *s);\n")

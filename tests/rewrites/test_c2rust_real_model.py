@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.llm.scripted import ScriptedModel
+from agent.rewrites.c2rust.translate import parse_reply
 from agent.runs.session import start
 from agent.sandbox import images
 from tests.conftest import git, reviewing_terminal
@@ -59,6 +60,6 @@ def test_real_model_ports_the_c_tests_calling_the_exports_by_their_c_names(c_rep
     (port,) = state["outcomes"]
     if getattr(runner, "image", "") == images.TOOL_IMAGE:  # with the transpiler, the stage always lands
         assert port["status"] == "applied", port["reason"]
-    ported = json.loads(json.loads(replies.read_text())[0])["rust"]
+    ported = parse_reply(json.loads(replies.read_text())[0])[0]
     assert "_rs(" not in ported
     assert all(f"{name}(" in ported for name in ("gcd", "lcm", "clamp", "ipow", "is_prime")), ported

@@ -6,7 +6,6 @@ function the model cannot make safe stays unsafe and the run goes on."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from agent.rewrites.c2rust.report import raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.safety import plan_safety, wants_safety
 from agent.runs.session import start
 from tests.conftest import git, reviewing_terminal
+from tests.rewrites.c2rust_replies import reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 from tests.rewrites.test_c2rust_cmake import RUST, cmake_project
 
@@ -67,7 +67,7 @@ def test_safety_figures_and_plan(tmp_path: Path) -> None:
 @pytest.mark.docker
 def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> None:
     repo = cmake_project(tmp_path)
-    first = ScriptedModel([json.dumps({"rust": MIXED, "notes": "vm_max as C2Rust wrote it"})])
+    first = ScriptedModel([reply(MIXED, "vm_max as C2Rust wrote it")])
     _, state = start(repo, "translate to Rust", reviewing_terminal(),
                      {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2},
                      model=first, runner=c2rust_runner(repo))
@@ -77,8 +77,8 @@ def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> No
 
     broken = SAFE_MAX.replace("unwrap_or(0)", "unwrap_or(ZERO)")  # never defined: nothing can fix it
     own_export = SAFE_MAX.replace("vm_max_rs(unsafe {", "0 + vm_max_rs(unsafe {")  # its own export, a wrong one
-    model = ScriptedModel([json.dumps({"rust": broken, "notes": ""}),
-                           json.dumps({"rust": own_export, "notes": "a slice at the boundary"})])
+    model = ScriptedModel([reply(broken, ""),
+                           reply(own_export, "a slice at the boundary")])
     files, state = start(repo, "make the transpiled functions safe", reviewing_terminal(),
                          {"sandbox": "docker", "model": "scripted", "strategy": "c2rust"},
                          model=model, runner=c2rust_runner(repo))

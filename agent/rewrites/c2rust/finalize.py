@@ -21,7 +21,7 @@ from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing
 from agent.rewrites.c2rust.rustitems import items, outline
 from agent.rewrites.c2rust.translate import (
     NO_REPOSITORY,
-    REPLY_SCHEMA,
+    REPLY_GRAMMAR,
     feedback_block,
     next_adr,
     parse_reply,
@@ -182,7 +182,7 @@ def finalize_patch(state: RunState, svc: Services) -> str:
         code, _notes = parse_reply(reply)
         if "#[test]" not in code:
             raise ModelReplyError("the test file has no #[test] functions: port each C check to one")
-        lost = [n for n in checked if not re.search(rf"\b{n}\s*\(", code)]
+        lost = [n for n in checked if not re.search(rf"\b{n}(?:_rs)?\s*\(", code)]  # the export or its safe twin
         if lost:  # a port that drops checks would land with less tested than the C tests did
             raise ModelReplyError(f"the port calls no {', '.join(lost)}: port the C tests' checks of "
                                   f"{'it' if len(lost) == 1 else 'them'} too, as `test_{lost[0]}` and so on")
@@ -192,7 +192,7 @@ def finalize_patch(state: RunState, svc: Services) -> str:
         return files
 
     try:
-        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
+        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, grammar=REPLY_GRAMMAR,
                           what=f"Stage {stage['id']}: porting the C tests with {svc.settings.model}")
         if last_attempt(state, svc, time.monotonic() - began):  # the last attempt: the tests decide here, not after
             failing = failing_tests(svc, state, files)

@@ -24,7 +24,7 @@ from agent.rewrites.c2rust.rustitems import IDENT, Item, items, outline
 from agent.rewrites.c2rust.stages import translation_order
 from agent.rewrites.c2rust.translate import (
     NO_REPOSITORY,
-    REPLY_SCHEMA,
+    REPLY_GRAMMAR,
     feedback_block,
     merge_uses,
     next_adr,
@@ -130,7 +130,7 @@ def safety_patch(state: RunState, svc: Services) -> str:
         return files
 
     try:
-        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
+        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, grammar=REPLY_GRAMMAR,
                           what=f"Stage {stage['id']}: making {name} safe with {svc.settings.model}")
     except ModelReplyError as err:
         raise ModelReplyError(f"{err}; {name} stays C2Rust's unsafe translation") from None

@@ -3,11 +3,11 @@ crate, cuts the C definitions out, and writes the stage's ADR, all in one review
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from pathlib import Path
 
+from agent.edits.whole_file import CODE_LINE
 from agent.errors import ModelReplyError
 from agent.graph.asking import ask_model
 from agent.graph.nodes import last_attempt
@@ -22,11 +22,10 @@ from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compile
 from agent.rewrites.c2rust.rustitems import IDENT, exported_names, items, only_asked, outline
 from agent.vcs.worktree import RunWorktree
 
-REPLY_SCHEMA = {
-    "type": "object",
-    "properties": {"rust": {"type": "string"}, "notes": {"type": "string"}},
-    "required": ["rust", "notes"],
-}
+# One fenced block of Rust, then a line of notes: small models write code far better as plain
+# code than escaped in a JSON string (ADR 0002); the 0.5B's JSON port ended its string at `b"`.
+REPLY_GRAMMAR = "\n".join([r'root ::= "```rust\n" line* "```\nNotes: " note', CODE_LINE, r"note ::= [^\n]*"])
+FENCED = re.compile(r"```[^\n`]*\n(.*?)^[ \t]*```", re.M | re.S)
 NO_REPOSITORY = "(left out: the task below carries what this stage needs)\n"  # see CToRust.propose
 C_TYPES_IN_RUST = [  # C spelling, its Rust type in the prompt, what the ADR adds; longest C
     # spellings first, so "unsigned int" is not also read as "int"
@@ -38,19 +37,17 @@ C_TYPES_IN_RUST = [  # C spelling, its Rust type in the prompt, what the ADR add
 
 
 def parse_reply(reply: str) -> tuple[str, str]:
-    """The Rust code and the notes of a reply; fences a model adds inside the string are dropped."""
-    try:
-        data = json.loads(reply)
-    except json.JSONDecodeError as err:
-        raise ModelReplyError(f"the reply is not valid JSON ({err.msg} at char {err.pos})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("rust"), str) or not data["rust"].strip():
-        raise ModelReplyError('the reply needs a non-empty "rust" string with the Rust code')
-    code = re.sub(r"^\s*```\w*\s*$", "", data["rust"], flags=re.M).strip()
-    code = re.sub(r"\s*```\s*$", "", re.sub(r"^```(?:rust)?\s+", "", code))  # fences around one-line code
+    """The Rust code of a reply's fenced block, and the notes after it."""
+    block = FENCED.search(reply)
+    if block is None:
+        if reply.count("```") % 2:
+            raise ModelReplyError("the reply was cut off inside its ```rust block: reply with shorter code")
+        raise ModelReplyError("the reply has no ```rust block: put the Rust code in one, then one line `Notes: ...`")
+    code = block.group(1).strip()
     if not re.search(r"\bfn\s+\w+\s*\(", code):  # the 1.5B answered compiler errors with prose here
-        raise ModelReplyError('"rust" holds no Rust function: put the whole corrected code in "rust" '
-                              'and one or two sentences in "notes"')
-    return code + "\n", str(data.get("notes", "")).strip()
+        raise ModelReplyError("the ```rust block holds no Rust function: put the whole corrected code in it, "
+                              "and one or two sentences after `Notes:`")
+    return code + "\n", reply[block.end():].strip().removeprefix("Notes:").strip()
 
 
 def added_lines(patch: str, path: str) -> str:
@@ -286,7 +283,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
         return files
 
     try:
-        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, schema=REPLY_SCHEMA,
+        files = ask_model(svc, state, NO_REPOSITORY, user, to_files, grammar=REPLY_GRAMMAR,
                           what=f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}")
         if last_attempt(state, svc, time.monotonic() - began):  # the last attempt: the tests decide here, not after
             failing = failing_tests(svc, state, files)
