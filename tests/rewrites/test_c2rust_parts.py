@@ -332,6 +332,20 @@ def test_a_ported_tests_c_habits_get_their_sure_fixes_and_nothing_else_does() ->
     assert fix("f(&v, 4);", "&v", "expected `*const i64`, found `&[{integer}; 4]`") == "f(v.as_ptr(), 4);"
     assert fix("assert!(!f(1));", "assert!(!f(1))", "expected `bool`, found `i32`") == "assert!((f(1)) == 0);"
     assert fix("assert_eq!(f(1), true);", "true", "expected `i32`, found `bool`") == "assert_eq!(f(1), 1);"
+    assert fix("count(s, 'a');", "'a'", "expected `i8`, found `char`") == "count(s, b'a' as i8);"
+    # a call with several wrong arguments: rustc names each in a note of the one error
+    call = 'count(b"aa\\0", \'a\');'
+    args = {"level": "error", "message": "arguments to this function are incorrect", "code": {"code": "E0308"},
+            "spans": [{"file_name": "tests/t.rs", "byte_start": 15, "byte_end": 18, "is_primary": False,
+                       "label": "expected `i8`, found `char`"},
+                      {"file_name": "tests/t.rs", "byte_start": 0, "byte_end": 5, "is_primary": True, "label": None}],
+            "children": [{"message": "expected `*const i8`, found `&[u8; 3]`", "spans": [
+                {"file_name": "tests/t.rs", "byte_start": 6, "byte_end": 13}]}]}
+    assert call[15:18] == "'a'" and call[6:13] == 'b"aa\\0"'
+    assert fixed(call, (0, len(call)), json.dumps({"reason": "compiler-message", "message": args}), "rust/tests/t.rs",
+                 lib) == 'count(b"aa\\0".as_ptr().cast(), b\'a\' as i8);'
+    # C's literal suffixes go, on hex literals too (whose `f` is a digit)
+    assert fix("x == 0x1Fu", "0x1Fu", "", code="", said="invalid suffix `u` for number literal") == "x == 0x1F"
     assert fix("rev(s);", "rev(s)", "call to unsafe function", code="E0133",
                said="call to unsafe function `c_mathlib::rev` is unsafe and requires unsafe block") \
         == "unsafe { rev(s) };"

@@ -98,7 +98,7 @@ def test_c_mathlib_becomes_a_rust_crate_stage_by_stage(c_repo: Path) -> None:
     assert "fn test_lcm_2()" in port and "unsafe { str_reverse(word.as_mut_ptr().cast()) };" in port
     assert 'unsafe { str_count_char(b"banana\\0".as_ptr().cast(), b\'a\' as i8) }' in port
     assert "assert!((is_prime(13)) != 0);" in port and "assert_eq!(is_prime(15), 0);" in port
-    assert "unsafe { array_sum(values.as_ptr(), 4) }" in port
+    assert "unsafe { array_sum(values.as_ptr(), 4) }" in port and "0x11E6_0398);" in port
     final = c_repo.parent / "final"
     git(c_repo, "worktree", "add", "-q", "--detach", str(final), branch)
     with runner:

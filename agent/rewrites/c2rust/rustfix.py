@@ -51,7 +51,7 @@ def _in_lib(span: dict[str, Any], lib: str) -> bool:
     return PurePosixPath(str(span.get("file_name", ""))).parts[-2:] == PurePosixPath(lib).parts[-2:]
 
 
-C_SUFFIX = re.compile(rb"([0-9][0-9_]*(?:\.[0-9]+)?)([uUlLfF]+)")
+C_SUFFIX = re.compile(rb"(0[xX][0-9a-fA-F_]+(?=[uUlL]+$)|[0-9][0-9_]*(?:\.[0-9]+)?)([uUlLfF]+)")  # hex: no f
 # One statement or tail expression with C's `cond ? yes : no`, after an optional `return`,
 # `let x =` or assignment; `?` (Rust's try) is never followed by ` : ` in an expression.
 TERNARY = re.compile(
@@ -66,6 +66,7 @@ UNSAFE_CALL = re.compile(
 NUMBER_FOR_BOOL = re.compile(r"expected `bool`, found (?:integer|`(?:[iu](?:8|16|32|64|128|size)|c_\w+)`)")
 CONDITION = re.compile(rb"\b(?:if|while)\s+$")
 POINTER_FOR_VALUE = re.compile(r"expected `\*(const|mut) (\w+)`, found `(.+)`")
+CHAR_FOR_BYTE = re.compile(r"expected `([iu]8|c_char)`, found `char`")
 BOOL_FOR_NUMBER = re.compile(r"expected `(?:[iu](?:8|16|32|64|size)|c_\w+)`, found `bool`")
 ASSERT_NUMBER = re.compile(r"assert!\(\s*(!?)\s*(.+?)\s*\)", re.S)
 TEXT_LITERAL = re.compile(r'b?"((?:[^"\\]|\\.)*)"')
@@ -118,14 +119,14 @@ def _as_pointer(text: str, kind: str, pointee: str, found: str) -> str | None:
     return f"{owner}.{'as_mut_ptr' if kind == 'mut' else 'as_ptr'}(){cast}"
 
 
-def _test_fix(code: str | None, label: str, text: str) -> str | None:
+def _test_fix(label: str, text: str) -> str | None:
     """The sure fix of a type error in a ported test, where C's habits meet Rust's types."""
-    if code != "E0308":
-        return None
     if (pointer := POINTER_FOR_VALUE.fullmatch(label)) is not None:
         return _as_pointer(text, pointer[1], pointer[2], pointer[3])
     if BOOL_FOR_NUMBER.fullmatch(label) and text in ("true", "false"):  # a C truth value is a number
         return "1" if text == "true" else "0"
+    if (byte := CHAR_FOR_BYTE.fullmatch(label)) and re.fullmatch(r"'[ -~]'", text):  # C's 'a' is a byte
+        return f"b{text}" + (" as i8" if byte[1] == "i8" else "")
     if not NUMBER_FOR_BOOL.fullmatch(label):
         return None
     found = ASSERT_NUMBER.fullmatch(text)  # rustc points at the whole `assert!` when its operand is a number
@@ -140,6 +141,22 @@ def _truth(expr: str) -> str | None:
     return f"({operand}) {'==' if negated else '!='} 0" if _one_operand(operand) else None
 
 
+def _test_fixes(message: dict[str, Any], data: bytes, lib: str) -> list[tuple[int, int, str]]:
+    """The edits for a type error in a ported test: one per argument or operand it names, from
+    its own label or, where a call has several wrong arguments, from each argument's note."""
+    if (message.get("code") or {}).get("code") != "E0308":
+        return []
+    named = [(s, str(s.get("label") or "")) for s in message.get("spans", [])]
+    named += [(s, str(c.get("message", ""))) for c in message.get("children", []) for s in c.get("spans", [])]
+    edits = []
+    for span, label in named:
+        if _in_lib(span, lib) and span["byte_end"] > span["byte_start"]:
+            fix = _test_fix(label, data[span["byte_start"]:span["byte_end"]].decode())
+            if fix is not None:
+                edits.append((span["byte_start"], span["byte_end"], fix))
+    return edits
+
+
 def _own_fix(message: dict[str, Any], data: bytes, lib: str, others: bytes) -> tuple[int, int, str] | None:
     """The edit for an error rustc has no suggestion for but one sure fix, if it is one;
     ``others`` is the code ``lib`` calls (the library, for a test file)."""
@@ -148,9 +165,6 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str, others: bytes) -> t
         return None
     start, end = span["byte_start"], span["byte_end"]
     code, said = (message.get("code") or {}).get("code"), str(message.get("message", ""))
-    test = _test_fix(code, str(span.get("label")), data[start:end].decode()) if others else None
-    if test is not None:
-        return start, end, test
     if said.startswith("invalid suffix") and (
             found := C_SUFFIX.fullmatch(data[start:end])):
         return start, end, found.group(1).decode()
@@ -191,9 +205,8 @@ def fixed(text: str, part: tuple[int, int], output: str, lib: str, others: str =
     for message in messages(output):
         if message.get("level") != "error":
             continue
-        own = _own_fix(message, data, lib, others.encode())
-        if own is not None and part[0] <= own[0] <= own[1] <= part[1]:
-            edits.add(own)
+        own = [*(_test_fixes(message, data, lib) if others else []), _own_fix(message, data, lib, others.encode())]
+        edits.update(e for e in own if e is not None and part[0] <= e[0] <= e[1] <= part[1])
         for child in message.get("children", []):
             spans = [s for s in child.get("spans", []) if s.get("suggested_replacement") is not None]
             if spans and all(s.get("suggestion_applicability") == "MachineApplicable" and _in_lib(s, lib)
