@@ -126,7 +126,7 @@ def _test_fix(label: str, text: str) -> str | None:
     if BOOL_FOR_NUMBER.fullmatch(label) and text in ("true", "false"):  # a C truth value is a number
         return "1" if text == "true" else "0"
     if (byte := CHAR_FOR_BYTE.fullmatch(label)) and re.fullmatch(r"'[ -~]'", text):  # C's 'a' is a byte
-        return f"b{text}" + (" as i8" if byte[1] == "i8" else "")
+        return f"b{text}" + (" as i8" if byte[1] != "u8" else "")
     if not NUMBER_FOR_BOOL.fullmatch(label):
         return None
     found = ASSERT_NUMBER.fullmatch(text)  # rustc points at the whole `assert!` when its operand is a number
