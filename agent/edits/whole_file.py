@@ -18,7 +18,7 @@ from agent.errors import ModelReplyError
 
 WHOLE_FILE_MAX_LINES = 250  # above this a whole copy costs more tokens than it saves
 
-_FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
+FENCE = re.compile(r"^[ \t]*```[^\n`]*\n(.*?)^[ \t]*```[ \t]*$", re.M | re.S)
 _PATH_DECOR = re.compile(r"^[\s#>*`'\"]*(?:file(?:name)?\s*:\s*)?|[\s*`'\":]*$", re.I)
 
 
@@ -56,7 +56,7 @@ def _path_before(reply: str, start: int) -> str:
 
 def parse_whole_files(reply: str, stage_files: list[str]) -> dict[str, str]:
     """Path -> new content for each fenced block of ``reply``; ``ModelReplyError`` says what is wrong."""
-    blocks = list(_FENCE.finditer(reply))
+    blocks = list(FENCE.finditer(reply))
     if not blocks:
         if reply.count("```") % 2:
             raise ModelReplyError("the reply was cut off inside a code block; reply with shorter files")

@@ -200,12 +200,12 @@ def fixed(text: str, part: tuple[int, int], output: str, lib: str, others: str =
     and the sure fixes above applied where they fall within the byte range ``part`` (the
     model's); None when none do. With ``others`` (the library a test file calls), a test's
     type errors get their fixes too."""
-    data = text.encode()
+    data, called = text.encode(), others.encode()
     edits: set[tuple[int, int, str]] = set()
     for message in messages(output):
         if message.get("level") != "error":
             continue
-        own = [*(_test_fixes(message, data, lib) if others else []), _own_fix(message, data, lib, others.encode())]
+        own = [*(_test_fixes(message, data, lib) if others else []), _own_fix(message, data, lib, called)]
         edits.update(e for e in own if e is not None and part[0] <= e[0] <= e[1] <= part[1])
         for child in message.get("children", []):
             spans = [s for s in child.get("spans", []) if s.get("suggested_replacement") is not None]

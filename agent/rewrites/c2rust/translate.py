@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from agent.edits.whole_file import CODE_LINE
+from agent.edits.whole_file import CODE_LINE, FENCE
 from agent.errors import ModelReplyError
 from agent.graph.asking import ask_model
 from agent.graph.nodes import last_attempt
@@ -25,7 +25,6 @@ from agent.vcs.worktree import RunWorktree
 # One fenced block of Rust, then a line of notes: small models write code far better as plain
 # code than escaped in a JSON string (ADR 0002); the 0.5B's JSON port ended its string at `b"`.
 REPLY_GRAMMAR = "\n".join([r'root ::= "```rust\n" line* "```\nNotes: " note', CODE_LINE, r"note ::= [^\n]*"])
-FENCED = re.compile(r"```[^\n`]*\n(.*?)^[ \t]*```", re.M | re.S)
 NO_REPOSITORY = "(left out: the task below carries what this stage needs)\n"  # see CToRust.propose
 C_TYPES_IN_RUST = [  # C spelling, its Rust type in the prompt, what the ADR adds; longest C
     # spellings first, so "unsigned int" is not also read as "int"
@@ -38,7 +37,7 @@ C_TYPES_IN_RUST = [  # C spelling, its Rust type in the prompt, what the ADR add
 
 def parse_reply(reply: str) -> tuple[str, str]:
     """The Rust code of a reply's fenced block, and the notes after it."""
-    block = FENCED.search(reply)
+    block = FENCE.search(reply)
     if block is None:
         if reply.count("```") % 2:
             raise ModelReplyError("the reply was cut off inside its ```rust block: reply with shorter code")
