@@ -2,11 +2,13 @@
 the reply left it out: a small model writes the safe body far more often than the boundary
 (the bundled 1.5B wrote only the `_rs` functions for c-mathlib's first stage in two prompts' runs).
 Only what a signature pins down is wired: numbers (cast when the Rust type differs), a pointer
-and the length after it as a slice, a C string as bytes; anything else is left to the model."""
+and the length after it as a slice, a C string as bytes, a struct the function only reads as an
+``Option`` of a borrow; anything else is left to the model."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import tree_sitter as ts
@@ -29,6 +31,7 @@ SAME = {"c_char": "i8", "c_schar": "i8", "c_uchar": "u8", "c_short": "i16", "c_u
         "int8_t": "i8", "uint32_t": "u32", "int32_t": "i32", "uint64_t": "u64", "int64_t": "i64",
         "uint16_t": "u16", "int16_t": "i16"}  # the aliases on this target (Linux x86-64), C2Rust's too
 BYTES = {"i8", "u8"}
+NUMBERS = {*SAME.values(), "usize", "isize", "u16", "i16", "bool"}
 KEYWORDS = {"as", "box", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
             "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
             "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while"}
@@ -47,16 +50,41 @@ def _primitive(ffi: str) -> str:
 
 
 Signature = tuple[list[Param], str]  # the parameters and the result type ("" for none) at the ABI
+# A C type name the crate defines -> its type at the ABI: a number's alias to that number's
+# (cJSON_bool -> c_int), a struct or union to its own name. See ``crate_types``.
+CrateTypes = Mapping[str, str]
+OPAQUE = {"c_void", "FILE"}  # pointees no borrow can stand for
+# A library's export macro around the result type, `CJSON_PUBLIC(int) f(...)`: the type is inside.
+VISIBILITY = re.compile(r"^\s*[A-Z][A-Z0-9_]*\(([^()]*)\)\s*")
 
 
-def c_signature(signature: str) -> Signature | None:
+def crate_types(lib: str) -> dict[str, str]:
+    """The C type names ``lib`` (the crate so far, C2Rust's declarations among it) defines: its
+    structs and unions, and its aliases of numbers resolved to the number."""
+    found: dict[str, str] = {}
+    for item in items(lib):
+        if item.kind in ("struct", "union"):
+            found[item.name] = item.name
+        elif item.kind == "type" and (target := re.search(r"=\s*([\w:]+)\s*;", item.text)):
+            last = target.group(1).rsplit("::", 1)[-1]
+            if _primitive(last) in NUMBERS:
+                found[item.name] = last
+            elif found.get(last) == last:  # an alias of a struct is that struct
+                found[item.name] = last
+    return found
+
+
+def c_signature(signature: str, types: CrateTypes | None = None) -> Signature | None:
     """The parameters and result type ("" for void) of a C signature at the Rust ABI, or None
-    when a type is not a plain number or one level of pointer to one."""
+    when a type is not a plain number, one of the crate's ``types``, or one level of pointer to
+    either."""
+    signature = VISIBILITY.sub(r"\1 ", signature)
     root = parser("c").parse((signature + ";").encode()).root_node
     decl = next((n for n in root.children if n.type == "declaration"), None)
     if decl is None:
         return None
-    result = _ffi(decl, decl.child_by_field_name("declarator"))
+    types = {} if types is None else types
+    result = _ffi(decl, decl.child_by_field_name("declarator"), types)
     node = decl.child_by_field_name("declarator")
     while node is not None and node.type != "function_declarator":
         node = node.child_by_field_name("declarator")
@@ -66,7 +94,7 @@ def c_signature(signature: str) -> Signature | None:
     params: list[Param] = []
     for n, p in enumerate(c for c in plist.named_children if c.type == "parameter_declaration"):
         inner = p.child_by_field_name("declarator")
-        ffi = _ffi(p, inner)
+        ffi = _ffi(p, inner, types)
         if ffi is None or ffi == "void":
             return None if ffi is None or inner is not None else (params, result)
         ident = inner
@@ -82,13 +110,14 @@ def c_signature(signature: str) -> Signature | None:
     return params, "" if result == "void" else result
 
 
-def _ffi(decl: ts.Node, declarator: ts.Node | None) -> str | None:
+def _ffi(decl: ts.Node, declarator: ts.Node | None, types: CrateTypes) -> str | None:
     """The ABI type of a declaration's type and declarator: "c_long", "*const c_char", "void"."""
     kind = decl.child_by_field_name("type")
     if kind is None or kind.text is None:
         return None
     spelled = " ".join(kind.text.decode().split())
-    base = "void" if spelled == "void" else FFI_TYPES.get(spelled)
+    named = re.sub(r"^(?:struct|union) ", "", spelled)
+    base = "void" if spelled == "void" else FFI_TYPES.get(spelled) or types.get(named)
     depth = 0
     node = declarator
     while node is not None and node.type in ("pointer_declarator", "abstract_pointer_declarator"):
@@ -140,10 +169,19 @@ def _slice_elem(rust: str) -> tuple[str, bool] | None:
     return (found.group(2), bool(found.group(1))) if found else None
 
 
+def _record(p: Param) -> str:
+    """The struct a pointer parameter points to, or '' for a number or an opaque pointee."""
+    prim = _primitive(p.ffi)
+    return prim if p.pointer and prim not in NUMBERS and prim not in OPAQUE else ""
+
+
 def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, int] | None:
     """The expression passing C parameter ``i`` (and the length after it, when ``pairs`` allow)
     to a Rust parameter of type ``rust``, and how many C parameters it took."""
     p = params[i]
+    borrowed = re.fullmatch(r"Option<&(\w+)>", rust)
+    if borrowed:  # a struct the function reads: null is None
+        return (f"unsafe {{ {p.name}.as_ref() }}", 1) if _record(p) and borrowed.group(1) == _record(p) else None
     if not p.pointer:
         if rust == "bool":
             return f"{p.name} != 0", 1
@@ -179,15 +217,14 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
     return None
 
 
-NUMBERS = {*SAME.values(), "usize", "isize", "u16", "i16", "bool"}
-
-
 def safe_signature(name: str, signature: Signature | None) -> str | None:
     """The signature of the safe ``name_rs`` that ``export_for`` can wire to an export of
     ``signature``: a pointer and the length after it as a slice, a C string alone as its bytes,
-    numbers as Rust's; None when a type is none of these. Asked for this exact signature, a
-    small model writes the body; asked for the pair of functions, the 1.5B copied C2Rust's
-    unsafe function under the safe name."""
+    a ``const`` pointer to a struct as ``Option<&T>``, numbers as Rust's; None when a type is
+    none of these. Asked for this exact signature, a small model writes the body; asked for the
+    pair of functions, the 1.5B copied C2Rust's unsafe function under the safe name. A struct
+    behind a pointer that is not ``const`` is left out: the function may free it or what it
+    links to, which safe Rust cannot, and a body that does nothing would pass tests blind to leaks."""
     if signature is None:
         return None
     params, result = signature
@@ -203,12 +240,33 @@ def safe_signature(name: str, signature: Signature | None) -> str | None:
             i += 1  # the length is the slice's
         elif p.pointer and prim in BYTES:
             safe.append(f"{p.name}: {borrow}[u8]")
+        elif p.pointer == "const" and _record(p):
+            safe.append(f"{p.name}: Option<&{_record(p)}>")
         else:
             return None
         i += 1
     if result and _primitive(result) not in NUMBERS:
         return None
     return f"pub fn {name}_rs({', '.join(safe)})" + (f" -> {_primitive(result)}" if result else "")
+
+
+class _AnyType(dict[str, str]):
+    """Every type name as one of the crate's structs: what a plan sees before the crate exists."""
+
+    def get(self, key: str, default: str | None = None) -> str:  # type: ignore[override]
+        return key
+
+
+def wirable(signature: str) -> bool:
+    """Whether ``safe_signature`` will likely wire the C ``signature`` once the crate holds its
+    types: a named type passed or returned by value is taken for a number's alias (cJSON_bool),
+    one behind a pointer for a struct. The plan keeps such functions in stages of their own."""
+    found = c_signature(signature, _AnyType())
+    if found is None:
+        return False
+    params, result = found
+    by_value = [p if p.pointer else Param(p.name, "c_int") for p in params]
+    return safe_signature("f", (by_value, result if not result or result.startswith("*") else "c_int")) is not None
 
 
 def export_for(name: str, signature: Signature | None, code: str) -> str | None:

@@ -10,21 +10,26 @@ from agent.errors import AgentError
 from agent.graph.state import Stage
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
+from agent.rewrites.c2rust.csource import functions
+from agent.rewrites.c2rust.exports import wirable
 
 PER_STAGE = 3
 
 
-def translation_order(graph: dict[str, set[str]], per_stage: int = PER_STAGE) -> list[list[str]]:
+def translation_order(graph: dict[str, set[str]], per_stage: int = PER_STAGE,
+                      wired: frozenset[str] = frozenset()) -> list[list[str]]:
     """Groups of ``file::function``: each group from one file, every callee in an earlier
-    group or the same one, so a function is translated only after what it calls is Rust."""
+    group or the same one, so a function is translated only after what it calls is Rust. A
+    group holds only functions whose exports code can write (``wired``) or only others: the
+    stage is asked for safe signatures only when code can wire all of its functions."""
     remaining = set(graph)
     groups: list[list[str]] = []
     while remaining:
         ready = sorted(f for f in remaining if graph[f] & remaining <= {f})
         if not ready:  # mutual recursion: take the cycle in file order
             ready = sorted(remaining)
-        file = ready[0].split("::")[0]
-        group = [f for f in ready if f.split("::")[0] == file][:per_stage]
+        file, kind = ready[0].split("::")[0], ready[0] in wired
+        group = [f for f in ready if f.split("::")[0] == file and (f in wired) == kind][:per_stage]
         groups.append(group)
         remaining -= set(group)
     return groups
@@ -51,7 +56,10 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
                    "so C and Rust live side by side; nothing is translated yet.",
             files=[layout.CARGO_TOML, layout.LIB_RS, build.path, ".gitignore"],
         ))
-    for group in translation_order(graph):
+    wired = frozenset(f"{rel}::{f.name}" for rel in sources
+                      for f in functions((repo / rel).read_text(encoding="utf-8", errors="replace"))
+                      if wirable(f.signature))
+    for group in translation_order(graph, wired=wired):
         file = group[0].split("::")[0]
         names = [g.split("::")[1] for g in group]
         stages.append(Stage(

@@ -17,7 +17,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
-from agent.rewrites.c2rust.exports import c_signature, safe_signature, with_exports, without_exports
+from agent.rewrites.c2rust.exports import c_signature, crate_types, safe_signature, with_exports, without_exports
 from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
 from agent.rewrites.c2rust.rustitems import IDENT, exported_names, items, only_asked, outline
 from agent.vcs.worktree import RunWorktree
@@ -199,12 +199,18 @@ def _headers(root: Path, names: list[str]) -> str:
     return "\n".join(blocks) or "(no header declares them)\n"
 
 
+DECLARATIONS = ("struct", "union", "type", "const", "enum")
+
+
 def _called(lib: str, c_code: str) -> str:
-    """What of ``lib`` the C code being translated calls, bodies left out."""
+    """What of ``lib`` the C code being translated uses: the functions it calls, bodies left
+    out, and the types and constants it names, whole (a struct's Rust field names differ from
+    C's where C's are Rust keywords: C2Rust's `type_0`)."""
     used = set(IDENT.findall(c_code))
-    shown = [outline(i.text).strip() for i in items(lib)
-             if i.kind == "fn" and (i.name in used or i.name.removesuffix("_rs") in used)]
-    return "\n\n".join(shown) + "\n" if shown else "(nothing: this code calls no Rust function yet)\n"
+    shown = [(i.text if i.kind in DECLARATIONS else outline(i.text)).strip() for i in items(lib)
+             if (i.kind == "fn" and (i.name in used or i.name.removesuffix("_rs") in used))
+             or (i.kind in DECLARATIONS and i.name in used)]
+    return "\n\n".join(shown) + "\n" if shown else "(nothing: this code uses nothing in lib.rs yet)\n"
 
 
 def translate_patch(state: RunState, svc: Services) -> str:
@@ -225,7 +231,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
         raise ModelReplyError(f"{', '.join(missing)} no longer defined in {file}: nothing to translate")
     build = build_of(root)
     c_code = "\n".join(f.text for f in funcs)
-    signatures = {f.name: c_signature(f.signature) for f in funcs}
+    signatures = {f.name: c_signature(f.signature, crate_types(lib)) for f in funcs}
     asked = {n: safe_signature(n, s) for n, s in signatures.items()}
     safe_only = all(asked.values())  # code writes every export; the model writes only the `_rs` functions
     how = (render("c2rust_translate_safe", names=", ".join(names),
