@@ -16,9 +16,12 @@ from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.exports import (
     Param,
     c_signature,
+    crate_types,
     export_for,
+    named_types,
     rust_signature,
     safe_signature,
+    wirable,
     with_exports,
 )
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
@@ -35,7 +38,7 @@ from agent.rewrites.c2rust.rustitems import (
     render,
     with_dependencies,
 )
-from agent.rewrites.c2rust.stages import plan_stages
+from agent.rewrites.c2rust.stages import plan_stages, translation_order
 from agent.rewrites.c2rust.translate import _called, _headers, merge_uses, parse_reply, prompt_types
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
@@ -270,6 +273,65 @@ def test_a_safety_stage_asks_for_a_safe_signature_code_can_wire_to_the_export() 
         signature = rust_signature(export + " {}")
         wired = export_for(name, signature, f"{safe_signature(name, signature)} {{ todo!() }}")
         assert wired is not None and raw_pointers(wired) == 1, wired
+
+
+CRATE = """#[derive(Copy, Clone)]
+#[repr(C)]
+pub struct cJSON {
+    pub next: *mut cJSON,
+    pub type_0: ::core::ffi::c_int,
+    pub valuedouble: ::core::ffi::c_double,
+}
+pub type cJSON_bool = ::core::ffi::c_int;
+pub type node = cJSON;
+pub type handler = Option<unsafe extern "C" fn() -> ()>;
+"""
+
+
+def test_a_struct_the_function_only_reads_is_borrowed_and_code_writes_the_export() -> None:
+    types = crate_types(CRATE)
+    assert types == {"cJSON": "cJSON", "cJSON_bool": "c_int", "node": "cJSON"}
+    # the library's export macro around the result type is read through
+    signature = c_signature("CJSON_PUBLIC(cJSON_bool) cJSON_IsArray(const cJSON * const item)", types)
+    assert signature == ([Param("item", "cJSON", "const")], "c_int")
+    asked = safe_signature("cJSON_IsArray", signature)
+    assert asked == "pub fn cJSON_IsArray_rs(item: Option<&cJSON>) -> i32"
+    code, wired = with_exports(f"{asked} {{ item.map_or(0, |i| i32::from(i.type_0 == 32)) }}\n",
+                               {"cJSON_IsArray": signature})
+    assert wired == ["cJSON_IsArray"]
+    assert ('pub unsafe extern "C" fn cJSON_IsArray(item: *const cJSON) -> c_int {\n'
+            "    let item: Option<&cJSON> = unsafe { item.as_ref() };\n    cJSON_IsArray_rs(item)\n}") in code
+    assert raw_pointers(code) == 1  # the export's parameter only
+    # a struct the function may change or free, one unknown to the crate, or one passed by value: the model's
+    assert safe_signature("d", c_signature("void d(cJSON *item)", types)) is None
+    assert c_signature("int f(const point *p)", types) is None
+    assert safe_signature("v", c_signature("int v(cJSON item)", types)) is None
+    assert safe_signature("n", c_signature("node *n(const node *a)", types)) is None  # a struct pointer result
+    assert safe_signature("g", c_signature("double g(const struct node *a)", types)) == \
+        "pub fn g_rs(a: Option<&cJSON>) -> f64"
+    # a borrow of another struct than C's pointee is not wired
+    assert export_for("g", c_signature("double g(const cJSON *a)", types),
+                      "pub fn g_rs(a: Option<&Other>) -> f64 { 0.0 }") is None
+
+
+def test_the_types_a_signature_names_are_those_the_crate_must_declare_first() -> None:
+    assert named_types("CJSON_PUBLIC(cJSON_bool) cJSON_IsArray(const cJSON * const item)") == {"cJSON_bool", "cJSON"}
+    assert named_types("static node *make(const struct hooks *h)") == {"node", "hooks"}
+    assert named_types("long sum(const long *v, size_t n)") == set()
+    assert named_types("void clear(void *p, FILE *f)") == set()
+
+
+def test_stages_hold_only_functions_code_can_wire_or_only_others() -> None:
+    assert wirable("CJSON_PUBLIC(cJSON_bool) cJSON_IsNull(const cJSON * const item)")
+    assert wirable("long sum(const long *v, size_t n)")
+    assert not wirable("CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)")
+    assert not wirable("static cJSON *cJSON_New_Item(const internal_hooks * const hooks)")
+    graph: dict[str, set[str]] = {f"a.c::{n}": set() for n in ("del", "is_a", "is_b", "is_c", "new")}
+    graph["a.c::use"] = {"a.c::is_a"}
+    wired = frozenset({"a.c::is_a", "a.c::is_b", "a.c::is_c", "a.c::use"})
+    assert translation_order(graph, wired=wired) == [
+        ["a.c::del", "a.c::new"], ["a.c::is_a", "a.c::is_b", "a.c::is_c"], ["a.c::use"]]
+    assert translation_order(graph) == [["a.c::del", "a.c::is_a", "a.c::is_b"], ["a.c::is_c", "a.c::new", "a.c::use"]]
 
 
 def test_a_signature_code_cannot_wire_is_left_to_the_model() -> None:

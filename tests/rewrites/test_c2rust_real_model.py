@@ -1,6 +1,6 @@
-"""C-to-Rust stages written by the real 0.5B model on c-mathlib, in the sandbox: the first
-translate stage (with the transpiler: skips, saying how to build it, when its image is absent),
-and the last stage's port of the C tests to cargo tests."""
+"""C-to-Rust stages written by the real 0.5B model, in the sandbox: c-mathlib's first translate
+stage (with the transpiler: skips, saying how to build it, when its image is absent), a stage of
+functions that read a struct, and c-mathlib's last stage, the port of the C tests to cargo tests."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.conftest import git, reviewing_terminal
 from tests.rewrites.c2rust_replies import REPLIES
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 from tests.rewrites.test_c2rust_fallback import transpiler_runner
+from tests.rewrites.test_c2rust_structs import point_project
 
 pytestmark = [pytest.mark.model, pytest.mark.docker]
 
@@ -36,6 +37,23 @@ def test_real_model_stage_ends_in_rust_with_the_c_tests_green(c_repo: Path) -> N
     assert translate["status"] == "applied", translate["reason"]
     assert translate["metrics"]["functions_translated"] == "3/15" and "15 passed" in translate["tests"]
     assert git(c_repo, "rev-parse", f"agent/{files.run_id}") == translate["commit"]
+
+
+def test_real_model_stage_of_struct_readers_lands_with_the_c_tests_green(tmp_path: Path) -> None:
+    """Asked for `Option<&point>` beside C2Rust's `point`, whatever the 0.5B writes, the stage
+    lands: its Rust behind the exports code writes, or the floor."""
+    repo = point_project(tmp_path)
+    replies = tmp_path / "replies.json"
+    _, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "max_stages": 2, "strategy": "c2rust",
+         "candidates": 1},
+        runner=transpiler_runner(repo), record=replies,
+    )
+    stage = state["outcomes"][1]
+    assert stage["status"] == "applied", stage["reason"]
+    assert stage["metrics"]["functions_translated"] == "2/3" and stage["tests"].endswith("(passed)")
+    assert json.loads(replies.read_text())  # the model was asked
 
 
 def test_real_model_ports_the_c_tests_calling_the_exports_by_their_c_names(c_repo: Path, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from agent.runs.session import start
 from tests.conftest import git, reviewing_terminal
 from tests.rewrites.c2rust_replies import reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
-from tests.rewrites.test_c2rust_cmake import RUST, cmake_project
+from tests.rewrites.test_c2rust_cmake import DOT, WIRED, cmake_project
 
 UNSAFE_MAX = """
 #[no_mangle]
@@ -50,8 +50,9 @@ pub unsafe extern "C" fn vm_max(a: *const c_int, n: c_int) -> c_int {
 """
 # the model-written add and dot product stay; the maximum is as C2Rust writes it (no vm_max_rs)
 MAX_RS = "pub fn vm_max_rs(a: &[c_int]) -> c_int {\n    a.iter().copied().max().unwrap_or(0)\n}\n"
-MIXED = RUST[: RUST.rindex("/// # Safety")].replace(MAX_RS, "") + UNSAFE_MAX
-assert MAX_RS in RUST and "vm_max_rs" not in MIXED
+ADD_EXPORT = '#[no_mangle]\npub extern "C" fn vm_add(a: c_int, b: c_int) -> c_int {\n    vm_add_rs(a, b)\n}\n'
+MIXED = WIRED.replace(MAX_RS, "") + ADD_EXPORT + DOT + UNSAFE_MAX
+assert MAX_RS in WIRED and "vm_max_rs" not in MIXED
 
 
 def test_safety_figures_and_plan(tmp_path: Path) -> None:
@@ -67,12 +68,15 @@ def test_safety_figures_and_plan(tmp_path: Path) -> None:
 @pytest.mark.docker
 def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> None:
     repo = cmake_project(tmp_path)
-    first = ScriptedModel([reply(MIXED, "vm_max as C2Rust wrote it")])
+    # vm_max_rs does not build (ZERO is never defined) and is not asked again: C2Rust's vm_max lands
+    first = ScriptedModel([reply(WIRED.replace("unwrap_or(0)", "unwrap_or(ZERO)"), "vm_max as C2Rust wrote it"),
+                           reply(DOT, "slices")])
     _, state = start(repo, "translate to Rust", reviewing_terminal(),
-                     {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2},
+                     {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 3,
+                      "edit_retries": 0},
                      model=first, runner=c2rust_runner(repo))
-    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
-    assert state["outcomes"][1]["metrics"]["functions_transpiled"] == 1
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] * 3
+    assert state["outcomes"][2]["metrics"]["functions_transpiled"] == 1
     git(repo, "merge", "-q", "--ff-only", f"agent/{state['run_id']}")
 
     broken = SAFE_MAX.replace("unwrap_or(0)", "unwrap_or(ZERO)")  # never defined: nothing can fix it
@@ -95,5 +99,5 @@ def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> No
     assert "0 + vm_max_rs" not in lib
     assert ('pub unsafe extern "C" fn vm_max(a: *const ::core::ffi::c_int, n: ::core::ffi::c_int) -> '
             "::core::ffi::c_int {\n    let a: &[c_int] = if a.is_null() || n <= 0 { &[] }") in lib
-    adr = git(repo, "show", f"agent/{files.run_id}:docs/adr/0003-safe-vm-max.md")
+    adr = git(repo, "show", f"agent/{files.run_id}:docs/adr/0004-safe-vm-max.md")
     assert "written by agent from C2Rust's signature" in adr

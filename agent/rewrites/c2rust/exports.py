@@ -257,6 +257,17 @@ class _AnyType(dict[str, str]):
         return key
 
 
+def named_types(signature: str) -> set[str]:
+    """The types a C signature names that are not C's own numbers (structs, aliases), passed,
+    pointed to or returned: the crate must declare them before code can wire the export."""
+    found = c_signature(signature, _AnyType())
+    if found is None:
+        return set()
+    params, result = found
+    named = {_primitive(p.ffi) for p in params} | ({_primitive(result.split()[-1])} if result else set())
+    return {n for n in named if n not in NUMBERS and n not in OPAQUE}
+
+
 def wirable(signature: str) -> bool:
     """Whether ``safe_signature`` will likely wire the C ``signature`` once the crate holds its
     types: a named type passed or returned by value is taken for a number's alias (cJSON_bool),

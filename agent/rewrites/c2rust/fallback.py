@@ -17,7 +17,16 @@ from agent.graph.state import RunState
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import Build
 from agent.rewrites.c2rust.rustfix import error_text, fixed
-from agent.rewrites.c2rust.rustitems import defined_names, exported, items, model_parts, render, with_dependencies
+from agent.rewrites.c2rust.rustitems import (
+    DECLARATIONS,
+    IDENT,
+    defined_names,
+    exported,
+    items,
+    model_parts,
+    render,
+    with_dependencies,
+)
 from agent.rewrites.c2rust.transpile import transpile
 from agent.sandbox.checks import run_checks
 from agent.vcs.worktree import RunWorktree
@@ -144,6 +153,23 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
         if errors:
             raise ModelReplyError(f"{why}; C2Rust's translation does not build either:\n{errors}")
     return files
+
+
+def declarations(svc: Services, build: Build, file: str, types: set[str], c_code: str, lib: str) -> str:
+    """C2Rust's declarations of the ``types`` a stage's signatures name, when ``lib`` lacks one,
+    with the constants and types its C code uses and what they use in turn: the model is shown a
+    struct's Rust layout, and code can wire an export taking it, before any function using it
+    has landed transpiled. Empty when nothing is missing (no transpiler run) or none can be had."""
+    have = defined_names(lib)
+    if not types - have:
+        return ""
+    made = transpile(svc.worktree.path, file, build, svc.runner, svc.limits)
+    if made.rust is None:
+        return ""
+    pool = [i for i in items(made.rust) if i.kind in DECLARATIONS]
+    wanted = (types | set(IDENT.findall(c_code))) & {i.name for i in pool}
+    taken = with_dependencies(pool, sorted(wanted - have), have)
+    return render(taken) if taken else ""
 
 
 def transpiled_tests(svc: Services, build: Build, tests: list[str], crate: str) -> dict[str, str]:

@@ -87,11 +87,14 @@ def with_dependencies(pool: list[Item], wanted: list[str], skip: set[str]) -> li
     return [i for i in pool if i.name in taken]
 
 
+DECLARATIONS = ("type", "const", "struct", "union", "enum")
+
+
 def render(chosen: list[Item]) -> str:
     """Items as source: declarations, one ``extern "C"`` block, then the rest in order."""
     externs = [i.text for i in chosen if i.kind == "extern"]
-    first = [i.text for i in chosen if i.kind in ("type", "const", "struct", "union", "enum")]
-    rest = [i.text for i in chosen if i.kind not in ("extern", "type", "const", "struct", "union", "enum")]
+    first = [i.text for i in chosen if i.kind in DECLARATIONS]
+    rest = [i.text for i in chosen if i.kind not in ("extern", *DECLARATIONS)]
     block = ['extern "C" {\n' + "".join(f"    {e}\n" for e in externs) + "}"] if externs else []
     return "\n".join([*first, *block, *rest]) + "\n"
 
@@ -125,6 +128,17 @@ def only_asked(code: str, names: list[str], others: list[str]) -> tuple[str, lis
             code = code[:at] + code[at + len(item.text):]
         seen.add(item.text)
     return re.sub(r"\n{3,}", "\n\n", code), extra
+
+
+def without_declared(code: str, lib: str) -> str:
+    """``code`` without the types and constants ``lib`` already declares, by name: shown a
+    struct, small models copy it into their reply (the 0.5B did), and two definitions do not
+    build; the crate's is C's layout, from C2Rust."""
+    have = {i.name for i in items(lib) if i.kind in DECLARATIONS}
+    for item in items(code):
+        if item.kind in DECLARATIONS and item.name in have:
+            code = code.replace(item.text, "", 1)
+    return re.sub(r"\n{3,}", "\n\n", code)
 
 
 STATIC_FN = re.compile(r'^((?:\s*#\[[^\]]*\]\s*)*)((?:unsafe\s+)?extern\s+"C"\s+fn\b)')

@@ -17,14 +17,40 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
-from agent.rewrites.c2rust.exports import c_signature, crate_types, safe_signature, with_exports, without_exports
-from agent.rewrites.c2rust.fallback import Fallback, Files, TestsFailed, compiled, failing_tests, fall_back
-from agent.rewrites.c2rust.rustitems import IDENT, exported_names, items, only_asked, outline
+from agent.rewrites.c2rust.exports import (
+    c_signature,
+    crate_types,
+    named_types,
+    safe_signature,
+    with_exports,
+    without_exports,
+)
+from agent.rewrites.c2rust.fallback import (
+    Fallback,
+    Files,
+    TestsFailed,
+    compiled,
+    declarations,
+    failing_tests,
+    fall_back,
+)
+from agent.rewrites.c2rust.rustitems import (
+    DECLARATIONS,
+    IDENT,
+    exported_names,
+    items,
+    only_asked,
+    outline,
+    without_declared,
+)
 from agent.vcs.worktree import RunWorktree
 
 # One fenced block of Rust, then a line of notes: small models write code far better as plain
 # code than escaped in a JSON string (ADR 0002); the 0.5B's JSON port ended its string at `b"`.
-REPLY_GRAMMAR = "\n".join([r'root ::= "```rust\n" line* "```\nNotes: " note', CODE_LINE, r"note ::= [^\n]*"])
+# The notes are bounded: on cJSON the 1.5B's went on to the reply's 1536-token cap, three times.
+NOTE_CHARS = 300
+REPLY_GRAMMAR = "\n".join([r'root ::= "```rust\n" line* "```\nNotes: " note', CODE_LINE,
+                           rf"note ::= [^\n]{{0,{NOTE_CHARS}}}"])
 NO_REPOSITORY = "(left out: the task below carries what this stage needs)\n"  # see CToRust.propose
 C_TYPES_IN_RUST = [  # C spelling, its Rust type in the prompt, what the ADR adds; longest C
     # spellings first, so "unsigned int" is not also read as "int"
@@ -199,9 +225,6 @@ def _headers(root: Path, names: list[str]) -> str:
     return "\n".join(blocks) or "(no header declares them)\n"
 
 
-DECLARATIONS = ("struct", "union", "type", "const", "enum")
-
-
 def _called(lib: str, c_code: str) -> str:
     """What of ``lib`` the C code being translated uses: the functions it calls, bodies left
     out, and the types and constants it names, whole (a struct's Rust field names differ from
@@ -231,6 +254,9 @@ def translate_patch(state: RunState, svc: Services) -> str:
         raise ModelReplyError(f"{', '.join(missing)} no longer defined in {file}: nothing to translate")
     build = build_of(root)
     c_code = "\n".join(f.text for f in funcs)
+    decls = declarations(svc, build, file, set().union(*(named_types(f.signature) for f in funcs)), c_code, lib)
+    if decls:  # the types the stage's functions take, in C's layout, before any function using them
+        lib += f"\n// C types by C2Rust, for {', '.join(names)} (stage {stage['id']})\n{decls}"
     signatures = {f.name: c_signature(f.signature, crate_types(lib)) for f in funcs}
     asked = {n: safe_signature(n, s) for n, s in signatures.items()}
     safe_only = all(asked.values())  # code writes every export; the model writes only the `_rs` functions
@@ -271,7 +297,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
 
     def to_files(reply: str) -> Files:
         code, notes = parse_reply(reply)
-        code, _ = only_asked(code, names, [s.split("::")[1] for s in layout.remaining_c(root)])
+        code, _ = only_asked(without_declared(code, lib), names, [s.split("::")[1] for s in layout.remaining_c(root)])
         if safe_only:  # code writes the exports from the C signatures: a model's own are dropped, not trusted
             code = without_exports(code, names)
         code, wired = with_exports(merge_uses(lib, code), signatures)

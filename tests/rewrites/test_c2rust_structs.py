@@ -1,0 +1,123 @@
+"""C to Rust on a small C library whose functions take a struct (written here, built by a
+Makefile, tested by its C test program), with recorded replies, in the Docker sandbox with the
+transpiler. The functions that only read a `const point *` come first, in a stage of their own:
+C2Rust's `point` joins the crate with them, the model is shown it and asked for
+`Option<&point>`, and code writes their exports. The constructor then lands transpiled."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from agent.llm.scripted import ScriptedModel
+from agent.runs.session import start
+from tests.conftest import git, reviewing_terminal
+from tests.rewrites.c2rust_replies import reply
+from tests.rewrites.test_c2rust_fallback import transpiler_runner
+
+pytestmark = pytest.mark.docker
+
+FILES = {
+    "Makefile": """
+        CC ?= cc
+        CFLAGS ?= -std=c11 -Wall -Wextra -O1
+        SRC := $(wildcard src/*.c)
+
+        .PHONY: test
+
+        build/test_point: $(SRC) tests/test_point.c include/point.h
+        \tmkdir -p build
+        \t$(CC) $(CFLAGS) -Iinclude $(SRC) tests/test_point.c -o $@
+
+        test: build/test_point
+        \t./build/test_point
+    """,
+    "include/point.h": """
+        #ifndef POINT_H
+        #define POINT_H
+        typedef struct point { long x; long y; } point;
+        point *point_new(long x, long y);
+        long point_sum(const point *p);
+        int point_is_origin(const point *p);
+        #endif
+    """,
+    "src/point.c": """
+        #include <stdlib.h>
+        #include "point.h"
+
+        point *point_new(long x, long y) {
+            point *p = malloc(sizeof *p);
+            if (p) { p->x = x; p->y = y; }
+            return p;
+        }
+
+        long point_sum(const point *p) { return p ? p->x + p->y : 0; }
+
+        int point_is_origin(const point *p) { return p != NULL && p->x == 0 && p->y == 0; }
+    """,
+    "tests/test_point.c": """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include "point.h"
+
+        int main(void) {
+            int bad = 0;
+            point *a = point_new(2, 3), *o = point_new(0, 0);
+            if (point_sum(a) != 5) { puts("FAIL point_sum"); bad++; }
+            if (point_sum(NULL) != 0) { puts("FAIL point_sum(NULL)"); bad++; }
+            if (point_is_origin(a) || !point_is_origin(o) || point_is_origin(NULL)) { puts("FAIL origin"); bad++; }
+            free(a);
+            free(o);
+            printf("%d failed\\n", bad);
+            return bad != 0;
+        }
+    """,
+}
+
+READERS = """
+pub fn point_is_origin_rs(p: Option<&point>) -> i32 {
+    p.map_or(0, |p| i32::from(p.x == 0 && p.y == 0))
+}
+
+pub fn point_sum_rs(p: Option<&point>) -> i64 {
+    p.map_or(0, |p| p.x.wrapping_add(p.y))
+}
+"""
+
+
+def point_project(root: Path) -> Path:
+    repo = root / "point"
+    for rel, text in FILES.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(textwrap.dedent(text).lstrip())
+    git(repo.parent, "init", "-q", "-b", "main", str(repo))
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "point")
+    return repo
+
+
+def test_functions_that_read_a_struct_are_model_written_behind_exports_code_writes(tmp_path: Path) -> None:
+    repo = point_project(tmp_path)
+    model = ScriptedModel([reply(READERS, "a null pointer is None"), "no code"])
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 3, "edit_retries": 0},
+        model=model, runner=transpiler_runner(repo),
+    )
+    titles = [s["title"] for s in state["stages"]]
+    assert titles[1:] == ["Translate point_is_origin, point_sum to Rust", "Translate point_new to Rust"]
+    outcomes = state["outcomes"]
+    assert [o["status"] for o in outcomes] == ["applied"] * 3, [o["reason"] for o in outcomes]
+    assert outcomes[1]["metrics"]["functions_model_safe"] == 2 and outcomes[1]["metrics"]["functions_transpiled"] == 0
+    assert outcomes[2]["metrics"]["functions_translated"] == "3/3"
+    assert outcomes[2]["metrics"]["functions_transpiled"] == 1
+    asked = model.calls[0][1]["content"]
+    # shown C2Rust's struct (from the crate) and asked for a borrow of it
+    assert "pub struct point {" in asked and "pub x: ::core::ffi::c_long," in asked
+    assert "pub fn point_sum_rs(p: Option<&point>) -> i64 {" in asked
+    lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
+    assert ('pub unsafe extern "C" fn point_sum(p: *const point) -> c_long {\n'
+            "    let p: Option<&point> = unsafe { p.as_ref() };\n    point_sum_rs(p)\n}") in lib
+    assert "src/point.c" not in git(repo, "ls-tree", "-r", "--name-only", f"agent/{files.run_id}").split()
