@@ -36,8 +36,9 @@ def detect_test_command(repo: Path) -> list[str]:
     """Guess the test command from the files a repository has."""
     names = ("Makefile", "makefile", "GNUmakefile")
     makefile = next((repo / n for n in names if (repo / n).is_file()), None)
-    if makefile and re.search(r"^test\s*:", makefile.read_text(errors="replace"), re.M):
-        return ["make", "test"]
+    targets = re.findall(r"^(test|check)\s*:", makefile.read_text(errors="replace"), re.M) if makefile else []
+    if targets:
+        return ["make", "test" if "test" in targets else "check"]
     if (repo / "Cargo.toml").is_file():
         return ["cargo", "test"]
     if (repo / "CMakeLists.txt").is_file():

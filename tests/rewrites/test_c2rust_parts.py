@@ -12,6 +12,7 @@ import pytest
 from agent.cli import main
 from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
+from agent.rewrites.c2rust.builds import Build
 from agent.rewrites.c2rust.csource import functions, remove_functions
 from agent.rewrites.c2rust.exports import (
     Param,
@@ -39,7 +40,7 @@ from agent.rewrites.c2rust.rustitems import (
     with_dependencies,
 )
 from agent.rewrites.c2rust.stages import plan_stages, translation_order
-from agent.rewrites.c2rust.translate import _called, _headers, merge_uses, parse_reply, prompt_types
+from agent.rewrites.c2rust.translate import _called, _headers, feedback_block, merge_uses, parse_reply, prompt_types
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
 
@@ -83,6 +84,19 @@ def test_sources_and_tests_leave_out_hidden_folders_and_know_a_test_program_by_i
         (tmp_path / rel).write_text("int f(void) { return 0; }\n")
     assert c_sources(tmp_path) == ["lib.c", "testing.c", "util/str.c"]  # a patch's original copy is not built
     assert c_tests(tmp_path) == ["json_test.c", "test.c", "test_json.c", "tests/helpers.c"]
+    # a program of its own is what the build's check runs (libscrypt's main.c), not library code
+    (tmp_path / "main.c").write_text('#include "lib.h"\nint main()\n{\n    return f();\n}\n')
+    assert "main.c" in c_tests(tmp_path) and "main.c" not in c_sources(tmp_path)
+
+
+def test_an_emptied_c_file_stays_where_the_makefile_names_it(tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text("OBJS= b64.o crypto-mcf.o\nlib.so: $(OBJS)\n\t$(CC) -shared -o lib.so $(OBJS)\n")
+    build = Build("make", "Makefile")
+    assert build.names_source(tmp_path, "b64.c") and build.names_source(tmp_path, "crypto-mcf.c")
+    assert not build.names_source(tmp_path, "mcf.c")  # not the tail of another name
+    (tmp_path / "Makefile").write_text("SRC := $(wildcard src/*.c)\n")
+    assert not build.names_source(tmp_path, "src/b64.c")
+    assert Build("cmake", "CMakeLists.txt").names_source(tmp_path, "src/b64.c")
 
 
 def test_unsafe_is_counted_only_outside_extern_functions() -> None:
@@ -583,3 +597,14 @@ def test_a_function_written_twice_word_for_word_is_kept_once() -> None:
              '#[no_mangle]\npub extern "C" fn p(a: i64) -> i64 {\n    p_rs(a)\n}\n')
     kept, extra = only_asked(twice + "\n" + twice + "\npub fn p_rs2() {}\n", ["p"], [])
     assert kept == twice + "\npub fn p_rs2() {}\n" and extra == []
+
+
+def test_a_previous_attempt_is_shown_again_only_when_short() -> None:
+    def patch(lines: int) -> str:
+        added = "".join(f"+    let x{i} = {i};\n" for i in range(lines))
+        return f"diff --git a/rust/src/lib.rs b/rust/src/lib.rs\n--- a/rust/src/lib.rs\n+++ b/rust/src/lib.rs\n{added}"
+
+    short = feedback_block({"feedback": "error[E0425]", "patch": patch(3)}, "rust/src/lib.rs")
+    assert "Your previous attempt added:" in short and "let x2 = 2;" in short and "error[E0425]" in short
+    long = feedback_block({"feedback": "error[E0425]", "patch": patch(4000)}, "rust/src/lib.rs")
+    assert "Your previous attempt added:" not in long and "error[E0425]" in long

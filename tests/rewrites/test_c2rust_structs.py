@@ -1,6 +1,7 @@
 """C to Rust on a small C library whose functions take a struct (written here, built by a
 Makefile, tested by its C test program), with recorded replies, in the Docker sandbox with the
-transpiler. The functions that only read a `const point *` come first, in a stage of their own:
+transpiler (C2Rust names the Rust of `point-ops.c` `point_ops.rs`). The functions that only read
+a `const point *` come first, in a stage of their own:
 C2Rust's `point` joins the crate with them, the model is shown it and asked for
 `Option<&point>`, and code writes their exports. The constructor then lands transpiled."""
 
@@ -43,7 +44,7 @@ FILES = {
         int point_is_origin(const point *p);
         #endif
     """,
-    "src/point.c": """
+    "src/point-ops.c": """
         #include <stdlib.h>
         #include "point.h"
 
@@ -120,4 +121,4 @@ def test_functions_that_read_a_struct_are_model_written_behind_exports_code_writ
     lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
     assert ('pub unsafe extern "C" fn point_sum(p: *const point) -> c_long {\n'
             "    let p: Option<&point> = unsafe { p.as_ref() };\n    point_sum_rs(p)\n}") in lib
-    assert "src/point.c" not in git(repo, "ls-tree", "-r", "--name-only", f"agent/{files.run_id}").split()
+    assert "src/point-ops.c" not in git(repo, "ls-tree", "-r", "--name-only", f"agent/{files.run_id}").split()

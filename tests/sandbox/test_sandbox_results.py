@@ -78,6 +78,8 @@ def test_summary_counts_for_pytest_cargo_and_ctest() -> None:
 
 @pytest.mark.parametrize(("files", "command"), [
     ({"Makefile": "test:\n\ttrue\n", "Cargo.toml": ""}, ["make", "test"]),
+    ({"Makefile": "all: ref\ncheck: all\n\t./ref\n"}, ["make", "check"]),  # libscrypt's
+    ({"Makefile": "check: all\n\t./ref\ntest: check\n"}, ["make", "test"]),
     ({"Cargo.toml": ""}, ["cargo", "test"]),
     ({"pyproject.toml": ""}, ["python3", "-m", "pytest", "-q"]),
 ])

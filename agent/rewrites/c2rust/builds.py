@@ -26,10 +26,14 @@ class Build:
     kind: str
     path: str  # relative to the repository
 
-    @property
-    def lists_sources(self) -> bool:
-        """CMake names each source: an emptied C file stays (with its includes) until the end."""
-        return self.kind == "cmake"
+    def names_source(self, repo: Path, rel: str) -> bool:
+        """Whether the build names the C file ``rel`` (or its object), so an emptied one must
+        stay, with its includes, until the end: CMake names each source, and a Makefile may
+        (libscrypt's lists its objects) or build whatever ``$(wildcard ...)`` finds."""
+        if self.kind == "cmake":
+            return True
+        stem = re.escape(Path(rel).stem)
+        return bool(re.search(rf"(?<![\w.-]){stem}\.[co]\b", (repo / self.path).read_text(errors="replace")))
 
     def wire(self, repo: Path, lib: str) -> str:
         """The build file's new text with the Rust library linked into every program."""

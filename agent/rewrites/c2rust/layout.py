@@ -42,13 +42,22 @@ def is_test_file(rel: str) -> bool:
     return bool(TEST_DIRS.intersection(parts[:-1])) or named
 
 
+MAIN = re.compile(r"^[ \t]*(?:static\s+)?int\s+main\s*\(", re.M)
+
+
+def is_test(repo: Path, rel: str) -> bool:
+    """A C test program: named as one, or a program of its own (it defines ``main``: libscrypt's
+    ``main.c`` is what ``make check`` runs); a library's code has no ``main``."""
+    return is_test_file(rel) or bool(MAIN.search((repo / rel).read_text(encoding="utf-8", errors="replace")))
+
+
 def c_sources(repo: Path) -> list[str]:
-    """The C files whose functions are translated (test files stay C until the last stage)."""
-    return [f for f in files(repo, ".c") if not is_test_file(f)]
+    """The C files whose functions are translated (test programs stay C until the last stage)."""
+    return [f for f in files(repo, ".c") if not is_test(repo, f)]
 
 
 def c_tests(repo: Path) -> list[str]:
-    return [f for f in files(repo, ".c") if is_test_file(f)]
+    return [f for f in files(repo, ".c") if is_test(repo, f)]
 
 
 def headers(repo: Path) -> list[str]:

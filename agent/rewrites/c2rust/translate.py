@@ -86,12 +86,18 @@ def added_lines(patch: str, path: str) -> str:
     return "\n".join(out)
 
 
+PREVIOUS_SHOWN_CHARS = 6000  # a previous attempt longer than this is not shown again
+
+
 def feedback_block(state: RunState, path: str) -> str:
+    """Why the last attempt was not accepted, with what it added when that is short: on
+    libscrypt a stage's attempt held C2Rust's 4,400-line SHA-256 transform, and shown again it
+    made a 70,000-token prompt."""
     feedback = state.get("feedback", "")
     if not feedback:
         return ""
     before = added_lines(state.get("patch", ""), path)
-    shown = f"Your previous attempt added:\n```rust\n{before}\n```\n" if before else ""
+    shown = f"Your previous attempt added:\n```rust\n{before}\n```\n" if 0 < len(before) <= PREVIOUS_SHOWN_CHARS else ""
     return (
         f"\n{shown}It was not accepted. Read the compiler and test output below, find the cause, "
         f"and reply with corrected code:\n{feedback[-2500:]}\n"
@@ -274,7 +280,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
     def stage_files(model_code: str, notes: str, floor: Fallback | None = None) -> Files:
         rest = remove_functions(source, set(names))
         emptied = not functions(rest) and _only_includes(rest)
-        deleted = [file] if emptied and not build.lists_sources else []
+        deleted = [file] if emptied and not build.names_source(root, file) else []
         left = [n for n in layout.remaining_c(root) if n not in stage["symbols"]]
         number = next_adr(root)
         adr = f"docs/adr/{number:04d}-translate-{'-'.join(names).replace('_', '-')}.md"

@@ -43,6 +43,8 @@ SCRIPT = (
     'out=$(find /tmp/c2rust-out -path "*/${1%.c}.rs" | head -n 1)\n'
     # paths are kept below the files' common folder: one file alone lands at its bare name
     '[ -n "$out" ] || out=$(find /tmp/c2rust-out -name "$(basename "${1%.c}").rs" | head -n 1)\n'
+    # a module name is an identifier: C2Rust writes crypto-mcf.c to crypto_mcf.rs
+    '[ -n "$out" ] || out=$(find /tmp/c2rust-out -name "$(basename "${1%.c}" | tr -- "-." "__").rs" | head -n 1)\n'
     '[ -n "$out" ] || { tail -n 20 /tmp/c2rust.log; exit 4; }\n'
     f'echo "{MARK}"; cat "$out"\n'
 )
