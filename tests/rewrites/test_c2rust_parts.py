@@ -579,6 +579,19 @@ def test_a_small_models_c_habits_in_rust_are_fixed_until_rustc_accepts_them(tmp_
     assert check.returncode != 0 and fixed(odd, (0, len(odd)), check.stdout, "rust/src/lib.rs") is None
 
 
+def test_a_comparison_returned_as_a_c_truth_value_is_cast_to_it(tmp_path: Path) -> None:
+    """The bundled 1.5B's `cJSON_IsArray_rs` (2026-12-07) returned C's comparison where the
+    signature returns an int, checked by the real compiler."""
+    lib = "use std::os::raw::c_int;\n\npub struct cJSON { pub type_0: c_int }\npub const cJSON_Array: c_int = 32;\n"
+    model = ("pub fn cJSON_IsArray_rs(item: Option<&cJSON>) -> i32 {\n    if item.is_none() {\n        return 0;\n"
+             "    }\n    let item = item.unwrap();\n    item.type_0 & 0xFF == cJSON_Array as ::core::ffi::c_int\n}\n\n"
+             "pub fn odd_rs(x: c_int) -> c_int {\n    if x > 0 {\n        return x == 3;\n    }\n    0\n}\n")
+    text, check = _fixed_until_it_builds(tmp_path, lib, model)
+    assert check.returncode == 0, error_text(check.stdout)
+    assert "    (item.type_0 & 0xFF == cJSON_Array as ::core::ffi::c_int) as i32\n" in text
+    assert "        return (x == 3) as i32;\n" in text  # rustc names c_int by what it is
+
+
 def test_a_call_to_the_twin_of_a_transpiled_function_calls_its_export(tmp_path: Path) -> None:
     """The bundled 1.5B's `lcm` on c-mathlib called `gcd_rs` where the stage before had landed
     C2Rust's `gcd`: the call goes to the export, in `unsafe { }`, checked by the real compiler."""

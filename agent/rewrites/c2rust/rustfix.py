@@ -5,7 +5,9 @@ make exactly these slips: the bundled 1.5B's `gcd` assigned to its parameters in
 Some errors have one sure fix rustc does not offer, and code makes it: a C literal suffix
 (`1u`, `0L`) is dropped, C's conditional operator (`return r < 0 ? -r : r;`) becomes Rust's
 `if` expression, a number as an `if` or `while` condition (`if exp & 1`) is compared with 0 as
-C does, a `*` on a value that is neither pointer nor reference (`*byte`, a `u8`) goes, and an
+C does, a comparison where a number is expected (`item.type_0 & 0xFF == cJSON_Array` returned
+as a `cJSON_bool`) is cast to it, as C's comparison is an int, a `*` on a value that is neither
+pointer nor reference (`*byte`, a `u8`) goes, and an
 import that does not resolve (`std::os::raw::c_size_t`) goes; a name it was needed for then
 fails by itself, and that error goes back to the model. And a call to a safe twin that does not
 exist (`gcd_rs`, where an earlier stage's `gcd` landed as C2Rust's unsafe export) calls that
@@ -67,7 +69,7 @@ NUMBER_FOR_BOOL = re.compile(r"expected `bool`, found (?:integer|`(?:[iu](?:8|16
 CONDITION = re.compile(rb"\b(?:if|while)\s+$")
 POINTER_FOR_VALUE = re.compile(r"expected `\*(const|mut) (\w+)`, found `(.+)`")
 CHAR_FOR_BYTE = re.compile(r"expected `([iu]8|c_char)`, found `char`")
-BOOL_FOR_NUMBER = re.compile(r"expected `(?:[iu](?:8|16|32|64|size)|c_\w+)`, found `bool`")
+BOOL_FOR_NUMBER = re.compile(r"expected `((?:[iu](?:8|16|32|64|size)|c_\w+))`, found `bool`")
 ASSERT_NUMBER = re.compile(r"assert!\(\s*(!?)\s*(.+?)\s*\)", re.S)
 TEXT_LITERAL = re.compile(r'b?"((?:[^"\\]|\\.)*)"')
 
@@ -173,6 +175,8 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str, others: bytes) -> t
     if code == "E0308" and NUMBER_FOR_BOOL.fullmatch(str(span.get("label"))) \
             and CONDITION.search(data[line_start:start]):
         return start, end, f"({data[start:end].decode()}) != 0"
+    if code == "E0308" and not others and (number := BOOL_FOR_NUMBER.fullmatch(str(span.get("label")))):
+        return start, end, f"({data[start:end].decode()}) as {number[1]}"  # C's comparison is an int
     if code == "E0614" and data[start:start + 1] == b"*":  # a number dereferenced: C's habit
         return start, start + 1, ""
     ternary = TERNARY.fullmatch(line.rstrip(b"\n"))
