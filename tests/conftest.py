@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import textwrap
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
@@ -53,6 +54,17 @@ def make_repo(src: Path, dest: Path) -> Path:
     """A real git repository holding a copy of ``src``, one commit on ``main``."""
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "build"))
     git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "initial")
+    return dest
+
+
+def repo_from_texts(dest: Path, texts: dict[str, str]) -> Path:
+    """A real git repository at ``dest`` holding ``texts`` (path -> indented text), one commit."""
+    for rel, text in texts.items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_text(textwrap.dedent(text).lstrip())
+    git(dest.parent, "init", "-q", "-b", "main", str(dest))
     git(dest, "add", "-A")
     git(dest, "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "initial")
     return dest

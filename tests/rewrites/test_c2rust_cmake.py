@@ -4,7 +4,6 @@ ctest against the mixed build, and the end is a plain Rust crate that ctest stil
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from agent.llm.scripted import ScriptedModel
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.stages import plan_stages
 from agent.runs.session import start
-from tests.conftest import git, reviewing_terminal
+from tests.conftest import git, repo_from_texts, reviewing_terminal
 from tests.rewrites.c2rust_replies import reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 
@@ -118,14 +117,7 @@ fn maxes() {
 
 
 def cmake_project(root: Path) -> Path:
-    repo = root / "vecmath"
-    for rel, text in FILES.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(textwrap.dedent(text).lstrip())
-    git(repo.parent, "init", "-q", "-b", "main", str(repo))
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "vecmath")
-    return repo
+    return repo_from_texts(root / "vecmath", FILES)
 
 
 def test_plan_of_a_cmake_project_wires_cmake(tmp_path: Path) -> None:

@@ -7,14 +7,13 @@ C2Rust's `point` joins the crate with them, the model is shown it and asked for
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from agent.llm.scripted import ScriptedModel
 from agent.runs.session import start
-from tests.conftest import git, reviewing_terminal
+from tests.conftest import git, repo_from_texts, reviewing_terminal
 from tests.rewrites.c2rust_replies import reply
 from tests.rewrites.test_c2rust_fallback import transpiler_runner
 
@@ -89,14 +88,7 @@ pub fn point_sum_rs(p: Option<&point>) -> i64 {
 
 
 def point_project(root: Path) -> Path:
-    repo = root / "point"
-    for rel, text in FILES.items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(textwrap.dedent(text).lstrip())
-    git(repo.parent, "init", "-q", "-b", "main", str(repo))
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "point")
-    return repo
+    return repo_from_texts(root / "point", FILES)
 
 
 def test_functions_that_read_a_struct_are_model_written_behind_exports_code_writes(tmp_path: Path) -> None:
