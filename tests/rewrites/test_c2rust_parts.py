@@ -84,9 +84,12 @@ def test_sources_and_tests_leave_out_hidden_folders_and_know_a_test_program_by_i
         (tmp_path / rel).write_text("int f(void) { return 0; }\n")
     assert c_sources(tmp_path) == ["lib.c", "testing.c", "util/str.c"]  # a patch's original copy is not built
     assert c_tests(tmp_path) == ["json_test.c", "test.c", "test_json.c", "tests/helpers.c"]
-    # a program of its own is what the build's check runs (libscrypt's main.c), not library code
+    # a program is never library code; it is the test where no file is named as one (libscrypt's main.c)
     (tmp_path / "main.c").write_text('#include "lib.h"\nint main()\n{\n    return f();\n}\n')
-    assert "main.c" in c_tests(tmp_path) and "main.c" not in c_sources(tmp_path)
+    assert "main.c" not in c_tests(tmp_path) and "main.c" not in c_sources(tmp_path)
+    for rel in c_tests(tmp_path):
+        (tmp_path / rel).unlink()
+    assert c_tests(tmp_path) == ["main.c"] and "main.c" not in c_sources(tmp_path)
 
 
 def test_an_emptied_c_file_stays_where_the_makefile_names_it(tmp_path: Path) -> None:

@@ -45,19 +45,22 @@ def is_test_file(rel: str) -> bool:
 MAIN = re.compile(r"^[ \t]*(?:static\s+)?int\s+main\s*\(", re.M)
 
 
-def is_test(repo: Path, rel: str) -> bool:
-    """A C test program: named as one, or a program of its own (it defines ``main``: libscrypt's
-    ``main.c`` is what ``make check`` runs); a library's code has no ``main``."""
-    return is_test_file(rel) or bool(MAIN.search((repo / rel).read_text(encoding="utf-8", errors="replace")))
+def is_program(repo: Path, rel: str) -> bool:
+    """Whether the C file defines ``main``: a program, never a library's code."""
+    return bool(MAIN.search((repo / rel).read_text(encoding="utf-8", errors="replace")))
 
 
 def c_sources(repo: Path) -> list[str]:
-    """The C files whose functions are translated (test programs stay C until the last stage)."""
-    return [f for f in files(repo, ".c") if not is_test(repo, f)]
+    """The C files whose functions are translated: not test programs, nor other programs
+    (cJSON's fuzzers), which stay C."""
+    return [f for f in files(repo, ".c") if not is_test_file(f) and not is_program(repo, f)]
 
 
 def c_tests(repo: Path) -> list[str]:
-    return [f for f in files(repo, ".c") if is_test(repo, f)]
+    """The C test programs: the files named as tests, or where none is, the programs (libscrypt's
+    ``main.c`` is what its ``make check`` runs)."""
+    named = [f for f in files(repo, ".c") if is_test_file(f)]
+    return named or [f for f in files(repo, ".c") if is_program(repo, f)]
 
 
 def headers(repo: Path) -> list[str]:
