@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from agent.context.languages import parser
-from agent.rewrites.c2rust.rustitems import exported_names, items
+from agent.rewrites.c2rust.rustitems import exported_names, items, without_items
 
 FFI_TYPES = {  # C spelling (words joined by one space) -> the Rust type at the C ABI
     "char": "c_char", "signed char": "i8", "unsigned char": "c_uchar", "short": "i16",
@@ -335,10 +335,7 @@ def without_exports(code: str, names: list[str]) -> str:
     """``code`` without its C ABI exports of ``names``: where code writes an export from the
     signature, a model's own (the 1.5B's took pointers where C takes numbers, or the `_rs` name)
     is not trusted."""
-    for item in items(code):
-        if item.export and item.name in names:
-            code = code.replace(item.text, "", 1)
-    return re.sub(r"\n{3,}", "\n\n", code)
+    return without_items(code, lambda item: item.export and item.name in names)
 
 
 def with_exports(code: str, signatures: dict[str, Signature | None]) -> tuple[str, list[str]]:

@@ -4,6 +4,7 @@ a model's reply or the transpiler's output together with the declarations it use
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import tree_sitter as ts
@@ -130,15 +131,20 @@ def only_asked(code: str, names: list[str], others: list[str]) -> tuple[str, lis
     return re.sub(r"\n{3,}", "\n\n", code), extra
 
 
+def without_items(code: str, dropped: Callable[[Item], bool]) -> str:
+    """``code`` without its top-level items ``dropped`` picks, and the blank lines they leave."""
+    for item in items(code):
+        if dropped(item):
+            code = code.replace(item.text, "", 1)
+    return re.sub(r"\n{3,}", "\n\n", code)
+
+
 def without_declared(code: str, lib: str) -> str:
     """``code`` without the types and constants ``lib`` already declares, by name: shown a
     struct, small models copy it into their reply (the 0.5B did), and two definitions do not
     build; the crate's is C's layout, from C2Rust."""
     have = {i.name for i in items(lib) if i.kind in DECLARATIONS}
-    for item in items(code):
-        if item.kind in DECLARATIONS and item.name in have:
-            code = code.replace(item.text, "", 1)
-    return re.sub(r"\n{3,}", "\n\n", code)
+    return without_items(code, lambda item: item.kind in DECLARATIONS and item.name in have)
 
 
 STATIC_FN = re.compile(r'^((?:\s*#\[[^\]]*\]\s*)*)((?:unsafe\s+)?extern\s+"C"\s+fn\b)')
