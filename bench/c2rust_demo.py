@@ -30,13 +30,19 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from agent.approval.keys import init_key  # noqa: E402
+from agent.approval.local_policy import REPO_POLICY  # noqa: E402
 from agent.errors import AgentError  # noqa: E402
 from agent.evals.suite import throwaway_home  # noqa: E402
+from agent.policy.load import SHIPPED_DEFAULT  # noqa: E402
 from agent.runs.session import Terminal, start  # noqa: E402
 from agent.sandbox.local import LocalRunner  # noqa: E402
+from agent.sshsig import public_line  # noqa: E402
 
 
 def _commit(repo: Path) -> Path:
@@ -47,23 +53,71 @@ def _commit(repo: Path) -> Path:
 
 
 SAFETY_GOAL = "make the transpiled functions safe"
+RUN_STAGES = 20  # the most stages one run plans (the ceiling of the max_stages setting)
 
 
-def _stages(state: dict[str, Any]) -> list[dict[str, Any]]:
+def _own_policy(repo: Path, max_diff_lines: int) -> None:
+    """The project's own policy, as its user would write it: the shipped one with this diff limit,
+    trusting the bench's key (a project's policy names its signers). A function C2Rust expands
+    past the shipped 1000 lines (libscrypt's SHA-256 transform) is one stage, and only the
+    project can allow it; agent never raises the limit itself."""
+    target = repo / REPO_POLICY
+    if target.exists():
+        raise AgentError(f"{target} exists: the project has its own policy; drop --max-diff-lines")
+    policy = yaml.safe_load(SHIPPED_DEFAULT.read_text(encoding="utf-8"))
+    key, _ = init_key()
+    policy.update(max_diff_lines=max_diff_lines,
+                  signers=[{"name": "bench", "key": public_line(key.public_key), "paths": ["**"]}])
+    target.parent.mkdir(parents=True)
+    target.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+
+
+def _stages(state: dict[str, Any], offset: int = 0) -> list[dict[str, Any]]:
     return [
-        {"stage": o["stage"], "title": o["title"], "status": o["status"], "repairs": max(0, o["attempts"] - 1),
+        {"stage": o["stage"] + offset, "title": o["title"], "status": o["status"], "repairs": max(0, o["attempts"] - 1),
          "tests": o["tests"], "reason": o["reason"], **o.get("metrics", {})}
         for o in state["outcomes"]
     ]
 
 
+def _runs(repo: Path, goal: str, term: Terminal, overrides: dict[str, Any], scratch: Path,
+          runner: LocalRunner | None, max_stages: int) -> dict[str, Any]:
+    """Runs ``goal`` again from where the last run ended (its branch merged) while the plan was cut
+    at a run's most stages and the run applied one: cJSON's translation is about 60 stages.
+    Stops at ``max_stages`` in all, or when a run plans nothing (nothing left to make safe)."""
+    scratch.mkdir()
+    done: dict[str, Any] = {"planned": 0, "passed": 0, "stages": [], "replies": [], "runs": 0, "error": ""}
+    while done["planned"] < max_stages:
+        most = min(RUN_STAGES, max_stages - done["planned"])
+        replies = scratch / f"replies-{done['runs'] + 1}.json"  # every model call's reply: counted
+        try:
+            _, state = start(repo, goal, term, {**overrides, "max_stages": most}, record=replies, runner=runner)
+        except AgentError as err:  # e.g. nothing left to make safe, or C still to translate
+            done["error"] = str(err)
+            break
+        done["runs"] += 1
+        done["replies"] += json.loads(replies.read_text()) if replies.is_file() else []
+        stages = _stages(state, offset=done["planned"])
+        done["planned"] += len(state["stages"])
+        done["stages"] += stages
+        applied = sum(s["status"] == "applied" for s in stages)
+        done["passed"] += applied
+        if applied:
+            subprocess.run(["git", "merge", "-q", "--ff-only", f"agent/{state['run_id']}"], cwd=repo, check=True)
+        finished = state["stages"][-1].get("kind") == "finalize"  # the last stage of a translation
+        if not applied or finished or len(state["stages"]) < most:
+            break
+    return done
+
+
 def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None,
         source: Path = ROOT / "workspaces" / "c-mathlib", safety: bool = False,
-        from_c2rust: bool = False) -> dict[str, Any]:
+        from_c2rust: bool = False, max_diff_lines: int | None = None) -> dict[str, Any]:
     """Translates ``source`` to Rust and, with ``safety``, then runs the safety goal on the crate
     it ended in (its stages and figures under "safety"). With ``from_c2rust`` the translation
     gets no usable reply, so C2Rust alone writes it, and ``model`` only makes it safe (as
-    C2SaferRust does)."""
+    C2SaferRust does). ``max_diff_lines`` is the project's own choice, as its user would make
+    it: the copy gets the shipped policy with that limit (agent never raises it itself)."""
     started = time.monotonic()
     term = Terminal(
         show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
@@ -73,35 +127,32 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
     with tempfile.TemporaryDirectory(prefix="c2rust-demo-") as tmp, throwaway_home():
         copy = Path(tmp) / source.name
         shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".git"))
+        if max_diff_lines is not None:
+            _own_policy(copy, max_diff_lines)
         repo = _commit(copy)
-        overrides = {"model": model, "strategy": "c2rust", "max_stages": max_stages, "sandbox": sandbox, "ctx": ctx}
-        replies = record or Path(tmp) / "replies.json"  # every model call's reply: counted below
+        overrides = {"model": model, "strategy": "c2rust", "sandbox": sandbox, "ctx": ctx}
         runner = LocalRunner() if sandbox == "none" else None
         translator = overrides
         if from_c2rust:
             nothing = Path(tmp) / "no-replies.json"
             nothing.write_text(json.dumps(["no usable reply"] * 100_000))
             translator = {**overrides, "model": f"scripted:{nothing}"}
-        _, state = start(repo, "translate to Rust", term, translator, record=replies, runner=runner)
-        calls = len(json.loads(replies.read_text())) if replies.is_file() else 0
-        stages = _stages(state)
+        runs = _runs(repo, "translate to Rust", term, translator, Path(tmp) / "translate", runner, max_stages)
+        if not runs["runs"]:  # the plan was refused (a build it cannot wire, no C functions)
+            raise AgentError(runs["error"])
+        if record:
+            record.write_text(json.dumps(runs["replies"]))
         result: dict[str, Any] = {
-            "model": model, "planned": len(state["stages"]), "passed": sum(s["status"] == "applied" for s in stages),
-            "repairs": sum(s["repairs"] for s in stages), "model_calls": calls,
-            "seconds": round(time.monotonic() - started), "stages": stages,
+            "model": model, "planned": runs["planned"], "passed": runs["passed"],
+            "repairs": sum(s["repairs"] for s in runs["stages"]), "model_calls": len(runs["replies"]),
+            "seconds": round(time.monotonic() - started), "stages": runs["stages"], "runs": runs["runs"],
         }
-        if safety:  # from where the translation ended: its run branch
-            subprocess.run(["git", "merge", "-q", "--ff-only", f"agent/{state['run_id']}"], cwd=repo, check=True)
-            began, safety_replies = time.monotonic(), Path(tmp) / "safety-replies.json"
-            try:
-                _, state = start(repo, SAFETY_GOAL, term, overrides, record=safety_replies, runner=runner)
-            except AgentError as err:  # e.g. nothing left to make safe, or C still to translate
-                state = {"stages": [], "outcomes": [], "error": str(err)}
-            stages = _stages(state)
+        if safety:  # from where the translation ended
+            began = time.monotonic()
+            done = _runs(repo, SAFETY_GOAL, term, overrides, Path(tmp) / "safety", runner, max_stages)
             result["safety"] = {
-                "planned": len(state["stages"]), "passed": sum(s["status"] == "applied" for s in stages),
-                "model_calls": len(json.loads(safety_replies.read_text())) if safety_replies.is_file() else 0,
-                "seconds": round(time.monotonic() - began), "stages": stages, "error": state.get("error", ""),
+                "planned": done["planned"], "passed": done["passed"], "model_calls": len(done["replies"]),
+                "seconds": round(time.monotonic() - began), "stages": done["stages"], "error": done["error"],
             }
     return result
 
@@ -109,7 +160,8 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
-    parser.add_argument("--max-stages", type=int, default=3, help="scaffold + this many minus one stages")
+    parser.add_argument("--max-stages", type=int, default=3,
+                        help="scaffold + this many minus one stages (past 20, in runs of 20 from where the last ended)")
     parser.add_argument("--sandbox", default="docker", choices=["docker", "bwrap", "none"])
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -9,7 +9,8 @@ transpiled functions safe", one per function C2Rust wrote). Per project it print
 (the model's after its safety stages), whether the tests were green at every translation stage,
 the safety stages applied, wall-clock and model calls. Needs the c2rust image for the floor.
 
-    python bench/c2rust_projects.py PATH [PATH ...] [--model qwen2.5-coder-1.5b] [--max-stages 60] [--json]
+    python bench/c2rust_projects.py PATH [PATH ...] [--model qwen2.5-coder-1.5b] [--max-stages 60]
+                                            [--max-diff-lines N] [--only with_model|c2rust_alone] [--json]
 """
 
 from __future__ import annotations
@@ -53,10 +54,17 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def project(path: Path, model: str, max_stages: int, ctx: int) -> dict[str, Any]:
-    floor = summary(run(model, max_stages, "docker", ctx, source=path, from_c2rust=True))  # no usable reply
-    with_model = summary(run(model, max_stages, "docker", ctx, source=path, safety=True))
-    return {"project": path.name, "model": model, "with_model": with_model, "c2rust_alone": floor}
+SIDES = ("with_model", "c2rust_alone")
+
+
+def project(path: Path, model: str, max_stages: int, ctx: int, max_diff_lines: int | None = None,
+            sides: tuple[str, ...] = SIDES) -> dict[str, Any]:
+    """Both sides' figures, or those of the ``sides`` asked for (two runs side by side, one core each)."""
+    result: dict[str, Any] = {"project": path.name, "model": model}
+    for side in sides:  # C2Rust alone is the model path given no usable reply
+        result[side] = summary(run(model, max_stages, "docker", ctx, source=path, safety=side == "with_model",
+                                   from_c2rust=side == "c2rust_alone", max_diff_lines=max_diff_lines))
+    return result
 
 
 def main() -> None:
@@ -66,16 +74,22 @@ def main() -> None:
     parser.add_argument("--max-stages", type=int, default=60,
                         help="stages of the translation, and at most as many safety stages after it")
     parser.add_argument("--ctx", type=int, default=8192)
+    parser.add_argument("--max-diff-lines", type=int,
+                        help="the projects' own policy limit on a stage's diff, as their user would set it "
+                             "(the shipped policy's is 1000; C2Rust can expand one C function past it)")
+    parser.add_argument("--only", choices=SIDES, help="run one side")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    results = [project(p.resolve(), args.model, args.max_stages, args.ctx) for p in args.paths]
+    sides = (args.only,) if args.only else SIDES
+    results = [project(p.resolve(), args.model, args.max_stages, args.ctx, args.max_diff_lines, sides)
+               for p in args.paths]
     if args.json:
         print(json.dumps(results))
         return
     for r in results:
-        print(f"{r['project']} ({r['model']} vs C2Rust alone):")
-        for key in r["with_model"]:
-            print(f"  {key:24} {r['with_model'][key]!s:>10} {r['c2rust_alone'][key]!s:>10}")
+        print(f"{r['project']} ({r['model']}: {' vs '.join(sides)}):")
+        for key in r[sides[0]]:
+            print(f"  {key:24}" + "".join(f" {r[side][key]!s:>10}" for side in sides))
 
 
 if __name__ == "__main__":
