@@ -27,7 +27,16 @@ from agent.rewrites.c2rust.exports import (
 )
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
 from agent.rewrites.c2rust.finalize import called_exports, calling_rules, distinct_tests, exports_outline
-from agent.rewrites.c2rust.layout import c_sources, c_tests, wire_makefile
+from agent.rewrites.c2rust.layout import (
+    CARGO_TOML,
+    LIB_RS,
+    c_sources,
+    c_tests,
+    cargo_toml,
+    plain_makefile,
+    wire_makefile,
+    with_runtime_crates,
+)
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe, raw_pointers
 from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import (
@@ -41,6 +50,7 @@ from agent.rewrites.c2rust.rustitems import (
 )
 from agent.rewrites.c2rust.stages import plan_stages, translation_order
 from agent.rewrites.c2rust.translate import _called, _headers, feedback_block, merge_uses, parse_reply, prompt_types
+from agent.rewrites.c2rust.transpile import with_crate_paths
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git
 
@@ -624,3 +634,34 @@ def test_a_previous_attempt_is_shown_again_only_when_short() -> None:
     assert "Your previous attempt added:" in short and "let x2 = 2;" in short and "error[E0425]" in short
     long = feedback_block({"feedback": "error[E0425]", "patch": patch(4000)}, "rust/src/lib.rs")
     assert "Your previous attempt added:" not in long and "error[E0425]" in long
+
+
+def test_c2rust_bit_field_derive_is_named_by_its_crate_path() -> None:
+    rust = "#[derive(Copy, Clone, BitfieldStruct)]\n#[repr(C)]\npub struct p {\n"
+    named = with_crate_paths(rust)
+    assert named.startswith("#[derive(Copy, Clone, ::c2rust_bitfields::BitfieldStruct)]")
+    assert with_crate_paths(named) == named  # already named: left alone
+    assert with_crate_paths("struct BitfieldStruct;") == "struct BitfieldStruct;"  # not a derive
+
+
+def test_the_manifest_depends_on_a_runtime_crate_only_where_the_crate_names_it() -> None:
+    manifest = cargo_toml("demo", "staticlib")
+    on_disk = {CARGO_TOML: manifest, LIB_RS: "pub fn f() {}\n"}
+    plain = {LIB_RS: "pub fn g() {}\n"}
+    assert with_runtime_crates(plain, on_disk.get) == plain
+    derived = {LIB_RS: "#[derive(::c2rust_bitfields::BitfieldStruct)]\nstruct s {}\n"}
+    added = with_runtime_crates(derived, on_disk.get)
+    assert added[CARGO_TOML].count('c2rust-bitfields = "0.22.1"') == 1
+    assert with_runtime_crates(added, on_disk.get) == added  # once only
+    # a stage that rewrites the manifest but not lib.rs (the last one) keeps what lib.rs on disk needs
+    on_disk[LIB_RS] = derived[LIB_RS]
+    final = with_runtime_crates({CARGO_TOML: cargo_toml("demo", "rlib")}, on_disk.get)
+    assert 'crate-type = ["rlib"]' in final[CARGO_TOML] and "c2rust-bitfields" in final[CARGO_TOML]
+
+
+@pytest.mark.parametrize("target", ["test", "check"])
+def test_the_plain_crates_makefile_runs_the_cargo_tests_under_either_test_target(tmp_path: Path, target: str) -> None:
+    """A project tested by `make check` (libscrypt) keeps its test command after the last stage."""
+    (tmp_path / "Makefile").write_text(plain_makefile())
+    dry = subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert dry.stdout.strip() == "cd rust && cargo test --offline"

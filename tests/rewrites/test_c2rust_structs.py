@@ -114,3 +114,61 @@ def test_functions_that_read_a_struct_are_model_written_behind_exports_code_writ
     assert ('pub unsafe extern "C" fn point_sum(p: *const point) -> c_long {\n'
             "    let p: Option<&point> = unsafe { p.as_ref() };\n    point_sum_rs(p)\n}") in lib
     assert "src/point-ops.c" not in git(repo, "ls-tree", "-r", "--name-only", f"agent/{files.run_id}").split()
+
+
+BITFIELDS = {
+    "Makefile": FILES["Makefile"].replace("point", "packet"),
+    "include/packet.h": """
+        #ifndef PACKET_H
+        #define PACKET_H
+        typedef struct packet { unsigned int kind : 3; unsigned int urgent : 1; unsigned int length : 12; } packet;
+        void packet_set(packet *p, unsigned kind, unsigned urgent, unsigned length);
+        unsigned packet_length(const packet *p);
+        #endif
+    """,
+    "src/packet.c": """
+        #include "packet.h"
+
+        void packet_set(packet *p, unsigned kind, unsigned urgent, unsigned length) {
+            p->kind = kind; p->urgent = urgent; p->length = length;
+        }
+
+        unsigned packet_length(const packet *p) { return p->urgent ? p->length + 1 : p->length; }
+    """,
+    "tests/test_packet.c": """
+        #include <stdio.h>
+        #include "packet.h"
+
+        int main(void) {
+            packet p;
+            packet_set(&p, 5, 1, 4095);
+            int bad = (p.kind != 5) + (packet_length(&p) != 4096);
+            packet_set(&p, 2, 0, 7);
+            bad += packet_length(&p) != 7;
+            printf("%d failed\\n", bad);
+            return bad != 0;
+        }
+    """,
+}
+
+
+def test_a_struct_with_bit_fields_lands_transpiled_with_the_crate_c2rust_derives_it_from(tmp_path: Path) -> None:
+    """C2Rust writes a C bit-field as a struct deriving `c2rust_bitfields::BitfieldStruct`; the
+    sandbox has that crate vendored (checks are offline), and the crate depends on it from the
+    stage that first needs it to the plain crate, whose cargo test is C2Rust's test program."""
+    repo = repo_from_texts(tmp_path / "packet", BITFIELDS)
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 4, "edit_retries": 0},
+        model=ScriptedModel(["no code"] * 20), runner=transpiler_runner(repo),
+    )
+    outcomes = state["outcomes"]
+    assert [o["status"] for o in outcomes] == ["applied"] * len(state["stages"]), [o["reason"] for o in outcomes]
+    assert state["stages"][-1]["kind"] == "finalize"
+    branch = f"agent/{files.run_id}"
+    first = git(repo, "show", f"{branch}~{len(outcomes) - 2}:rust/Cargo.toml")  # the first translate stage
+    assert 'c2rust-bitfields = "0.22.1"' in first
+    lib = git(repo, "show", f"{branch}:rust/src/lib.rs")
+    assert "#[derive(Copy, Clone, ::c2rust_bitfields::BitfieldStruct)]" in lib
+    assert 'c2rust-bitfields = "0.22.1"' in git(repo, "show", f"{branch}:rust/Cargo.toml")
+    assert "1 passed" in outcomes[-1]["tests"]

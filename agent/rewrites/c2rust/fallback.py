@@ -65,7 +65,7 @@ def _with_files(worktree: RunWorktree, files: Files, action: Callable[[Path], T]
     """Run ``action`` on the worktree with ``files`` written; the worktree is left at HEAD."""
     head = worktree.head()
     try:
-        for rel, text in files.contents.items():
+        for rel, text in layout.with_runtime_crates(files.contents, worktree.read).items():
             (worktree.path / rel).parent.mkdir(parents=True, exist_ok=True)
             (worktree.path / rel).write_text(text, encoding="utf-8")
         for rel in files.deleted:

@@ -4,6 +4,7 @@ Rust crate, its wiring into a Makefile, and the plain-Rust layout of the final s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from agent.errors import AgentError
@@ -85,6 +86,29 @@ def cargo_toml(name: str, crate_type: str) -> str:
     )
 
 
+# The crates C2Rust's Rust uses beyond std, by the path it names them with: the rust sandbox
+# image vendors each (checks run offline), and a crate whose Rust names one depends on it.
+RUNTIME_CRATES = {"c2rust_bitfields": 'c2rust-bitfields = "0.22.1"'}
+
+
+def with_runtime_crates(contents: dict[str, str], read: Callable[[str], str | None]) -> dict[str, str]:
+    """``contents`` with the manifest depending on each runtime crate the crate's Rust names
+    (``read`` gives a file as it is now, for the lib.rs or manifest a stage does not rewrite):
+    C2Rust writes a C bit-field as a struct deriving ``c2rust_bitfields::BitfieldStruct``."""
+    manifest = contents.get(CARGO_TOML) or read(CARGO_TOML)
+    if manifest is None or "[dependencies]\n" not in manifest:
+        return contents
+    rust = "".join(text for rel, text in contents.items() if rel.endswith(".rs"))
+    if LIB_RS not in contents:
+        rust += read(LIB_RS) or ""
+    needed = [line for path, line in RUNTIME_CRATES.items()
+              if f"{path}::" in rust and not re.search(rf"^{line.split()[0]}\s*=", manifest, re.M)]
+    if not needed:
+        return contents
+    return {**contents, CARGO_TOML: manifest.replace("[dependencies]\n", "[dependencies]\n" + "".join(
+        f"{line}\n" for line in needed), 1)}
+
+
 C_TYPES = ["c_char", "c_double", "c_int", "c_long", "c_uchar", "c_uint", "c_ulong"]  # what LIB_HEADER imports
 LIB_HEADER = """//! The Rust half of {name}, grown one reviewed stage at a time while C and Rust live side by
 //! side. Each translated function is exported over the C ABI (`#[no_mangle] pub extern "C"`)
@@ -130,9 +154,12 @@ def wire_makefile(text: str, lib: str) -> str:
 
 
 def plain_makefile() -> str:
+    """The Makefile of the plain crate: ``make test`` and ``make check`` (the target a project
+    without ``test`` had, libscrypt's) both run the cargo tests, so the run's test command holds."""
     return (
         "# A plain Rust crate now (agent c2rust, final stage): the tests are cargo tests.\n"
-        ".PHONY: test clean\n\ntest:\n\tcd rust && cargo test --offline\n\nclean:\n\tcd rust && cargo clean\n"
+        ".PHONY: test check clean\n\ntest:\n\tcd rust && cargo test --offline\n\ncheck: test\n\n"
+        "clean:\n\tcd rust && cargo clean\n"
     )
 
 

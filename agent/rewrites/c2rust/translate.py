@@ -138,7 +138,7 @@ def patch_for(worktree: RunWorktree, contents: dict[str, str], deleted: list[str
     try:
         for rel in deleted:
             (worktree.path / rel).unlink(missing_ok=True)
-        return worktree.diff_for(contents)
+        return worktree.diff_for(layout.with_runtime_crates(contents, worktree.read))
     finally:
         worktree.reset(head)
 

@@ -8,6 +8,7 @@ build does, which is why all of this happens in the sandbox, like the tests.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from agent.rewrites.c2rust.builds import Build
 from agent.sandbox.base import Limits, Runner
 
 MARK = "@@@c2rust-output@@@"
+BITFIELD_DERIVE = re.compile(r"(#\[derive\([^)\]]*?)(?<![\w:])BitfieldStruct\b")
 MISSING = 127
 # $1: the C file (relative). Writes only in the check's copy and /tmp, both wiped afterwards.
 RECORD = {
@@ -67,4 +69,11 @@ def transpile(root: Path, rel: str, build: Build, runner: Runner, limits: Limits
     if MARK not in result.output:
         tail = " ".join(result.output.strip().splitlines()[-3:])[-300:]
         return Transpiled(None, f"c2rust could not translate {rel} (status {result.exit_code}): {tail}")
-    return Transpiled(result.output.split(MARK, 1)[1].lstrip("\n"))
+    return Transpiled(with_crate_paths(result.output.split(MARK, 1)[1].lstrip("\n")))
+
+
+def with_crate_paths(rust: str) -> str:
+    """C2Rust's Rust with its runtime crate's derive named by path: a module of C2Rust's own
+    crate gets ``BitfieldStruct`` from its ``#[macro_use] extern crate``, which a function
+    moved into another crate's lib.rs does not have."""
+    return BITFIELD_DERIVE.sub(r"\1::c2rust_bitfields::BitfieldStruct", rust)
