@@ -25,7 +25,10 @@ RUN if [ -f /etc/apt/sources.list.d/debian.sources ]; then \
  && rm -rf /tmp/qt /var/lib/apt/lists/*
 # host-ca.crt: the building host's CA certificates (agent sandbox build adds them), for a host
 # whose HTTPS goes through a proxy with its own CA; empty when the host has none.
-RUN if [ -s /opt/recipe/host-ca.crt ]; then export CARGO_HTTP_CAINFO=/opt/recipe/host-ca.crt; fi \
+# The rust image points crates.io at its vendored crates (for offline checks); this stage, which
+# is thrown away, fetches the transpiler from crates.io itself.
+RUN rm -f /.cargo/config.toml \
+ && if [ -s /opt/recipe/host-ca.crt ]; then export CARGO_HTTP_CAINFO=/opt/recipe/host-ca.crt; fi \
  && CMAKE_TOOLCHAIN_FILE=/opt/recipe/c2rust-toolchain.cmake \
     cargo install c2rust --version 0.22.1 --locked --root /opt/c2rust \
  && rm -rf /root/.cargo/registry

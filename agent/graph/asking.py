@@ -46,6 +46,18 @@ def fit_context(context: str, room: int, count: Callable[[str], int]) -> str:
     return ""
 
 
+def overflow(svc: Services, task: str) -> str:
+    """Why ``task`` cannot be asked at all, or '': with the room kept for the reply it overflows
+    the model's context. The repository around it is cut to fit; the task itself cannot be (a
+    C test program of 4,700 lines, http-parser's, in a port of the tests)."""
+    model, reply = svc.model(), svc.settings.reply_tokens
+    prompt = model.count_tokens(template("system") + task) + PROMPT_OVERHEAD
+    if prompt + reply <= model.context_length:
+        return ""
+    return (f"the prompt is {prompt} tokens, which with the {reply} kept for the reply (reply_tokens) "
+            f"overflows the model's context ({model.context_length})")
+
+
 def ask_model(
     svc: Services, state: RunState, context: str, task: str, parse: Callable[[str], Any], *, what: str,
     schema: dict[str, Any] | None = None, grammar: str | None = None, turns: Sequence[Message] = (),

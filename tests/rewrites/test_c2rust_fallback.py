@@ -13,7 +13,7 @@ import pytest
 from agent.llm.scripted import ScriptedModel
 from agent.runs.session import start
 from agent.sandbox import images
-from tests.conftest import git, reviewing_terminal
+from tests.conftest import git, repo_from_texts, reviewing_terminal
 from tests.rewrites.c2rust_replies import BROKEN_IPOW, WRONG_IPOW, reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 from tests.rewrites.test_c2rust_cmake import cmake_project
@@ -104,3 +104,34 @@ def test_a_cmake_project_gets_the_floor_from_cmakes_compile_commands(tmp_path: P
     assert outcomes[2]["metrics"]["functions_transpiled"] == 3  # applied: ctest passed before and after
     tree = git(repo, "ls-tree", "-r", "--name-only", f"agent/{files.run_id}").split()
     assert "rust/tests/c_test_vm.rs" in tree and not [p for p in tree if p.endswith((".c", ".h"))]
+
+
+def _long_function_project(root: Path) -> Path:
+    cases = "".join(f"        case {i}: return {(i * 37) % 101};\n" for i in range(120))
+    return repo_from_texts(root / "table", {
+        "Makefile": "test: build/t\n\t./build/t\n\nbuild/t: src/table.c tests/test_table.c\n"
+                    "\tmkdir -p build\n\t$(CC) -Isrc src/table.c tests/test_table.c -o $@\n",
+        "src/table.h": "int code_of(int c);\n",
+        "src/table.c": f'#include "table.h"\n\nint code_of(int c) {{\n    switch (c) {{\n{cases}'
+                       "        default: return -1;\n    }\n}\n",
+        "tests/test_table.c": '#include "table.h"\n\nint main(void) {\n'
+                              "    return !(code_of(3) == 10 && code_of(119) == 60 && code_of(500) == -1);\n}\n",
+    })
+
+
+def test_code_longer_than_a_reply_goes_to_the_transpiler_without_asking_the_model(tmp_path: Path) -> None:
+    """A 1.5B asked for a function longer than its reply may be spends the stage's budget and
+    never finishes (http-parser's parser is 1,200 lines): the stage's C is measured first."""
+    repo = _long_function_project(tmp_path)
+    model = ScriptedModel(["no code"] * 5)
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2, "reply_tokens": 512},
+        model=model, runner=transpiler_runner(repo),
+    )
+    scaffold, stage = state["outcomes"]
+    assert stage["status"] == "applied", stage["reason"]
+    assert model.calls == []  # not asked
+    assert stage["metrics"]["functions_transpiled"] == 1
+    adr = git(repo, "show", f"agent/{files.run_id}:docs/adr/0002-translate-code-of.md")
+    assert "the model was not asked: the code is" in adr and "more than one reply may hold (512" in adr

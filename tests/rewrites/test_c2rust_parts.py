@@ -212,7 +212,7 @@ def test_a_transpiled_c_test_program_becomes_one_cargo_test() -> None:
     path, text = as_cargo_test(source, "tests/test-math.c", "c_mathlib")
     assert path == "rust/tests/c_test_math.rs"
     assert "feature" not in text and "pub fn main" not in text and "fn gcd(a: i64" in text
-    assert "use c_mathlib as _;" in text and "fn c_test_math() {\n    assert_eq!(unsafe { main_0() }, 0" in text
+    assert "use ::c_mathlib as _;" in text and "fn c_test_math() {\n    assert_eq!(unsafe { main_0() }, 0" in text
     with pytest.raises(AgentError, match="no argument-less main"):
         as_cargo_test(source.replace("main_0()", "main_0(argc: i32)", 1), "tests/t.c", "c_mathlib")
 

@@ -186,7 +186,9 @@ def transpiled_tests(svc: Services, build: Build, tests: list[str], crate: str) 
 
 def as_cargo_test(source: str, rel: str, crate: str) -> tuple[str, str]:
     """C2Rust's translation of the C test program ``rel`` as an integration test: its ``main``
-    runs in one ``#[test]`` that expects status 0, calling the crate's exports as C did."""
+    runs in one ``#[test]`` that expects status 0, calling the crate's exports as C did. The
+    crate is named by path: C may declare a type of the crate's name (a `packet` library's
+    `packet` struct), and a bare `use packet` is then ambiguous."""
     source = re.sub(r"^#!\[feature\(raw_ref_op\)\]\n", "", source, flags=re.M)  # stable since Rust 1.82
     main = next((i for i in items(source) if i.kind == "fn" and i.name == "main"), None)
     if main is None or not re.search(r"\bfn\s+main_0\s*\(\s*\)", source):
@@ -194,7 +196,7 @@ def as_cargo_test(source: str, rel: str, crate: str) -> tuple[str, str]:
     stem = re.sub(r"\W", "_", Path(rel).stem)
     return f"rust/tests/c_{stem}.rs", (
         source.replace(main.text, "").rstrip() + "\n\n"
-        f"use {crate} as _; // links the crate whose exports the C test program calls\n\n"
+        f"use ::{crate} as _; // links the crate whose exports the C test program calls\n\n"
         f"#[test]\nfn c_{stem}() {{\n"
         f"    assert_eq!(unsafe {{ main_0() }}, 0, \"the C test program {rel} failed\");\n}}\n"
     )

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from agent.errors import ModelReplyError
-from agent.graph.asking import ask_model
+from agent.graph.asking import ask_model, overflow
 from agent.graph.nodes import last_attempt
 from agent.graph.services import Services
 from agent.graph.state import RunState
@@ -192,6 +192,9 @@ def finalize_patch(state: RunState, svc: Services) -> str:
         return files
 
     try:
+        unasked = overflow(svc, user)
+        if unasked:
+            raise ModelReplyError(f"the model was not asked: {unasked}")
         files = ask_model(svc, state, NO_REPOSITORY, user, to_files, grammar=REPLY_GRAMMAR,
                           what=f"Stage {stage['id']}: porting the C tests with {svc.settings.model}")
         if last_attempt(state, svc, time.monotonic() - began):  # the last attempt: the tests decide here, not after

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from agent.errors import AgentError, ModelReplyError
-from agent.graph.asking import ask_model
+from agent.graph.asking import ask_model, overflow
 from agent.graph.nodes import last_attempt
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
@@ -25,6 +25,7 @@ from agent.rewrites.c2rust.stages import translation_order
 from agent.rewrites.c2rust.translate import (
     NO_REPOSITORY,
     REPLY_GRAMMAR,
+    beyond_one_reply,
     feedback_block,
     merge_uses,
     next_adr,
@@ -129,6 +130,9 @@ def safety_patch(state: RunState, svc: Services) -> str:
             raise ModelReplyError(f"`cargo check` failed:\n{errors}")
         return files
 
+    unasked = beyond_one_reply(svc, item.text) or overflow(svc, user)
+    if unasked:  # libscrypt's SHA-256 transform: 4,400 lines of C2Rust's Rust
+        raise ModelReplyError(f"the model was not asked: {unasked}; {name} stays C2Rust's unsafe translation")
     try:
         files = ask_model(svc, state, NO_REPOSITORY, user, to_files, grammar=REPLY_GRAMMAR,
                           what=f"Stage {stage['id']}: making {name} safe with {svc.settings.model}")

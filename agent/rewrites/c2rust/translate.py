@@ -9,7 +9,7 @@ from pathlib import Path
 
 from agent.edits.whole_file import CODE_LINE, FENCE
 from agent.errors import ModelReplyError
-from agent.graph.asking import ask_model
+from agent.graph.asking import ask_model, overflow
 from agent.graph.nodes import last_attempt
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
@@ -320,6 +320,9 @@ def translate_patch(state: RunState, svc: Services) -> str:
         return files
 
     try:
+        unasked = beyond_one_reply(svc, c_code) or overflow(svc, user)
+        if unasked:
+            raise ModelReplyError(f"the model was not asked: {unasked}")
         files = ask_model(svc, state, NO_REPOSITORY, user, to_files, grammar=REPLY_GRAMMAR,
                           what=f"Stage {stage['id']}: translating {', '.join(names)} with {svc.settings.model}")
         if last_attempt(state, svc, time.monotonic() - began):  # the last attempt: the tests decide here, not after
@@ -333,6 +336,16 @@ def translate_patch(state: RunState, svc: Services) -> str:
                               lambda code, floor: stage_files(code, last.get("notes", ""), floor),
                               (lambda files: not failing_tests(svc, state, files)) if tested else None)
     return patch_for(svc.worktree, files.contents, files.deleted)
+
+
+def beyond_one_reply(svc: Services, code: str) -> str:
+    """Why ``code`` is not given to the model to rewrite, or '': it is longer than one reply may
+    be, and its rewrite would be as long (http-parser's 1,200-line parser, which the 1.5B would
+    spend the stage's budget on and never finish)."""
+    tokens, reply = svc.model().count_tokens(code), svc.settings.reply_tokens
+    if tokens <= reply:
+        return ""
+    return f"the code is {tokens} tokens, more than one reply may hold ({reply}, the reply_tokens setting)"
 
 
 def _check_exports(code: str, names: list[str], funcs: list[CFunction]) -> None:
