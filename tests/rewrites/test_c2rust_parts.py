@@ -665,3 +665,21 @@ def test_the_plain_crates_makefile_runs_the_cargo_tests_under_either_test_target
     (tmp_path / "Makefile").write_text(plain_makefile())
     dry = subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert dry.stdout.strip() == "cd rust && cargo test --offline"
+
+
+def test_static_data_only_the_translated_functions_read_goes_with_them() -> None:
+    """A -Werror build fails on a static table nothing uses any more (http-parser's)."""
+    source = (
+        '#include <stdio.h>\n'
+        'static const struct { const char *name; } tab[] = { {"a"} };\n'
+        'static int counter = 0;\n'
+        'static const char *names[] = { "x" };\n'
+        'static int helper(int);\n'
+        'const char *desc(int i) { return tab[i].name; }\n'
+        'int count(void) { return ++counter; }\n'
+        'const char *nm(int i) { return names[i]; }\n'
+    )
+    assert remove_functions(source, {"desc", "nm"}) == (
+        "#include <stdio.h>\nstatic int counter = 0;\nstatic int helper(int);\nint count(void) { return ++counter; }\n"
+    )
+    assert "counter" in remove_functions(source, {"desc"})  # still read by count

@@ -3,6 +3,7 @@ provides them. Parsed with tree-sitter-c, so macros and comments do not confuse 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tree_sitter as ts
@@ -63,4 +64,41 @@ def remove_functions(source: str, names: set[str]) -> str:
         while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
             pos += 1
     out += data[pos:]
-    return out.decode()
+    return without_unused_statics(out.decode())
+
+
+def _static_data(node: ts.Node) -> str | None:
+    """The one name a top-level ``static`` variable declaration declares, else None."""
+    if node.type != "declaration" or not any(
+            c.type == "storage_class_specifier" and c.text == b"static" for c in node.children):
+        return None
+    declarators = node.children_by_field_name("declarator")
+    if len(declarators) != 1:
+        return None
+    declarator: ts.Node | None = declarators[0]
+    while declarator is not None and declarator.type != "identifier":
+        if declarator.type == "function_declarator":
+            return None  # a prototype, not data
+        declarator = declarator.child_by_field_name("declarator")
+    return declarator.text.decode() if declarator is not None and declarator.text is not None else None
+
+
+def without_unused_statics(source: str) -> str:
+    """``source`` without the file's ``static`` data that nothing left in it names: a table only
+    translated functions read (http-parser's ``http_strerror_tab``) would otherwise fail a
+    ``-Werror`` build as unused; the Rust that reads it has its own copy."""
+    while True:
+        data = source.encode()
+        for node in parser("c").parse(data).root_node.children:
+            name = _static_data(node)
+            if name is None:
+                continue
+            rest = (data[: node.start_byte] + data[node.end_byte:]).decode(errors="replace")
+            if not re.search(rf"\b{re.escape(name)}\b", rest):
+                end = node.end_byte
+                while end < len(data) and data[end : end + 1] in (b"\n", b"\r"):
+                    end += 1
+                source = (data[: node.start_byte] + data[end:]).decode()
+                break
+        else:
+            return source
