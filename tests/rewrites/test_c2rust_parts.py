@@ -52,7 +52,7 @@ from agent.rewrites.c2rust.stages import plan_stages, translation_order
 from agent.rewrites.c2rust.translate import _called, _headers, feedback_block, merge_uses, parse_reply, prompt_types
 from agent.rewrites.c2rust.transpile import with_crate_paths
 from agent.sandbox.base import CommandResult, Limits
-from tests.conftest import WORKSPACES, git
+from tests.conftest import WORKSPACES, git, repo_from_texts
 
 C = """#include "m.h"
 
@@ -154,6 +154,21 @@ def test_a_build_the_strategy_cannot_wire_is_refused_at_plan_time(tmp_path: Path
         plan_stages(tmp_path, 10)
     assert (tmp_path / "CMakeLists.txt").read_text() == cmake and not (tmp_path / "rust").exists()
 
+
+
+def test_a_function_inside_a_preprocessor_branch_is_not_planned(tmp_path: Path) -> None:
+    """No stage could cut it out of its file (cJSON's MSVC-only allocators), and a stage that
+    fails leaves its callers to pull it in as a dependency, then defined twice."""
+    repo = repo_from_texts(tmp_path / "m", {
+        "Makefile": "test: t\n\t./t\n\nt: src/m.c tests/test_m.c\n\t$(CC) src/m.c tests/test_m.c -o t\n",
+        "src/m.c": "#include <stdlib.h>\n#if defined(_MSC_VER)\nstatic void *grab(size_t n) { return malloc(n); }\n"
+                   "#else\n#define grab malloc\n#endif\nint one(void) { return 1; }\n"
+                   "void *two(void) { return grab(2); }\n",
+        "tests/test_m.c": "int one(void);\nint main(void) { return one() != 1; }\n",
+    })
+    stages = plan_stages(repo, 10)
+    planned = [name for s in stages if s["kind"] == "translate" for name in s["symbols"]]
+    assert planned == ["src/m.c::one", "src/m.c::two"]
 
 TRANSPILED = """#![allow(dead_code, non_snake_case)]
 extern "C" {

@@ -37,10 +37,11 @@ def translation_order(graph: dict[str, set[str]], per_stage: int = PER_STAGE,
 
 def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
     sources = layout.c_sources(repo)
-    graph = {
+    translatable = set(layout.remaining_c(repo))  # a stage can cut these out of their file
+    graph = {  # not one inside `#if` (cJSON's MSVC-only allocators): no stage could translate it
         name: callees
         for name, callees in call_graph(repo, files=sources).items()
-        if not name.endswith("::main")
+        if name in translatable
     }
     scaffolded = (repo / layout.CARGO_TOML).is_file()
     if not graph and not scaffolded:
