@@ -172,3 +172,49 @@ def test_a_struct_with_bit_fields_lands_transpiled_with_the_crate_c2rust_derives
     assert "#[derive(Copy, Clone, ::c2rust_bitfields::BitfieldStruct)]" in lib
     assert 'c2rust-bitfields = "0.22.1"' in git(repo, "show", f"{branch}:rust/Cargo.toml")
     assert "1 passed" in outcomes[-1]["tests"]
+
+
+COUNTER = {
+    "Makefile": FILES["Makefile"].replace("point", "counter"),
+    "include/counter.h": """
+        typedef struct counter { long n; } counter;
+        void counter_bump(counter *c);
+    """,
+    "src/counter.c": """
+        #include "counter.h"
+
+        void counter_bump(counter *c) { c->n += 1; }
+    """,
+    "tests/test_counter.c": """
+        #include "counter.h"
+
+        int main(void) {
+            counter c = { 41 };
+            counter_bump(&c);
+            return c.n != 42;
+        }
+    """,
+}
+
+BORROWING_EXPORT = """
+#[no_mangle]
+pub extern "C" fn counter_bump(c: &mut counter) {
+    c.n += 1;
+}
+"""
+
+
+def test_an_export_that_takes_a_reference_for_a_c_pointer_lands_transpiled(tmp_path: Path) -> None:
+    """It builds and passes, but C2Rust's Rust calls it as C does, with a raw pointer (libscrypt's
+    `libscrypt_SHA256_Init(ctx: &mut SHA256_CTX)` broke its transpiled caller's build)."""
+    repo = repo_from_texts(tmp_path / "counter", COUNTER)
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2, "edit_retries": 0},
+        model=ScriptedModel([reply(BORROWING_EXPORT, "bumps")] * 4), runner=transpiler_runner(repo),
+    )
+    stage = state["outcomes"][1]
+    assert stage["status"] == "applied", stage["reason"]
+    assert stage["metrics"]["functions_transpiled"] == 1
+    lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
+    assert "c: &mut counter" not in lib and 'pub unsafe extern "C" fn counter_bump(mut c: *mut counter)' in lib

@@ -42,6 +42,7 @@ from agent.rewrites.c2rust.rustitems import (
     only_asked,
     outline,
     without_declared,
+    without_items,
 )
 from agent.vcs.worktree import RunWorktree
 
@@ -284,7 +285,9 @@ def translate_patch(state: RunState, svc: Services) -> str:
         left = [n for n in layout.remaining_c(root) if n not in stage["symbols"]]
         number = next_adr(root)
         adr = f"docs/adr/{number:04d}-translate-{'-'.join(names).replace('_', '-')}.md"
-        new_lib = lib
+        # a copy C2Rust's Rust of an earlier stage took along (a static C function its transpiled
+        # caller needed; the call graph orders a cycle, cJSON_Compare's, as it can) gives way
+        new_lib = without_items(lib, lambda i: i.kind == "fn" and not i.export and i.name in names)
         written = [n for n in names if not floor or n not in floor.names]
         if written:
             new_lib += f"\n// Translated from {file} in stage {stage['id']}: {', '.join(written)}\n"
@@ -332,7 +335,9 @@ def translate_patch(state: RunState, svc: Services) -> str:
     except ModelReplyError as err:
         tested = isinstance(err, TestsFailed)
         with svc.busy(f"Stage {stage['id']}: the model's Rust failed; falling back on C2Rust"):
-            files = fall_back(svc, build, file, names, lib, last.get("code", ""), str(err),
+            changed = {f.name for f in funcs if _pointers_changed(last.get("code", ""), f)}
+            kept = without_items(last.get("code", ""), lambda i: i.name.removesuffix("_rs") in changed)
+            files = fall_back(svc, build, file, names, lib, kept, str(err),
                               lambda code, floor: stage_files(code, last.get("notes", ""), floor),
                               (lambda files: not failing_tests(svc, state, files)) if tested else None)
     return patch_for(svc.worktree, files.contents, files.deleted)
@@ -360,14 +365,23 @@ def _check_exports(code: str, names: list[str], funcs: list[CFunction]) -> None:
             f"export each of {', '.join(names)} under its C name, calling a safe `_rs` function"
         )
     for fn in funcs:
-        params = re.search(rf"fn\s+{fn.name}\s*\(([^)]*)\)", code)
-        rust_ptrs = len(re.findall(r"\*\s*(?:const|mut)\b", params.group(1))) if params else 0
-        c_ptrs = fn.signature.split("(", 1)[1].count("*")
-        if rust_ptrs != c_ptrs:
-            raise ModelReplyError(
-                f"the export {fn.name} takes {rust_ptrs} pointer parameter(s) but `{fn.signature}` takes "
-                f"{c_ptrs}: keep the C parameter types (numbers stay numbers)"
-            )
+        why = _pointers_changed(code, fn)
+        if why:
+            raise ModelReplyError(why)
+
+
+def _pointers_changed(code: str, fn: CFunction) -> str:
+    """Why the export of ``fn`` in ``code`` does not take C's pointers as raw pointers, or ''.
+    C2Rust's Rust calls an export as C does, with raw pointers: libscrypt's model-written
+    `libscrypt_SHA256_Init(ctx: &mut SHA256_CTX)` built and passed, and the transpiled
+    `libscrypt_PBKDF2_SHA256` that calls it then did not build."""
+    params = re.search(rf"fn\s+{fn.name}\s*\(([^)]*)\)", code)
+    rust_ptrs = len(re.findall(r"\*\s*(?:const|mut)\b", params.group(1))) if params else 0
+    c_ptrs = fn.signature.split("(", 1)[1].count("*")
+    if rust_ptrs == c_ptrs:
+        return ""
+    return (f"the export {fn.name} takes {rust_ptrs} pointer parameter(s) but `{fn.signature}` takes "
+            f"{c_ptrs}: keep the C parameter types (numbers stay numbers)")
 
 
 def _only_includes(source: str) -> bool:
