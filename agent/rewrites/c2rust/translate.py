@@ -285,9 +285,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
         left = [n for n in layout.remaining_c(root) if n not in stage["symbols"]]
         number = next_adr(root)
         adr = f"docs/adr/{number:04d}-translate-{'-'.join(names).replace('_', '-')}.md"
-        # a copy C2Rust's Rust of an earlier stage took along (a static C function its transpiled
-        # caller needed; the call graph orders a cycle, cJSON_Compare's, as it can) gives way
-        new_lib = without_items(lib, lambda i: i.kind == "fn" and not i.export and i.name in names)
+        new_lib = lib
         written = [n for n in names if not floor or n not in floor.names]
         if written:
             new_lib += f"\n// Translated from {file} in stage {stage['id']}: {', '.join(written)}\n"
