@@ -80,13 +80,17 @@ def _stages(state: dict[str, Any], offset: int = 0) -> list[dict[str, Any]]:
     ]
 
 
+def _passed(stages: list[dict[str, Any]]) -> int:
+    return sum(s["status"] == "applied" for s in stages)
+
+
 def _runs(repo: Path, goal: str, term: Terminal, overrides: dict[str, Any], scratch: Path,
           runner: LocalRunner | None, max_stages: int) -> dict[str, Any]:
     """Runs ``goal`` again from where the last run ended (its branch merged) while the plan was cut
     at a run's most stages and the run applied one: cJSON's translation is about 60 stages.
     Stops at ``max_stages`` in all, or when a run plans nothing (nothing left to make safe)."""
     scratch.mkdir()
-    done: dict[str, Any] = {"planned": 0, "passed": 0, "stages": [], "replies": [], "runs": 0, "error": ""}
+    done: dict[str, Any] = {"planned": 0, "stages": [], "replies": [], "runs": 0, "error": ""}
     while done["planned"] < max_stages:
         most = min(RUN_STAGES, max_stages - done["planned"])
         replies = scratch / f"replies-{done['runs'] + 1}.json"  # every model call's reply: counted
@@ -100,8 +104,7 @@ def _runs(repo: Path, goal: str, term: Terminal, overrides: dict[str, Any], scra
         stages = _stages(state, offset=done["planned"])
         done["planned"] += len(state["stages"])
         done["stages"] += stages
-        applied = sum(s["status"] == "applied" for s in stages)
-        done["passed"] += applied
+        applied = any(s["status"] == "applied" for s in stages)
         if applied:
             subprocess.run(["git", "merge", "-q", "--ff-only", f"agent/{state['run_id']}"], cwd=repo, check=True)
         finished = state["stages"][-1].get("kind") == "finalize"  # the last stage of a translation
@@ -143,7 +146,7 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
         if record:
             record.write_text(json.dumps(runs["replies"]))
         result: dict[str, Any] = {
-            "model": model, "planned": runs["planned"], "passed": runs["passed"],
+            "model": model, "planned": runs["planned"], "passed": _passed(runs["stages"]),
             "repairs": sum(s["repairs"] for s in runs["stages"]), "model_calls": len(runs["replies"]),
             "seconds": round(time.monotonic() - started), "stages": runs["stages"], "runs": runs["runs"],
         }
@@ -151,7 +154,7 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
             began = time.monotonic()
             done = _runs(repo, SAFETY_GOAL, term, overrides, Path(tmp) / "safety", runner, max_stages)
             result["safety"] = {
-                "planned": done["planned"], "passed": done["passed"], "model_calls": len(done["replies"]),
+                "planned": done["planned"], "passed": _passed(done["stages"]), "model_calls": len(done["replies"]),
                 "seconds": round(time.monotonic() - began), "stages": done["stages"], "error": done["error"],
             }
     return result

@@ -46,16 +46,23 @@ def fit_context(context: str, room: int, count: Callable[[str], int]) -> str:
     return ""
 
 
+def _room(model: ChatModel, reply: int, task: str, turns: Sequence[Message] = ()) -> int:
+    """Tokens the repository may take beside ``task`` and ``turns``: the context less the reply's
+    room, the prompts and what the chat template adds around each message."""
+    asked = template("system") + task + "".join(t["content"] for t in turns)
+    return model.context_length - reply - model.count_tokens(asked) - PROMPT_OVERHEAD * (1 + len(turns))
+
+
 def overflow(svc: Services, task: str) -> str:
     """Why ``task`` cannot be asked at all, or '': with the room kept for the reply it overflows
     the model's context. The repository around it is cut to fit; the task itself cannot be (a
     C test program of 4,700 lines, http-parser's, in a port of the tests)."""
     model, reply = svc.model(), svc.settings.reply_tokens
-    prompt = model.count_tokens(template("system") + task) + PROMPT_OVERHEAD
-    if prompt + reply <= model.context_length:
+    room = _room(model, reply, task)
+    if room >= 0:
         return ""
-    return (f"the prompt is {prompt} tokens, which with the {reply} kept for the reply (reply_tokens) "
-            f"overflows the model's context ({model.context_length})")
+    return (f"the prompt is {model.context_length - reply - room} tokens, which with the {reply} kept for the "
+            f"reply (reply_tokens) overflows the model's context ({model.context_length})")
 
 
 def ask_model(
@@ -68,8 +75,7 @@ def ask_model(
     seed) comes from the state; the settings give the re-asks (``edit_retries``) and the reply's
     room (``reply_tokens``)."""
     model, reply = svc.model(), svc.settings.reply_tokens
-    asked = template("system") + task + "".join(t["content"] for t in turns)
-    room = model.context_length - reply - model.count_tokens(asked) - PROMPT_OVERHEAD * (1 + len(turns))
+    room = _room(model, reply, task, turns)
     system = system_message(fit_context(context, room, model.count_tokens))
     with svc.busy(what):
         result, _ = ask(model, [system, {"role": "user", "content": task}, *turns], schema,

@@ -60,11 +60,16 @@ def remove_functions(source: str, names: set[str]) -> str:
         if "static" in signature.split("(")[0].split():
             kept = " ".join(w for w in signature.split(" ") if w not in ("static", "inline", "__inline"))
             out += f"{kept};\n".encode()
-        pos = end
-        while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
-            pos += 1
+        pos = _past_newlines(data, end)
     out += data[pos:]
     return without_unused_statics(out.decode())
+
+
+def _past_newlines(data: bytes, pos: int) -> int:
+    """Where the blank line(s) after a removed definition end."""
+    while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
+        pos += 1
+    return pos
 
 
 def _static_data(node: ts.Node) -> str | None:
@@ -95,10 +100,7 @@ def without_unused_statics(source: str) -> str:
                 continue
             rest = (data[: node.start_byte] + data[node.end_byte:]).decode(errors="replace")
             if not re.search(rf"\b{re.escape(name)}\b", rest):
-                end = node.end_byte
-                while end < len(data) and data[end : end + 1] in (b"\n", b"\r"):
-                    end += 1
-                source = (data[: node.start_byte] + data[end:]).decode()
+                source = (data[: node.start_byte] + data[_past_newlines(data, node.end_byte):]).decode()
                 break
         else:
             return source

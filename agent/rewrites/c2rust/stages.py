@@ -37,11 +37,12 @@ def translation_order(graph: dict[str, set[str]], per_stage: int = PER_STAGE,
 
 def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
     sources = layout.c_sources(repo)
-    translatable = set(layout.remaining_c(repo))  # a stage can cut these out of their file
+    defined = {f"{rel}::{f.name}": f for rel in sources  # what a stage can cut out of its file
+               for f in functions((repo / rel).read_text(encoding="utf-8", errors="replace"))}
     graph = {  # not one inside `#if` (cJSON's MSVC-only allocators): no stage could translate it
         name: callees
         for name, callees in call_graph(repo, files=sources).items()
-        if name in translatable
+        if name in defined and not name.endswith("::main")
     }
     scaffolded = (repo / layout.CARGO_TOML).is_file()
     if not graph and not scaffolded:
@@ -57,9 +58,7 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
                    "so C and Rust live side by side; nothing is translated yet.",
             files=[layout.CARGO_TOML, layout.LIB_RS, build.path, ".gitignore"],
         ))
-    wired = frozenset(f"{rel}::{f.name}" for rel in sources
-                      for f in functions((repo / rel).read_text(encoding="utf-8", errors="replace"))
-                      if wirable(f.signature))
+    wired = frozenset(name for name, f in defined.items() if wirable(f.signature))
     for group in translation_order(graph, wired=wired):
         file = group[0].split("::")[0]
         names = [g.split("::")[1] for g in group]
