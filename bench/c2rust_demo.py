@@ -7,7 +7,7 @@ trusts for the local person). A stage passes when it is applied and its check af
 green: the C build links the Rust library and every C test still passes.
 
     python bench/c2rust_demo.py [--model qwen2.5-coder-1.5b] [--max-stages 3] [--sandbox docker]
-                                [--safety] [--from-c2rust] [--json]
+                                [--safety] [--from-c2rust] [--keep DIR] [--json]
 
 ``--safety`` then runs "make the transpiled functions safe" on the crate the translation ended
 in, one stage per function C2Rust wrote, and prints those stages' figures too. ``--from-c2rust``
@@ -115,12 +115,16 @@ def _runs(repo: Path, goal: str, term: Terminal, overrides: dict[str, Any], scra
 
 def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None = None,
         source: Path = ROOT / "workspaces" / "c-mathlib", safety: bool = False,
-        from_c2rust: bool = False, max_diff_lines: int | None = None) -> dict[str, Any]:
+        from_c2rust: bool = False, max_diff_lines: int | None = None, keep: Path | None = None) -> dict[str, Any]:
     """Translates ``source`` to Rust and, with ``safety``, then runs the safety goal on the crate
     it ended in (its stages and figures under "safety"). With ``from_c2rust`` the translation
     gets no usable reply, so C2Rust alone writes it, and ``model`` only makes it safe (as
     C2SaferRust does). ``max_diff_lines`` is the project's own choice, as its user would make
-    it: the copy gets the shipped policy with that limit (agent never raises it itself)."""
+    it: the copy gets the shipped policy with that limit (agent never raises it itself). ``keep``
+    is where the scratch copy goes at the end, its git history and the runs' folders with it,
+    to look into what a stage did; it must not exist yet."""
+    if keep is not None and keep.exists():
+        raise AgentError(f"{keep} exists: give --keep a folder that does not exist yet")
     started = time.monotonic()
     term = Terminal(
         show=lambda line: print(line, file=sys.stderr, flush=True),  # progress; stdout keeps the result
@@ -157,6 +161,8 @@ def run(model: str, max_stages: int, sandbox: str, ctx: int, record: Path | None
                 "planned": done["planned"], "passed": _passed(done["stages"]), "model_calls": len(done["replies"]),
                 "seconds": round(time.monotonic() - began), "stages": done["stages"], "error": done["error"],
             }
+        if keep is not None:
+            shutil.copytree(tmp, keep, symlinks=True)
     return result
 
 
@@ -172,9 +178,10 @@ def main() -> None:
     parser.add_argument("--safety", action="store_true", help=f'then run "{SAFETY_GOAL}" on the crate')
     parser.add_argument("--from-c2rust", action="store_true",
                         help="translate with C2Rust alone (no usable reply); the model only makes it safe")
+    parser.add_argument("--keep", type=Path, help="copy the scratch repository here at the end (a new folder)")
     args = parser.parse_args()
     result = run(args.model, args.max_stages, args.sandbox, args.ctx, args.record,
-                 safety=args.safety or args.from_c2rust, from_c2rust=args.from_c2rust)
+                 safety=args.safety or args.from_c2rust, from_c2rust=args.from_c2rust, keep=args.keep)
     if args.json:
         print(json.dumps(result))
         return

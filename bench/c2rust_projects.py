@@ -10,7 +10,8 @@ transpiled functions safe", one per function C2Rust wrote). Per project it print
 the safety stages applied, wall-clock and model calls. Needs the c2rust image for the floor.
 
     python bench/c2rust_projects.py PATH [PATH ...] [--model qwen2.5-coder-1.5b] [--max-stages 60]
-                                            [--max-diff-lines N] [--only with_model|c2rust_alone] [--json]
+                                            [--max-diff-lines N] [--only with_model|c2rust_alone]
+                                            [--from-c2rust] [--keep DIR] [--json]
 """
 
 from __future__ import annotations
@@ -58,12 +59,15 @@ SIDES = ("with_model", "c2rust_alone")
 
 
 def project(path: Path, model: str, max_stages: int, ctx: int, max_diff_lines: int | None = None,
-            sides: tuple[str, ...] = SIDES) -> dict[str, Any]:
-    """Both sides' figures, or those of the ``sides`` asked for (two runs side by side, one core each)."""
+            sides: tuple[str, ...] = SIDES, from_c2rust: bool = False, keep: Path | None = None) -> dict[str, Any]:
+    """Both sides' figures, or those of the ``sides`` asked for (two runs side by side, one core each).
+    With ``from_c2rust`` the model's side starts from C2Rust alone's translation and only makes it
+    safe (C2SaferRust's setting); ``keep`` keeps each side's scratch copy as ``PROJECT-SIDE`` in it."""
     result: dict[str, Any] = {"project": path.name, "model": model}
     for side in sides:  # C2Rust alone is the model path given no usable reply
         result[side] = summary(run(model, max_stages, "docker", ctx, source=path, safety=side == "with_model",
-                                   from_c2rust=side == "c2rust_alone", max_diff_lines=max_diff_lines))
+                                   from_c2rust=from_c2rust or side == "c2rust_alone", max_diff_lines=max_diff_lines,
+                                   keep=keep / f"{path.name}-{side}" if keep else None))
     return result
 
 
@@ -78,11 +82,14 @@ def main() -> None:
                         help="the projects' own policy limit on a stage's diff, as their user would set it "
                              "(the shipped policy's is 1000; C2Rust can expand one C function past it)")
     parser.add_argument("--only", choices=SIDES, help="run one side")
+    parser.add_argument("--from-c2rust", action="store_true",
+                        help="the model's side only makes C2Rust alone's translation safe (C2SaferRust's setting)")
+    parser.add_argument("--keep", type=Path, help="keep each side's scratch copy in this folder, as PROJECT-SIDE")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     sides = (args.only,) if args.only else SIDES
-    results = [project(p.resolve(), args.model, args.max_stages, args.ctx, args.max_diff_lines, sides)
-               for p in args.paths]
+    results = [project(p.resolve(), args.model, args.max_stages, args.ctx, args.max_diff_lines, sides,
+                       args.from_c2rust, args.keep) for p in args.paths]
     if args.json:
         print(json.dumps(results))
         return

@@ -7,7 +7,9 @@ run repeats the node it was killed in), and nothing happens before the gate's in
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from langgraph.types import interrupt
@@ -37,31 +39,37 @@ def _context(svc: Services) -> str:
 # endless loop then costs seconds, not minutes. The last stage counts since a stage can make the
 # test command slower for good (C to Rust's scaffold adds a cargo build to a C build of under a second).
 TEST_TIME_FACTOR, TEST_TIME_MARGIN_S = 5.0, 10.0
+MANIFESTS = {"Cargo.toml", "Cargo.lock", "pyproject.toml", "setup.py", "setup.cfg", "requirements.txt",
+             "package.json", "go.mod"}  # where a project names its dependencies
 
 
-def time_limit_for_tests(state: RunState, ceiling: float) -> float:
+def time_limit_for_tests(state: RunState, ceiling: float, changed: Iterable[str] = ()) -> float:
     """Seconds a candidate's tests may take: from the slowest of the baseline's and the last
     applied stage's runs, never above ``ceiling``; the ceiling itself when one of those was stopped,
-    or when the stage rewrites the tests themselves (C tests become cargo tests, compiled afresh:
-    no earlier run says how long those take, and on a loaded machine they outran 5x the last)."""
+    when the stage rewrites the tests themselves (C tests become cargo tests, compiled afresh:
+    no earlier run says how long those take, and on a loaded machine they outran 5x the last), or
+    when the candidate ``changed`` a dependency manifest (a new crate's first build, C2Rust's
+    runtime crate for bit-fields, outran 5x the last run on a loaded machine)."""
     runs = [r for r in (state.get("baseline"), state.get("reference")) if r]
     stages, current = state.get("stages", []), state.get("current", 0)
     rewrites_tests = current < len(stages) and bool(stages[current].get("tests_editable"))
-    if not runs or rewrites_tests or any(r.get("killed_by") for r in runs):
+    new_dependencies = any(PurePosixPath(path).name in MANIFESTS for path in changed)
+    if not runs or rewrites_tests or new_dependencies or any(r.get("killed_by") for r in runs):
         return ceiling
     slowest = max(float(r.get("duration_s", 0)) for r in runs)
     return min(ceiling, TEST_TIME_FACTOR * slowest + TEST_TIME_MARGIN_S)
 
 
-def candidate_limits(svc: Services, state: RunState) -> Limits:
-    """The sandbox limits of one test run of a candidate, its time from ``time_limit_for_tests``."""
+def candidate_limits(svc: Services, state: RunState, changed: Iterable[str] = ()) -> Limits:
+    """The sandbox limits of one test run of a candidate that writes the files ``changed``, its
+    time from ``time_limit_for_tests``."""
     ceiling = min(svc.limits.timeout_s, svc.settings.test_timeout)
-    return replace(svc.limits, timeout_s=time_limit_for_tests(state, ceiling))
+    return replace(svc.limits, timeout_s=time_limit_for_tests(state, ceiling, changed))
 
 
-def _tests(svc: Services, state: RunState, what: str) -> dict[str, Any]:
+def _tests(svc: Services, state: RunState, what: str, changed: Iterable[str] = ()) -> dict[str, Any]:
     with svc.busy(f"{what}: {' '.join(state['test_command'])} ({svc.runner.name} sandbox)"):
-        report = run_checks(svc.worktree.path, state["test_command"], svc.runner, candidate_limits(svc, state))
+        report = run_checks(svc.worktree.path, state["test_command"], svc.runner, candidate_limits(svc, state, changed))
     data = asdict(report)
     data["summary"] = report.summary()
     return data
@@ -225,7 +233,8 @@ def _test_candidate(state: RunState, svc: Services, patch: str) -> dict[str, Any
                                   "errors": 1, "skipped": 0, "flaky": [], "outcomes": {}, "applied": False}
         verdict = Verdict(False, 0, 0, reason=f"the patch does not apply: {err}")
     else:
-        result = _tests(svc, state, f"Stage {state['current'] + 1}: testing candidate {state['attempts']}")
+        result = _tests(svc, state, f"Stage {state['current'] + 1}: testing candidate {state['attempts']}",
+                        hunks.changed_paths(patch))
         verdict = judge(state["reference"], result, preserves_behaviour(state["goal"]))
     svc.worktree.reset(state["checkpoint"])
     result["verdict"] = verdict.as_dict()
@@ -409,7 +418,7 @@ def check(state: RunState, svc: Services) -> Update:
     """Run the tests again on the applied stage; if they hold what the stage's verification
     showed, it becomes the new good checkpoint and the reference later stages are judged by."""
     n = state["current"] + 1
-    result = _tests(svc, state, f"Stage {n}: checking after apply")
+    result = _tests(svc, state, f"Stage {n}: checking after apply", hunks.changed_paths(state["patch"]))
     verdict = judge(state["reference"], result, preserves_behaviour(state["goal"]))
     result["verdict"] = verdict.as_dict()
     head = svc.worktree.head()

@@ -202,6 +202,9 @@ def test_test_time_follows_the_slowest_of_the_baseline_and_the_last_applied_stag
     ports_tests: Any = {"baseline": c_only, "reference": {"duration_s": 6.0}, "current": 1,
                         "stages": [{"title": "translate"}, {"title": "port the tests", "tests_editable": True}]}
     assert time_limit_for_tests(ports_tests, 300) == 300  # new tests: nothing says how long they take
+    ran = {"baseline": c_only, "reference": {"duration_s": 6.0}}
+    assert time_limit_for_tests(ran, 300, ["rust/src/lib.rs", "src/m.c"]) == 40
+    assert time_limit_for_tests(ran, 300, ["rust/src/lib.rs", "rust/Cargo.toml"]) == 300  # a new crate builds
 
 
 def test_a_reply_that_took_half_the_stage_budget_makes_its_proposal_the_last() -> None:

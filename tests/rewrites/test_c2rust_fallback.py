@@ -17,6 +17,7 @@ from tests.conftest import git, repo_from_texts, reviewing_terminal
 from tests.rewrites.c2rust_replies import BROKEN_IPOW, WRONG_IPOW, reply
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 from tests.rewrites.test_c2rust_cmake import cmake_project
+from tests.rewrites.test_c2rust_parts import SAME_STATIC_NAMES
 
 pytestmark = pytest.mark.docker
 
@@ -89,6 +90,23 @@ def test_with_no_usable_reply_at_all_the_run_still_ends_a_tested_rust_crate(c_re
     assert not [p for p in tree if p.endswith((".c", ".h"))] and "rust/tests/c_test_mathlib.rs" in tree
     assert "C2Rust's translation of them" in git(c_repo, "show", f"{branch}:docs/adr/0009-plain-rust-crate.md")
     assert "15 passed" in outcomes[8]["tests"]  # the C test program's own count, run by cargo test
+
+
+def test_two_files_static_functions_of_one_name_both_end_in_the_crate(tmp_path: Path) -> None:
+    """Renamed in their own file first, the two `scale`s land beside each other in lib.rs, each
+    called by its own file's function; without that the second stage did not build."""
+    repo = repo_from_texts(tmp_path / "m", SAME_STATIC_NAMES)
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 10, "edit_retries": 0},
+        model=ScriptedModel(["no code"] * 20), runner=transpiler_runner(repo),
+    )
+    outcomes = state["outcomes"]
+    assert [o["status"] for o in outcomes] == ["applied"] * len(outcomes), [o["reason"] for o in outcomes]
+    assert state["stages"][1]["kind"] == "rename" and state["stages"][-1]["kind"] == "finalize"
+    lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
+    assert 'extern "C" fn scale(' in lib and 'extern "C" fn b_two_scale(' in lib
+    assert "1 passed" in outcomes[-1]["tests"]
 
 
 def test_a_cmake_project_gets_the_floor_from_cmakes_compile_commands(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from agent.cli import main
 from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.builds import Build
-from agent.rewrites.c2rust.csource import functions, remove_functions
+from agent.rewrites.c2rust.csource import functions, remove_functions, renamed
 from agent.rewrites.c2rust.exports import (
     Param,
     c_signature,
@@ -37,6 +37,7 @@ from agent.rewrites.c2rust.layout import (
     wire_makefile,
     with_runtime_crates,
 )
+from agent.rewrites.c2rust.renames import clashing
 from agent.rewrites.c2rust.report import clippy_warnings, exported_and_unsafe, model_safe, raw_pointers
 from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import (
@@ -698,3 +699,54 @@ def test_static_data_only_the_translated_functions_read_goes_with_them() -> None
         "#include <stdio.h>\nstatic int counter = 0;\nstatic int helper(int);\nint count(void) { return ++counter; }\n"
     )
     assert "counter" in remove_functions(source, {"desc"})  # still read by count
+
+
+def test_a_static_function_is_renamed_where_its_file_names_it_and_nowhere_else() -> None:
+    source = (
+        '#define TWICE(x) scale(scale(x))\n'
+        'static int scale(int x);\n'
+        'struct s { int scale; };\n'
+        'static int scale(int x) { return x * 2; }  /* scale */\n'
+        'int (*pick)(int) = scale;\n'
+        'int use(struct s *v) { const char *n = "scale"; return scale(v->scale) + TWICE(1) + (n != 0); }\n'
+    )
+    assert renamed(source, {"scale": "b_scale"}) == (
+        '#define TWICE(x) b_scale(b_scale(x))\n'
+        'static int b_scale(int x);\n'
+        'struct s { int scale; };\n'
+        'static int b_scale(int x) { return x * 2; }  /* scale */\n'
+        'int (*pick)(int) = b_scale;\n'
+        'int use(struct s *v) { const char *n = "scale"; return b_scale(v->scale) + TWICE(1) + (n != 0); }\n'
+    )
+
+
+SAME_STATIC_NAMES = {
+    "Makefile": "test: t\n\t./t\n\nt: src/a.c src/b-two.c tests/test_m.c\n"
+                "\t$(CC) -Wall -Werror src/a.c src/b-two.c tests/test_m.c -o t\n",
+    "src/a.c": "static int scale(int x) { return 2 * x; }\nint a_twice(int x) { return scale(x); }\n",
+    "src/b-two.c": "static int scale(int x) { return 3 * x; }\nint b_thrice(int x) { return scale(x); }\n",
+    "tests/test_m.c": "int a_twice(int);\nint b_thrice(int);\n"
+                      "int main(void) { return a_twice(1) != 2 || b_thrice(1) != 3; }\n",
+}
+
+
+def test_file_local_functions_of_one_name_are_renamed_in_a_stage_before_any_is_translated(tmp_path: Path) -> None:
+    """cJSON.c and cJSON_Utils.c each define a static `get_array_item`: in the one lib.rs the
+    second translated would clash with the first."""
+    repo = repo_from_texts(tmp_path / "m", SAME_STATIC_NAMES)
+    stages = plan_stages(repo, 10)
+    assert [s["kind"] for s in stages[:2]] == ["scaffold", "rename"] and stages[1]["files"] == ["src/b-two.c"]
+    planned = [name for s in stages if s["kind"] == "translate" for name in s["symbols"]]
+    assert sorted(planned) == ["src/a.c::a_twice", "src/a.c::scale", "src/b-two.c::b_thrice",
+                               "src/b-two.c::b_two_scale"]
+    assert planned.index("src/b-two.c::b_two_scale") < planned.index("src/b-two.c::b_thrice")  # callee first
+    # once the crate exports one of them, every C file's static of that name is renamed
+    (repo / "rust/src").mkdir(parents=True)
+    (repo / LIB_RS).write_text('#[no_mangle]\npub unsafe extern "C" fn scale(x: i32) -> i32 { 2 * x }\n')
+    (repo / "src/a.c").write_text("int scale(int x);\nint a_twice(int x) { return scale(x); }\n")
+    assert clashing(repo) == {"src/b-two.c": {"scale": "b_two_scale"}}
+    (repo / "src/b-two.c").write_text("int b_two_scale;\nstatic int scale(int x) { return 3 * x; }\n")
+    assert clashing(repo) == {"src/b-two.c": {"scale": "b_two_scale_"}}  # a name the code has is not taken
+    (repo / "src/a.c").write_text("static const int table[] = {2};\nint a_twice(int x) { return table[0] * x; }\n")
+    (repo / "src/b-two.c").write_text("static const int table[] = {3};\nint b_thrice(int x) { return table[0] * x; }\n")
+    assert clashing(repo) == {"src/b-two.c": {"table": "b_two_table"}}  # C2Rust copies a table into lib.rs

@@ -16,6 +16,7 @@ from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.rewrites import wants_rust
 from agent.rewrites.c2rust.finalize import finalize_patch, scaffold_patch
+from agent.rewrites.c2rust.renames import rename_patch
 from agent.rewrites.c2rust.report import figures
 from agent.rewrites.c2rust.safety import plan_safety, safety_patch, wants_safety
 from agent.rewrites.c2rust.stages import plan_stages
@@ -37,6 +38,8 @@ class CToRust:
         kind = state["stages"][state["current"]].get("kind", "translate")
         if kind == "scaffold":
             return scaffold_patch(state, svc)
+        if kind == "rename":
+            return rename_patch(state, svc)
         if kind == "finalize":
             return finalize_patch(state, svc)
         if kind == "safety":

@@ -19,6 +19,11 @@ class CFunction:
     signature: str  # the definition's text up to its body, e.g. "long gcd(long a, long b)"
     text: str
 
+    @property
+    def static(self) -> bool:
+        """Whether the function is private to its file (``static`` before its name)."""
+        return "static" in self.signature.split("(")[0].split()
+
 
 def _name(declarator: ts.Node | None) -> str | None:
     """The identifier a (possibly pointer-wrapped) function declarator declares."""
@@ -53,14 +58,13 @@ def remove_functions(source: str, names: set[str]) -> str:
     ``static`` function leaves its prototype, without ``static``, in its place: no header
     declares it, and the C code still calling it now calls the Rust export."""
     data = source.encode()
-    cuts = sorted((f.start, f.end, f.signature) for f in functions(source) if f.name in names)
     out, pos = bytearray(), 0
-    for start, end, signature in cuts:
-        out += data[pos:start]
-        if "static" in signature.split("(")[0].split():
-            kept = " ".join(w for w in signature.split(" ") if w not in ("static", "inline", "__inline"))
+    for function in sorted((f for f in functions(source) if f.name in names), key=lambda f: f.start):
+        out += data[pos:function.start]
+        if function.static:
+            kept = " ".join(w for w in function.signature.split(" ") if w not in ("static", "inline", "__inline"))
             out += f"{kept};\n".encode()
-        pos = _past_newlines(data, end)
+        pos = _past_newlines(data, function.end)
     out += data[pos:]
     return without_unused_statics(out.decode())
 
@@ -88,6 +92,12 @@ def _static_data(node: ts.Node) -> str | None:
     return declarator.text.decode() if declarator is not None and declarator.text is not None else None
 
 
+def static_data(source: str) -> list[str]:
+    """The names of the file's top-level ``static`` variables, private to it like its static functions."""
+    names = (_static_data(node) for node in parser("c").parse(source.encode()).root_node.children)
+    return [name for name in names if name is not None]
+
+
 def without_unused_statics(source: str) -> str:
     """``source`` without the file's ``static`` data that nothing left in it names: a table only
     translated functions read (http-parser's ``http_strerror_tab``) would otherwise fail a
@@ -104,3 +114,26 @@ def without_unused_statics(source: str) -> str:
                 break
         else:
             return source
+
+
+def renamed(source: str, names: dict[str, str]) -> str:
+    """``source`` with each identifier in ``names`` replaced by its new name, wherever the code
+    names it (definition, prototype, calls, a function pointer, a macro's body), never inside a
+    string, a comment or a struct field of the same name."""
+    data = source.encode()
+    spans: list[tuple[int, int, str]] = []
+    words = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    stack = [parser("c").parse(data).root_node]
+    while stack:
+        node = stack.pop()
+        text = node.text.decode(errors="replace") if node.text is not None else ""
+        if node.type == "identifier" and text in names:
+            spans.append((node.start_byte, node.end_byte, names[text]))
+        elif node.type == "preproc_arg":  # a macro's body is not parsed as C: its words are
+            spans += [(node.start_byte + len(text[:m.start()].encode()), node.start_byte + len(text[:m.end()].encode()),
+                       names[m.group(1)]) for m in words.finditer(text)]
+        else:
+            stack.extend(node.children)
+    for start, end, new in sorted(spans, reverse=True):
+        data = data[:start] + new.encode() + data[end:]
+    return data.decode()

@@ -114,8 +114,10 @@ def failing_tests(svc: Services, state: RunState, files: Files) -> str:
     """Why the original tests fail with ``files`` written, or empty when they pass. They get the
     time a candidate's tests get: the model's Rust for c-mathlib's stage 2 looped forever and
     held the stage for the default 300 s."""
+    changed = [rel for rel, text in layout.with_runtime_crates(files.contents, svc.worktree.read).items()
+               if svc.worktree.read(rel) != text]
     report = _with_files(svc.worktree, files, lambda root: run_checks(
-        root, state["test_command"], svc.runner, candidate_limits(svc, state)))
+        root, state["test_command"], svc.runner, candidate_limits(svc, state, changed)))
     return "" if report.ok else report.summary()
 
 

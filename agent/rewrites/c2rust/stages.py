@@ -12,6 +12,7 @@ from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import functions
 from agent.rewrites.c2rust.exports import wirable
+from agent.rewrites.c2rust.renames import clashing, renamed_symbols
 
 PER_STAGE = 3
 
@@ -44,6 +45,11 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
         for name, callees in call_graph(repo, files=sources).items()
         if name in defined and not name.endswith("::main")
     }
+    renames = clashing(repo)
+    if renames:  # the stages after the renaming one name the functions as it leaves them
+        new = renamed_symbols(renames)
+        defined = {new.get(name, name): f for name, f in defined.items()}
+        graph = {new.get(name, name): {new.get(c, c) for c in callees} for name, callees in graph.items()}
     scaffolded = (repo / layout.CARGO_TOML).is_file()
     if not graph and not scaffolded:
         raise AgentError(f"no C functions found in {repo} outside its tests: c2rust translates C sources")
@@ -57,6 +63,13 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
             intent=f"Add a Rust static library (rust/) built by cargo and linked into the C build ({build.path}), "
                    "so C and Rust live side by side; nothing is translated yet.",
             files=[layout.CARGO_TOML, layout.LIB_RS, build.path, ".gitignore"],
+        ))
+    if renames:
+        stages.append(Stage(
+            id=0, title="Give file-local functions of one name names of their own", kind="rename", symbols=[],
+            intent="C files define `static` functions of the same name, which would clash in the one Rust "
+                   "crate: each is renamed throughout its own file, which changes nothing outside it.",
+            files=sorted(renames),
         ))
     wired = frozenset(name for name, f in defined.items() if wirable(f.signature))
     for group in translation_order(graph, wired=wired):
