@@ -109,6 +109,70 @@ def test_two_files_static_functions_of_one_name_both_end_in_the_crate(tmp_path: 
     assert "1 passed" in outcomes[-1]["tests"]
 
 
+TWO_CONFIGURATIONS = {
+    "Makefile": """
+        CFLAGS = -Wall -Werror
+        test: t_strict t_lax
+        \t./t_strict
+        \t./t_lax
+
+        t_strict: src/check.c tests/test_check.c
+        \t$(CC) $(CFLAGS) -DSTRICT=1 src/check.c tests/test_check.c -o t_strict
+
+        t_lax: src/check.c tests/test_check.c
+        \t$(CC) $(CFLAGS) -DSTRICT=0 src/check.c tests/test_check.c -o t_lax
+    """,
+    "src/check.c": """
+        int twice(int x) { return 2 * x; }
+
+        int accepts(int c) {
+        #if STRICT
+            return c >= 'a' && c <= 'z';
+        #else
+            return c != 0;
+        #endif
+        }
+    """,
+    "tests/test_check.c": """
+        int twice(int);
+        int accepts(int);
+
+        int main(void) {
+            int bad = twice(4) != 8;
+        #if STRICT
+            bad += accepts('A') != 0;
+        #else
+            bad += accepts('A') != 1;
+        #endif
+            return bad;
+        }
+    """,
+}
+
+
+def test_a_function_the_build_compiles_under_two_sets_of_macros_stays_c_and_its_stage_mates_land(
+        tmp_path: Path) -> None:
+    """http-parser builds `http_parser.c` strict and fast: one Rust `accepts` would fail one of
+    the two test programs, so it stays C, named in the stage's ADR, and `twice` lands."""
+    repo = repo_from_texts(tmp_path / "check", TWO_CONFIGURATIONS)
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2, "edit_retries": 0},
+        model=ScriptedModel(["no code"] * 5), runner=transpiler_runner(repo),
+    )
+    outcomes = state["outcomes"]
+    assert [o["status"] for o in outcomes] == ["applied", "applied"], [o["reason"] for o in outcomes]
+    assert state["stages"][1]["symbols"] == ["src/check.c::accepts", "src/check.c::twice"]
+    branch = f"agent/{files.run_id}"
+    lib = git(repo, "show", f"{branch}:rust/src/lib.rs")
+    assert 'extern "C" fn twice(' in lib and "accepts" not in lib
+    assert "int accepts(int c)" in git(repo, "show", f"{branch}:src/check.c")
+    adr = git(repo, "show", f"{branch}:docs/adr/0002-translate-twice.md")
+    assert ("`accepts` stays C: the build compiles src/check.c under different macros (-DSTRICT=1 and "
+            "-DSTRICT=0)") in adr
+    assert outcomes[1]["metrics"]["functions_translated"] == "1/2"
+
+
 def test_a_cmake_project_gets_the_floor_from_cmakes_compile_commands(tmp_path: Path) -> None:
     repo = cmake_project(tmp_path)
     model = ScriptedModel(["not json"] * 9)  # three re-asks in each translate stage and in the port

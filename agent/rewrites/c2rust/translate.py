@@ -197,6 +197,8 @@ def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], not
     floor_line = (f"- Transpiled by C2Rust, unsafe Rust with C's raw pointers: {', '.join(f'`{n}`' for n in moved)}; "
                   f"the model's Rust for them was not kept ({transpiled.why}). A safety stage can replace "
                   "them behind the same signature.\n" if transpiled and moved else "")
+    stays_line = "".join(f"- `{name}` stays C: {why}.\n" for name, why in transpiled.stays_c.items()) \
+        if transpiled else ""
     wired_line = (f"- Their C ABI exports {', '.join(f'`{n}`' for n in wired)} were written by agent from the C "
                   "signatures (the model wrote only the safe `_rs` functions).\n" if wired else "")
     return (
@@ -205,7 +207,7 @@ def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], not
         f"## What\n{quoted} from `{file}` are now Rust in `{layout.LIB_RS}`, exported over the C ABI "
         "with their C signatures; their C definitions are removed, so the rest of the C code and "
         "the original C tests call the Rust versions unchanged.\n\n"
-        "## Safety\n" + model_line + wired_line + floor_line + "\n"
+        "## Safety\n" + model_line + wired_line + floor_line + stays_line + "\n"
         "## Choices\n"
         + (f"- Ownership: {ownership}.\n" if safe else "")
         + "- Error handling: the C functions report no errors, so neither do the Rust ones; they "
@@ -279,14 +281,16 @@ def translate_patch(state: RunState, svc: Services) -> str:
     )
 
     def stage_files(model_code: str, notes: str, floor: Fallback | None = None) -> Files:
-        rest = remove_functions(source, set(names))
+        stays_c = floor.stays_c if floor else {}
+        moved = [n for n in names if n not in stays_c]
+        rest = remove_functions(source, set(moved))
         emptied = not functions(rest) and _only_includes(rest)
         deleted = [file] if emptied and not build.names_source(root, file) else []
-        left = [n for n in layout.remaining_c(root) if n not in stage["symbols"]]
+        left = [n for n in layout.remaining_c(root) if n not in {f"{file}::{m}" for m in moved}]
         number = next_adr(root)
-        adr = f"docs/adr/{number:04d}-translate-{'-'.join(names).replace('_', '-')}.md"
+        adr = f"docs/adr/{number:04d}-translate-{'-'.join(moved).replace('_', '-')}.md"
         new_lib = lib
-        written = [n for n in names if not floor or n not in floor.names]
+        written = [n for n in moved if not floor or n not in floor.names]
         if written:
             new_lib += f"\n// Translated from {file} in stage {stage['id']}: {', '.join(written)}\n"
             new_lib += merge_uses(lib, model_code)
@@ -295,7 +299,8 @@ def translate_patch(state: RunState, svc: Services) -> str:
                         f"Rust was not kept): {', '.join(floor.names)}\n{floor.rust}")
         wired = [n for n in last.get("wired", "").split() if n in written]
         contents = {layout.LIB_RS: new_lib,
-                    adr: adr_text(number, stage, state["run_id"], funcs, notes, left, floor, wired)}
+                    adr: adr_text(number, stage, state["run_id"], [f for f in funcs if f.name in moved], notes,
+                                  left, floor, wired)}
         if not deleted:
             contents[file] = rest
         return Files(contents, deleted)
