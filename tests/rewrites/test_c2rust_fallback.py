@@ -111,7 +111,7 @@ def test_two_files_static_functions_of_one_name_both_end_in_the_crate(tmp_path: 
 
 TWO_CONFIGURATIONS = {
     "Makefile": """
-        CFLAGS = -Wall -Werror
+        CFLAGS = -Wall -Werror -Iinclude
         test: t_strict t_lax
         \t./t_strict
         \t./t_lax
@@ -122,7 +122,13 @@ TWO_CONFIGURATIONS = {
         t_lax: src/check.c tests/test_check.c
         \t$(CC) $(CFLAGS) -DSTRICT=0 src/check.c tests/test_check.c -o t_lax
     """,
+    "include/check.h": """
+        int twice(int x);
+        int accepts(int c);
+    """,
     "src/check.c": """
+        #include "check.h"
+
         int twice(int x) { return 2 * x; }
 
         int accepts(int c) {
@@ -134,8 +140,7 @@ TWO_CONFIGURATIONS = {
         }
     """,
     "tests/test_check.c": """
-        int twice(int);
-        int accepts(int);
+        #include "check.h"
 
         int main(void) {
             int bad = twice(4) != 8;
@@ -150,27 +155,27 @@ TWO_CONFIGURATIONS = {
 }
 
 
-def test_a_function_the_build_compiles_under_two_sets_of_macros_stays_c_and_its_stage_mates_land(
-        tmp_path: Path) -> None:
+def test_a_function_the_build_compiles_under_two_sets_of_macros_gets_an_export_for_each(tmp_path: Path) -> None:
     """http-parser builds `http_parser.c` strict and fast: one Rust `accepts` would fail one of
-    the two test programs, so it stays C, named in the stage's ADR, and `twice` lands."""
+    the two test programs, so it is transpiled under each set of macros, and a `#define` in
+    C picks the export of the macros the caller is compiled with; the run ends in Rust."""
     repo = repo_from_texts(tmp_path / "check", TWO_CONFIGURATIONS)
     files, state = start(
         repo, "translate to Rust", reviewing_terminal(),
-        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2, "edit_retries": 0},
-        model=ScriptedModel(["no code"] * 5), runner=transpiler_runner(repo),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 3, "edit_retries": 0},
+        model=ScriptedModel(["no code"] * 10), runner=transpiler_runner(repo),
     )
     outcomes = state["outcomes"]
-    assert [o["status"] for o in outcomes] == ["applied", "applied"], [o["reason"] for o in outcomes]
-    assert state["stages"][1]["symbols"] == ["src/check.c::accepts", "src/check.c::twice"]
+    assert [o["status"] for o in outcomes] == ["applied"] * 3, [o["reason"] for o in outcomes]
     branch = f"agent/{files.run_id}"
-    lib = git(repo, "show", f"{branch}:rust/src/lib.rs")
-    assert 'extern "C" fn twice(' in lib and "accepts" not in lib
-    assert "int accepts(int c)" in git(repo, "show", f"{branch}:src/check.c")
-    adr = git(repo, "show", f"{branch}:docs/adr/0002-translate-twice.md")
-    assert ("`accepts` stays C: the build compiles src/check.c under different macros (-DSTRICT=1 and "
-            "-DSTRICT=0)") in adr
-    assert outcomes[1]["metrics"]["functions_translated"] == "1/2"
+    stage = git(repo, "show", f"{branch}~1:rust/src/lib.rs")
+    assert 'extern "C" fn accepts__cfg_STRICT_1(' in stage and 'extern "C" fn accepts__cfg_STRICT_0(' in stage
+    header = git(repo, "show", f"{branch}~1:include/check.h")
+    assert ("#if STRICT == 1\n#define accepts accepts__cfg_STRICT_1\n"
+            "#else\n#define accepts accepts__cfg_STRICT_0\n#endif\nint accepts(int c);") in header
+    assert outcomes[1]["metrics"]["functions_translated"] == "2/2"
+    assert "accepts__cfg_STRICT_0" in git(repo, "show", f"{branch}~1:docs/adr/0002-translate-accepts-twice.md")
+    assert state["stages"][-1]["kind"] == "finalize" and "1 passed" in outcomes[-1]["tests"]
 
 
 def test_a_cmake_project_gets_the_floor_from_cmakes_compile_commands(tmp_path: Path) -> None:

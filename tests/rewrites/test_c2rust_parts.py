@@ -13,6 +13,7 @@ from agent.cli import main
 from agent.errors import AgentError
 from agent.rewrites import strategy_from_goal, wants_rust
 from agent.rewrites.c2rust.builds import Build
+from agent.rewrites.c2rust.configurations import Split, differing, per_configuration, with_redirects
 from agent.rewrites.c2rust.csource import functions, remove_functions, renamed
 from agent.rewrites.c2rust.exports import (
     Param,
@@ -51,7 +52,7 @@ from agent.rewrites.c2rust.rustitems import (
 )
 from agent.rewrites.c2rust.stages import plan_stages, translation_order
 from agent.rewrites.c2rust.translate import _called, _headers, feedback_block, merge_uses, parse_reply, prompt_types
-from agent.rewrites.c2rust.transpile import with_crate_paths
+from agent.rewrites.c2rust.transpile import Transpiled, with_crate_paths
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git, repo_from_texts
 
@@ -750,3 +751,48 @@ def test_file_local_functions_of_one_name_are_renamed_in_a_stage_before_any_is_t
     (repo / "src/a.c").write_text("static const int table[] = {2};\nint a_twice(int x) { return table[0] * x; }\n")
     (repo / "src/b-two.c").write_text("static const int table[] = {3};\nint b_thrice(int x) { return table[0] * x; }\n")
     assert clashing(repo) == {"src/b-two.c": {"table": "b_two_table"}}  # C2Rust copies a table into lib.rs
+
+
+STRICT_RUST = """pub type size_t = usize;
+unsafe extern "C" fn url_char(mut c: size_t) -> ::core::ffi::c_int {
+    return (c > 32) as ::core::ffi::c_int;
+}
+#[no_mangle]
+pub unsafe extern "C" fn parse_url(mut c: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    return url_char(c as size_t);
+}
+#[no_mangle]
+pub unsafe extern "C" fn twice(mut x: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    return 2 * x;
+}
+"""
+
+
+def test_what_the_builds_macros_change_is_transpiled_once_per_configuration_and_c_picks_its_own(
+        tmp_path: Path) -> None:
+    """http-parser's `parse_url_char` under `-DHTTP_PARSER_STRICT=1` and `=0`: what differs, and
+    what uses it, gets an export per configuration; what is the same comes once."""
+    fast = STRICT_RUST.replace("(c > 32)", "(c != 0)")
+    made = Transpiled(STRICT_RUST, macros="-DSTRICT=1 -DX", variants=(("-DSTRICT=0 -DX", fast),))
+    assert differing(made) == {"url_char", "parse_url"}  # parse_url calls what differs
+    split = per_configuration(made, ["parse_url"], differing(made), {"twice"})
+    assert isinstance(split, Split)
+    assert split.rust.count("pub type size_t") == 1 and "fn twice" not in split.rust
+    assert "pub unsafe extern \"C\" fn parse_url__cfg_STRICT_1(" in split.rust
+    assert "return url_char__cfg_STRICT_0(c as size_t);" in split.rust and "(c != 0)" in split.rust
+    assert split.redirects["parse_url"].splitlines()[1:] == [
+        "#if STRICT == 1", "#define parse_url parse_url__cfg_STRICT_1",
+        "#else", "#define parse_url parse_url__cfg_STRICT_0", "#endif"]
+    words = Transpiled(STRICT_RUST, macros="-DMODE=fast", variants=(("-DMODE=slow", fast),))
+    assert "not a number" in str(per_configuration(words, ["parse_url"], differing(words), set()))
+    # the redirect goes before the first declaration: in the header that declares it, else in the file
+    repo = repo_from_texts(tmp_path / "p", {
+        "include/p.h": "#ifdef __cplusplus\nextern \"C\" {\n#endif\nint\nparse_url(int c);\n"
+                       "#ifdef __cplusplus\n}\n#endif\n",
+        "src/p.c": "#include \"p.h\"\nstatic int helper(int c);\nint helper(int c);\n",
+    })
+    files = with_redirects(repo, "src/p.c", "#include \"p.h\"\nstatic int helper(int c);\nint helper(int c);\n",
+                           {"parse_url": "/*A*/\n", "helper": "/*B*/\n"})
+    assert files == {"include/p.h": "#ifdef __cplusplus\nextern \"C\" {\n#endif\n/*A*/\nint\nparse_url(int c);\n"
+                                    "#ifdef __cplusplus\n}\n#endif\n",
+                     "src/p.c": "#include \"p.h\"\n/*B*/\nstatic int helper(int c);\nint helper(int c);\n"}

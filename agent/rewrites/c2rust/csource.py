@@ -53,6 +53,23 @@ def functions(source: str) -> list[CFunction]:
     return found
 
 
+def first_declaration(source: str, name: str) -> int | None:
+    """Where the line of the first prototype or definition of the function ``name`` begins (in
+    ``source``'s characters), at the top level or inside a preprocessor branch or an
+    ``extern "C"`` block; None when nothing declares it."""
+    data = source.encode()
+    stack = [parser("c").parse(data).root_node]
+    while stack:
+        node = stack.pop(0)
+        if node.type in ("declaration", "function_definition"):
+            if _name(node.child_by_field_name("declarator")) == name:
+                start = data.rfind(b"\n", 0, node.start_byte) + 1
+                return len(data[:start].decode(errors="replace"))
+            continue
+        stack = [c for c in node.children if c.type != "compound_statement"] + stack
+    return None
+
+
 def remove_functions(source: str, names: set[str]) -> str:
     """``source`` without the definitions of ``names`` (and the blank line after each). A
     ``static`` function leaves its prototype, without ``static``, in its place: no header

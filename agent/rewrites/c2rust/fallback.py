@@ -16,11 +16,11 @@ from agent.graph.services import Services
 from agent.graph.state import RunState
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import Build
+from agent.rewrites.c2rust.configurations import Split, declared, differing, per_configuration
 from agent.rewrites.c2rust.rustfix import error_text, fixed
 from agent.rewrites.c2rust.rustitems import (
     DECLARATIONS,
     IDENT,
-    Item,
     defined_names,
     exported,
     items,
@@ -28,7 +28,7 @@ from agent.rewrites.c2rust.rustitems import (
     render,
     with_dependencies,
 )
-from agent.rewrites.c2rust.transpile import Transpiled, transpile
+from agent.rewrites.c2rust.transpile import transpile
 from agent.sandbox.checks import run_checks
 from agent.vcs.worktree import RunWorktree
 
@@ -49,12 +49,14 @@ class Files:
 @dataclass(frozen=True)
 class Fallback:
     """The functions C2Rust's translation stands in for, that Rust, and why the model's went;
-    and the stage's functions that stay C, each with why."""
+    the stage's functions that stay C, each with why; and the C lines that pick a function's
+    export per configuration, for those translated once per set of macros (``configurations``)."""
 
     names: list[str]
     rust: str
     why: str
     stays_c: dict[str, str] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
 
 
 class TestsFailed(ModelReplyError):
@@ -135,7 +137,16 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
     if made.rust is None:
         raise ModelReplyError(f"{why}; no transpiled fallback: {made.reason}")
     pool = items(made.rust)
-    stays_c = configured(made, file, names, pool)
+    changed = differing(made)  # by the build's macros: one export per configuration
+    varied = [n for n in names if n in changed]
+    split = per_configuration(made, varied, changed, defined_names(lib)) if varied else None
+    tests_declare = [n for n in varied if set(declared(svc.worktree.path, n)) & set(layout.c_tests(svc.worktree.path))]
+    if tests_declare and not isinstance(split, str):  # their own prototype: a stage may not edit the tests
+        split = f"the C tests declare {', '.join(tests_declare)} themselves, and a stage may not edit them"
+    stays_c = {n: f"the build compiles {file} under different macros ({made.macros or 'none'}; "
+                  f"{'; '.join(m or 'none' for m, _ in made.variants)}), and one export per configuration "
+                  f"cannot be chosen by C: {split}" for n in varied} \
+        if isinstance(split, str) else {}
     if len(stays_c) == len(names):
         raise ModelReplyError(f"{why}; no transpiled fallback: {stays_c[names[0]]}")
     parts, shared = model_parts(model_code, names) if model_code else ({}, "")
@@ -143,16 +154,21 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
 
     def layout_with(kept: list[str]) -> Files:
         code = shared + "\n".join(parts[n] for n in kept) if kept else ""
-        floor = [n for n in names if n not in kept and n not in stays_c]
+        floor = [n for n in names if n not in kept and n not in varied]
         taken = with_dependencies(pool, floor, defined_names(lib + code))
         rust = render([exported(i) if i.name in floor else i for i in taken])
-        return stage_files(code, Fallback(floor, rust, short_why, stays_c))
+        both = per_configuration(made, varied, changed, defined_names(lib + code + rust)) \
+            if varied and not stays_c else None
+        if isinstance(both, Split):
+            rust += both.rust
+        redirects = both.redirects if isinstance(both, Split) else {}
+        return stage_files(code, Fallback([*floor, *redirects], rust, short_why, stays_c, redirects))
 
     def works(kept: list[str]) -> bool:
         files = layout_with(kept)
         return not compile_errors(svc, files) and (passes is None or passes(files))
 
-    kept = [n for n in names if n in parts and n not in stays_c and works([n])]
+    kept = [n for n in names if n in parts and n not in varied and works([n])]
     files = layout_with(kept)
     if len(kept) > 1 and not works(kept):  # each alone works, together they do not
         kept, files = [], layout_with([])
@@ -161,23 +177,6 @@ def fall_back(svc: Services, build: Build, file: str, names: list[str], lib: str
         if errors:
             raise ModelReplyError(f"{why}; C2Rust's translation does not build either:\n{errors}")
     return files
-
-
-def configured(made: Transpiled, file: str, names: list[str], pool: list[Item]) -> dict[str, str]:
-    """Of ``names``, those C2Rust translates differently, with what they use, under another set
-    of macros the build compiles ``file`` with, each with why it stays C: one Rust function
-    cannot be both. http-parser's Makefile builds `http_parser.c` strict and fast, and
-    `parse_url_char` differs; one translation broke the other build's tests."""
-    found: dict[str, str] = {}
-    for name in names:
-        mine = render(with_dependencies(pool, [name], set()))
-        for macros, rust in made.variants:
-            if render(with_dependencies(items(rust), [name], set())) != mine:
-                found[name] = (f"the build compiles {file} under different macros ({made.macros or 'none'} and "
-                               f"{macros or 'none'}) and C2Rust's translation of {name} differs between them: one Rust "
-                               "function cannot be both, so it stays C")
-                break
-    return found
 
 
 def declarations(svc: Services, build: Build, file: str, types: set[str], c_code: str, lib: str) -> str:

@@ -11,6 +11,7 @@ import tree_sitter as ts
 
 from agent.context.languages import parser
 from agent.rewrites.c2rust import layout
+from agent.rewrites.c2rust.configurations import VARIANT
 from agent.rewrites.c2rust.rustitems import extern_c
 from agent.sandbox.base import Limits, Runner
 
@@ -100,7 +101,8 @@ def clippy_warnings(root: Path, runner: Runner, limits: Limits) -> int | str:
 def figures(root: Path, verify: dict[str, Any], runner: Runner, limits: Limits) -> dict[str, Any]:
     lib = root / layout.LIB_RS
     text = lib.read_text(encoding="utf-8") if lib.is_file() else ""
-    exported, unsafe = exported_and_unsafe(text)
+    exports, unsafe = exported_and_unsafe(text)
+    exported = {name.split(VARIANT)[0] for name in exports}  # one C function, an export per configuration
     left = len(layout.remaining_c(root))
     safe = model_safe(text)
     return {

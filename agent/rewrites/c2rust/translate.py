@@ -16,6 +16,7 @@ from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
+from agent.rewrites.c2rust.configurations import with_redirects
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.rewrites.c2rust.exports import (
     c_signature,
@@ -199,6 +200,11 @@ def adr_text(number: int, stage: Stage, run_id: str, funcs: list[CFunction], not
                   "them behind the same signature.\n" if transpiled and moved else "")
     stays_line = "".join(f"- `{name}` stays C: {why}.\n" for name, why in transpiled.stays_c.items()) \
         if transpiled else ""
+    stays_line += "".join(
+        f"- `{name}` is transpiled once per set of macros the build compiles `{file}` with, as "
+        f"{', '.join(f'`{d.split()[2]}`' for d in redirect.splitlines() if d.startswith('#define'))}, and a "
+        "`#define` before its C declaration picks the one of the macros each C file is compiled with.\n"
+        for name, redirect in (transpiled.redirects.items() if transpiled else []))
     wired_line = (f"- Their C ABI exports {', '.join(f'`{n}`' for n in wired)} were written by agent from the C "
                   "signatures (the model wrote only the safe `_rs` functions).\n" if wired else "")
     return (
@@ -303,6 +309,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
                                   left, floor, wired)}
         if not deleted:
             contents[file] = rest
+        contents.update(with_redirects(root, file, contents.get(file), floor.redirects if floor else {}))
         return Files(contents, deleted)
 
     last: dict[str, str] = {}
