@@ -30,6 +30,20 @@ def transpiler_runner(repo: Path) -> Any:
     return runner
 
 
+def c2rust_alone(root: Path, texts: dict[str, str], max_stages: int) -> tuple[Path, Any, Any]:
+    """The project written from ``texts`` translated with no usable reply at all (C2Rust alone);
+    every stage must apply. The repository, the run's files and its state."""
+    repo = repo_from_texts(root, texts)
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": max_stages, "edit_retries": 0},
+        model=ScriptedModel(["no code"] * 20), runner=transpiler_runner(repo),
+    )
+    outcomes = state["outcomes"]
+    assert [o["status"] for o in outcomes] == ["applied"] * len(state["stages"]), [o["reason"] for o in outcomes]
+    return repo, files, state
+
+
 def test_a_function_the_model_cannot_compile_lands_transpiled(c_repo: Path) -> None:
     seen: list[dict[str, Any]] = []
     model = ScriptedModel([reply(BROKEN_IPOW, "ipow wraps")] * 3)  # the first reply and both re-asks
@@ -95,14 +109,8 @@ def test_with_no_usable_reply_at_all_the_run_still_ends_a_tested_rust_crate(c_re
 def test_two_files_static_functions_of_one_name_both_end_in_the_crate(tmp_path: Path) -> None:
     """Renamed in their own file first, the two `scale`s land beside each other in lib.rs, each
     called by its own file's function; without that the second stage did not build."""
-    repo = repo_from_texts(tmp_path / "m", SAME_STATIC_NAMES)
-    files, state = start(
-        repo, "translate to Rust", reviewing_terminal(),
-        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 10, "edit_retries": 0},
-        model=ScriptedModel(["no code"] * 20), runner=transpiler_runner(repo),
-    )
+    repo, files, state = c2rust_alone(tmp_path / "m", SAME_STATIC_NAMES, 10)
     outcomes = state["outcomes"]
-    assert [o["status"] for o in outcomes] == ["applied"] * len(outcomes), [o["reason"] for o in outcomes]
     assert state["stages"][1]["kind"] == "rename" and state["stages"][-1]["kind"] == "finalize"
     lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
     assert 'extern "C" fn scale(' in lib and 'extern "C" fn b_two_scale(' in lib
@@ -159,14 +167,9 @@ def test_a_function_the_build_compiles_under_two_sets_of_macros_gets_an_export_f
     """http-parser builds `http_parser.c` strict and fast: one Rust `accepts` would fail one of
     the two test programs, so it is transpiled under each set of macros, and a `#define` in
     C picks the export of the macros the caller is compiled with; the run ends in Rust."""
-    repo = repo_from_texts(tmp_path / "check", TWO_CONFIGURATIONS)
-    files, state = start(
-        repo, "translate to Rust", reviewing_terminal(),
-        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 3, "edit_retries": 0},
-        model=ScriptedModel(["no code"] * 10), runner=transpiler_runner(repo),
-    )
+    repo, files, state = c2rust_alone(tmp_path / "check", TWO_CONFIGURATIONS, 3)
     outcomes = state["outcomes"]
-    assert [o["status"] for o in outcomes] == ["applied"] * 3, [o["reason"] for o in outcomes]
+    assert len(outcomes) == 3
     branch = f"agent/{files.run_id}"
     stage = git(repo, "show", f"{branch}~1:rust/src/lib.rs")
     assert 'extern "C" fn accepts__cfg_STRICT_1(' in stage and 'extern "C" fn accepts__cfg_STRICT_0(' in stage

@@ -783,6 +783,16 @@ def test_what_the_builds_macros_change_is_transpiled_once_per_configuration_and_
     assert split.redirects["parse_url"].splitlines()[1:] == [
         "#if STRICT == 1", "#define parse_url parse_url__cfg_STRICT_1",
         "#else", "#define parse_url parse_url__cfg_STRICT_0", "#endif"]
+    # a later stage: C calls url_char through the `#define`, so C2Rust declares each export
+    def later(v: int) -> str:
+        return (f'extern "C" {{\n    fn url_char__cfg_STRICT_{v}(c: size_t) -> c_int;\n}}\npub type size_t = usize;\n'
+                f'#[no_mangle]\npub unsafe extern "C" fn parse_url(mut c: c_int) -> c_int {{\n'
+                f'    return url_char__cfg_STRICT_{v}(c as size_t);\n}}\n')
+    made = Transpiled(later(1), macros="-DSTRICT=1", variants=(("-DSTRICT=0", later(0)),))
+    landed = {"url_char__cfg_STRICT_1", "url_char__cfg_STRICT_0"}
+    again = per_configuration(made, ["parse_url"], differing(made), landed)
+    assert isinstance(again, Split) and "__cfg_STRICT_1__cfg" not in again.rust and "fn url_char" not in again.rust
+    assert "return url_char__cfg_STRICT_0(c as size_t);" in again.rust
     words = Transpiled(STRICT_RUST, macros="-DMODE=fast", variants=(("-DMODE=slow", fast),))
     assert "not a number" in str(per_configuration(words, ["parse_url"], differing(words), set()))
     # the redirect goes before the first declaration: in the header that declares it, else in the file

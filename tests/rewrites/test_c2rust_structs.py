@@ -15,7 +15,7 @@ from agent.llm.scripted import ScriptedModel
 from agent.runs.session import start
 from tests.conftest import git, repo_from_texts, reviewing_terminal
 from tests.rewrites.c2rust_replies import reply
-from tests.rewrites.test_c2rust_fallback import transpiler_runner
+from tests.rewrites.test_c2rust_fallback import c2rust_alone, transpiler_runner
 
 pytestmark = pytest.mark.docker
 
@@ -156,14 +156,8 @@ def test_a_struct_with_bit_fields_lands_transpiled_with_the_crate_c2rust_derives
     """C2Rust writes a C bit-field as a struct deriving `c2rust_bitfields::BitfieldStruct`; the
     sandbox has that crate vendored (checks are offline), and the crate depends on it from the
     stage that first needs it to the plain crate, whose cargo test is C2Rust's test program."""
-    repo = repo_from_texts(tmp_path / "packet", BITFIELDS)
-    files, state = start(
-        repo, "translate to Rust", reviewing_terminal(),
-        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 4, "edit_retries": 0},
-        model=ScriptedModel(["no code"] * 20), runner=transpiler_runner(repo),
-    )
+    repo, files, state = c2rust_alone(tmp_path / "packet", BITFIELDS, 4)
     outcomes = state["outcomes"]
-    assert [o["status"] for o in outcomes] == ["applied"] * len(state["stages"]), [o["reason"] for o in outcomes]
     assert state["stages"][-1]["kind"] == "finalize"
     branch = f"agent/{files.run_id}"
     first = git(repo, "show", f"{branch}~{len(outcomes) - 2}:rust/Cargo.toml")  # the first translate stage

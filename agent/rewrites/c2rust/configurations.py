@@ -82,10 +82,13 @@ def per_configuration(made: Transpiled, names: list[str], changed: set[str], ski
     tags, conditions = found
     same: dict[str, Item] = {}
     varied: list[Item] = []
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(changed))) + r")\b")
+    # a name with a tag already is one configuration's (an earlier stage's export, which C
+    # names through its `#define`): it differs between the sets by name, and keeps it
+    ours = {n for n in changed if VARIANT not in n}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(ours))) + r")\b")
     for (_, rust), tag in zip(sets, tags, strict=True):
-        for item in with_dependencies(items(rust), names, skip - changed):
-            if item.name not in changed:
+        for item in with_dependencies(items(rust), names, skip - ours):
+            if item.name not in ours:
                 same.setdefault(item.name or item.text, item)
                 continue
             item = exported(item) if item.name in names else item
