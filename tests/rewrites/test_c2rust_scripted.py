@@ -27,6 +27,21 @@ def test_translation_order_puts_callees_first_and_groups_by_file() -> None:
     assert groups == [["a.c::x", "a.c::y", "a.c::z"], ["b.c::leaf"], ["a.c::mid"], ["a.c::top"]]
 
 
+def test_functions_that_call_each_other_go_together_and_only_once_what_they_call_is_rust() -> None:
+    """cJSON: `parse_value`, `parse_array` and `parse_object` call each other; `cJSON_Parse` calls
+    `cJSON_ParseWithOpts`, which reaches the cycle. Taking all that was left in file order put
+    `cJSON_Parse` first, with C2Rust's copy of `cJSON_ParseWithOpts` beside the C one."""
+    graph = {
+        "c.c::cJSON_Parse": {"c.c::cJSON_ParseWithOpts"}, "c.c::cJSON_ParseWithOpts": {"c.c::parse_value"},
+        "c.c::parse_value": {"c.c::parse_array", "c.c::parse_object", "c.c::skip"},
+        "c.c::parse_array": {"c.c::parse_value"}, "c.c::parse_object": {"c.c::parse_value", "c.c::parse_array"},
+        "c.c::skip": set(), "c.c::print": {"c.c::print_value"}, "c.c::print_value": {"c.c::print"},
+    }
+    assert translation_order(graph, per_stage=2) == [
+        ["c.c::skip"], ["c.c::parse_array", "c.c::parse_object", "c.c::parse_value"],
+        ["c.c::cJSON_ParseWithOpts"], ["c.c::cJSON_Parse"], ["c.c::print", "c.c::print_value"]]
+
+
 def test_plan_of_c_mathlib(c_repo: Path) -> None:
     stages = plan_stages(c_repo, 20)
     assert [s["kind"] for s in stages] == ["scaffold"] + ["translate"] * 7 + ["finalize"]

@@ -27,13 +27,33 @@ def translation_order(graph: dict[str, set[str]], per_stage: int = PER_STAGE,
     groups: list[list[str]] = []
     while remaining:
         ready = sorted(f for f in remaining if graph[f] & remaining <= {f})
-        if not ready:  # mutual recursion: take the cycle in file order
-            ready = sorted(remaining)
-        file, kind = ready[0].split("::")[0], ready[0] in wired
-        group = [f for f in ready if f.split("::")[0] == file and (f in wired) == kind][:per_stage]
+        if ready:
+            file, kind = ready[0].split("::")[0], ready[0] in wired
+            group = [f for f in ready if f.split("::")[0] == file and (f in wired) == kind][:per_stage]
+        else:  # mutual recursion: the whole cycle at once, in one file
+            cycle = _last_cycle(graph, remaining)
+            group = [f for f in cycle if f.split("::")[0] == cycle[0].split("::")[0]]
         groups.append(group)
         remaining -= set(group)
     return groups
+
+
+def _last_cycle(graph: dict[str, set[str]], remaining: set[str]) -> list[str]:
+    """Functions of ``remaining`` that call each other round and call nothing else left: they go
+    together. One alone would land with C2Rust's copies of the others beside their C (cJSON's
+    `parse_value`, `parse_array` and `parse_object`), and taking what is left in file order put
+    `cJSON_Parse` before `cJSON_ParseWithOpts`, which it calls: both defined, the link failed."""
+    reach: dict[str, set[str]] = {}
+    for start in sorted(remaining):
+        seen, todo = set(), [start]
+        while todo:
+            for callee in graph[todo.pop()] & remaining:
+                if callee not in seen:
+                    seen.add(callee)
+                    todo.append(callee)
+        reach[start] = seen
+    cycles = ({f for f in reach[start] if start in reach[f]} | {start} for start in sorted(remaining))
+    return sorted(next(c for c in cycles if all(reach[f] <= c for f in c)))  # a finite graph has one
 
 
 def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
