@@ -806,3 +806,12 @@ def test_what_the_builds_macros_change_is_transpiled_once_per_configuration_and_
     assert files == {"include/p.h": "#ifdef __cplusplus\nextern \"C\" {\n#endif\n/*A*/\nint\nparse_url(int c);\n"
                                     "#ifdef __cplusplus\n}\n#endif\n",
                      "src/p.c": "#include \"p.h\"\n/*B*/\nstatic int helper(int c);\nint helper(int c);\n"}
+
+
+def test_only_a_pointer_to_a_c_char_type_is_read_as_a_c_string() -> None:
+    """`strlen` does not give the length of binary data: libscrypt's `uint8_t *dest` is none."""
+    assert safe_signature("blkcpy", c_signature("void blkcpy(uint8_t *dest, uint8_t *src, size_t len)")) is None
+    assert safe_signature("count", c_signature("int count(const unsigned char *s)")) == \
+        "pub fn count_rs(s: &[u8]) -> i32"
+    assert safe_signature("sum", c_signature("int sum(const uint8_t *data, size_t len)")) == \
+        "pub fn sum_rs(data: &[u8]) -> i32"

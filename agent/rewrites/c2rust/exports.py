@@ -31,6 +31,7 @@ SAME = {"c_char": "i8", "c_schar": "i8", "c_uchar": "u8", "c_short": "i16", "c_u
         "int8_t": "i8", "uint32_t": "u32", "int32_t": "i32", "uint64_t": "u64", "int64_t": "i64",
         "uint16_t": "u16", "int16_t": "i16"}  # the aliases on this target (Linux x86-64), C2Rust's too
 BYTES = {"i8", "u8"}
+CHARS = {"c_char", "c_uchar", "c_schar"}  # what C strings are made of; a `uint8_t *` is binary data
 NUMBERS = {*SAME.values(), "usize", "isize", "u16", "i16", "bool"}
 KEYWORDS = {"as", "box", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
             "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
@@ -175,6 +176,12 @@ def _record(p: Param) -> str:
     return prim if p.pointer and prim not in NUMBERS and prim not in OPAQUE else ""
 
 
+def _c_string(p: Param) -> bool:
+    """Whether a pointer without a length is a C string: one to C's `char` types. A `uint8_t *`
+    is binary data (libscrypt's `blkcpy(uint8_t *dest, ...)`), whose length `strlen` does not give."""
+    return bool(p.pointer) and p.ffi.rsplit("::", 1)[-1] in CHARS
+
+
 def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, int] | None:
     """The expression passing C parameter ``i`` (and the length after it, when ``pairs`` allow)
     to a Rust parameter of type ``rust``, and how many C parameters it took."""
@@ -198,7 +205,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
         short = f" || {length.name} <= 0" if _primitive(length.ffi).startswith("i") else ""  # a signed length
         made = f"if {p.name}.is_null(){short} {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {n}) }} }}"
         return made, 2 if pairs > 0 else 1  # without a pair to spare, the length is passed on too
-    if _primitive(p.ffi) not in BYTES:
+    if not _c_string(p):
         return None
     # a `*mut c_char` coerces to the `*const c_char` CStr takes; a pointer cast would count as
     # one more raw-pointer type in the run's figures
@@ -238,7 +245,7 @@ def safe_signature(name: str, signature: Signature | None) -> str | None:
                 and _primitive(after.ffi) in NUMBERS - BYTES - {"f32", "f64", "bool"}:
             safe.append(f"{p.name}: {borrow}[{prim}]")
             i += 1  # the length is the slice's
-        elif p.pointer and prim in BYTES:
+        elif _c_string(p):
             safe.append(f"{p.name}: {borrow}[u8]")
         elif p.pointer == "const" and _record(p):
             safe.append(f"{p.name}: Option<&{_record(p)}>")
