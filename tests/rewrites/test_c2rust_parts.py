@@ -700,6 +700,11 @@ def test_static_data_only_the_translated_functions_read_goes_with_them() -> None
         "#include <stdio.h>\nstatic int counter = 0;\nstatic int helper(int);\nint count(void) { return ++counter; }\n"
     )
     assert "counter" in remove_functions(source, {"desc"})  # still read by count
+    through_macro = ("static const char table[] = {1, 0};\n#define IS_OK(c) \\\n  (table[(c) & 1])\n"
+                     "int ok(int c) { return IS_OK(c); }\nint other(void) { return 0; }\n")
+    assert remove_functions(through_macro, {"ok"}) == \
+        "#define IS_OK(c) \\\n  (table[(c) & 1])\nint other(void) { return 0; }\n"
+    assert "table" in remove_functions(through_macro, {"other"}).split("#define")[0]  # IS_OK is still used
 
 
 def test_a_static_function_is_renamed_where_its_file_names_it_and_nowhere_else() -> None:
