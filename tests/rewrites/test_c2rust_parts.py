@@ -820,3 +820,14 @@ def test_only_a_pointer_to_a_c_char_type_is_read_as_a_c_string() -> None:
         "pub fn count_rs(s: &[u8]) -> i32"
     assert safe_signature("sum", c_signature("int sum(const uint8_t *data, size_t len)")) == \
         "pub fn sum_rs(data: &[u8]) -> i32"
+
+
+def test_a_forward_static_prototype_of_a_translated_function_loses_static() -> None:
+    """cJSON declares `static cJSON_bool parse_value(...)` before the functions that call it; left
+    static and never defined, it failed the -Werror build, and the call would not reach Rust."""
+    source = ("static int parse_value(int a);\nstatic inline int other(int);\n"
+              "int user(void) { return parse_value(1) + other(2); }\n"
+              "static int parse_value(int a) { return a; }\nstatic inline int other(int b) { return b; }\n")
+    assert remove_functions(source, {"parse_value"}) == (
+        "int parse_value(int a);\nstatic inline int other(int);\nint user(void) { return parse_value(1) + other(2); }\n"
+        "int parse_value(int a);\nstatic inline int other(int b) { return b; }\n")

@@ -73,17 +73,32 @@ def first_declaration(source: str, name: str) -> int | None:
 def remove_functions(source: str, names: set[str]) -> str:
     """``source`` without the definitions of ``names`` (and the blank line after each). A
     ``static`` function leaves its prototype, without ``static``, in its place: no header
-    declares it, and the C code still calling it now calls the Rust export."""
+    declares it, and the C code still calling it now calls the Rust export. A forward ``static``
+    prototype of it loses ``static`` too (cJSON's `parse_value`): a static function declared and
+    never defined fails a ``-Werror`` build, and the call must reach the export."""
     data = source.encode()
-    out, pos = bytearray(), 0
-    for function in sorted((f for f in functions(source) if f.name in names), key=lambda f: f.start):
-        out += data[pos:function.start]
-        if function.static:
+    cuts: list[tuple[int, int, bytes]] = []  # byte spans and what replaces them
+    for function in functions(source):
+        if function.name in names:
             kept = " ".join(w for w in function.signature.split(" ") if w not in ("static", "inline", "__inline"))
-            out += f"{kept};\n".encode()
-        pos = _past_newlines(data, function.end)
+            cuts.append((function.start, _past_newlines(data, function.end),
+                         f"{kept};\n".encode() if function.static else b""))
+    for node in parser("c").parse(data).root_node.children:  # a forward `static` prototype loses it too
+        if node.type == "declaration" and _name(node.child_by_field_name("declarator")) in names:
+            cuts += [(c.start_byte, _past_spaces(data, c.end_byte), b"") for c in node.children
+                     if c.type == "storage_class_specifier" and c.text in (b"static", b"inline", b"__inline")]
+    out, pos = bytearray(), 0
+    for start, end, text in sorted(cuts):
+        out += data[pos:start] + text
+        pos = end
     out += data[pos:]
     return without_unused_statics(out.decode())
+
+
+def _past_spaces(data: bytes, pos: int) -> int:
+    while pos < len(data) and data[pos : pos + 1] in (b" ", b"\t", b"\n"):
+        pos += 1
+    return pos
 
 
 def _past_newlines(data: bytes, pos: int) -> int:
