@@ -51,7 +51,7 @@ from agent.rewrites.c2rust.rustitems import (
     with_dependencies,
 )
 from agent.rewrites.c2rust.stages import plan_stages, translation_order
-from agent.rewrites.c2rust.translate import _called, _headers, feedback_block, merge_uses, parse_reply, prompt_types
+from agent.rewrites.c2rust.translate import _headers, feedback_block, merge_uses, parse_reply, prompt_types, used_from
 from agent.rewrites.c2rust.transpile import Transpiled, with_crate_paths
 from agent.sandbox.base import CommandResult, Limits
 from tests.conftest import WORKSPACES, git, repo_from_texts
@@ -519,9 +519,9 @@ def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> N
            'pub fn clamp_rs(v: i64) -> i64 {\n    v\n}\n\n'
            '#[no_mangle]\npub extern "C" fn clamp(v: c_long) -> c_long {\n    clamp_rs(v)\n}\n')
     # of the library, only what the C code calls, bodies left out
-    assert _called(lib, "long lcm(long a, long b) { return a / gcd(a, b) * b; }") == (
+    assert used_from(lib, "long lcm(long a, long b) { return a / gcd(a, b) * b; }") == (
         "pub fn gcd_rs(a: i64, b: i64) -> i64 { ... }\n")
-    assert _called(lib, "int is_prime(long n) { return n > 1; }").startswith("(nothing")
+    assert used_from(lib, "int is_prime(long n) { return n > 1; }").startswith("(nothing")
     # a reply's fences come off even around code written on one line; prose in place of code is refused
     assert parse_reply("```rust\npub fn f() {}\n```\nNotes: a slice.") == ("pub fn f() {}\n", "a slice.")
     with pytest.raises(AgentError, match="the ```rust block holds no Rust function"):

@@ -92,6 +92,7 @@ def test_an_unsafe_function_is_made_safe_behind_its_export(tmp_path: Path) -> No
     # asked for the safe function's exact signature, the export left to code
     asked = next(m["content"] for m in model.calls[0] if "# Task: make one unsafe" in m["content"])
     assert "pub fn vm_max_rs(a: &[i32]) -> i32 {" in asked and "`vm_max` that calls it is written for you" in asked
+    assert "fn vm_add" not in asked and "fn vm_dot" not in asked  # of lib.rs only what vm_max uses: nothing
     assert stage["metrics"]["functions_transpiled"] == 0 and stage["metrics"]["functions_model_safe"] == 3
     lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
     assert "pub fn vm_max_rs(a: &[c_int])" in lib and "*a.offset" not in lib

@@ -20,7 +20,7 @@ from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.exports import rust_signature, safe_signature, with_exports, without_exports
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests
 from agent.rewrites.c2rust.report import exported_and_unsafe, model_safe, raw_pointers, unsafe_lines
-from agent.rewrites.c2rust.rustitems import IDENT, Item, items, outline
+from agent.rewrites.c2rust.rustitems import IDENT, Item, items
 from agent.rewrites.c2rust.stages import translation_order
 from agent.rewrites.c2rust.translate import (
     NO_REPOSITORY,
@@ -31,6 +31,7 @@ from agent.rewrites.c2rust.translate import (
     next_adr,
     parse_reply,
     patch_for,
+    used_from,
 )
 
 SAFETY_GOAL = re.compile(r"\b(safe|safer|safety|unsafe)\b", re.I)
@@ -92,9 +93,9 @@ def safety_patch(state: RunState, svc: Services) -> str:
         f"and result types it has now, turning its pointers into slices or references once and calling `{name}_rs`."
     )
     user = render("c2rust_safety", goal=state["goal"], stage_number=str(state["current"] + 1),
-                  stage_count=str(len(state["stages"])), fn_name=name, unsafe_fn=item.text, rust=outline(rest),
-                  feedback=feedback_block(state, layout.LIB_RS), safe_fn=safe_fn or f"pub fn {name}_rs(...)",
-                  export=export)
+                  stage_count=str(len(state["stages"])), fn_name=name, unsafe_fn=item.text,
+                  rust=used_from(rest, item.text), feedback=feedback_block(state, layout.LIB_RS),
+                  safe_fn=safe_fn or f"pub fn {name}_rs(...)", export=export)
     root = svc.worktree.path
 
     def to_files(reply: str) -> Files:

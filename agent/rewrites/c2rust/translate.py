@@ -240,11 +240,11 @@ def _headers(root: Path, names: list[str]) -> str:
     return "\n".join(blocks) or "(no header declares them)\n"
 
 
-def _called(lib: str, c_code: str) -> str:
-    """What of ``lib`` the C code being translated uses: the functions it calls, bodies left
-    out, and the types and constants it names, whole (a struct's Rust field names differ from
-    C's where C's are Rust keywords: C2Rust's `type_0`)."""
-    used = set(IDENT.findall(c_code))
+def used_from(lib: str, code: str) -> str:
+    """What of ``lib`` the ``code`` being rewritten (C, or C2Rust's Rust) uses: the functions it
+    calls, bodies left out, and the types and constants it names, whole (a struct's Rust field
+    names differ from C's where C's are Rust keywords: C2Rust's `type_0`)."""
+    used = set(IDENT.findall(code))
     shown = [(i.text if i.kind in DECLARATIONS else outline(i.text)).strip() for i in items(lib)
              if (i.kind == "fn" and (i.name in used or i.name.removesuffix("_rs") in used))
              or (i.kind in DECLARATIONS and i.name in used)]
@@ -282,7 +282,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
     user = render(
         "c2rust_translate", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), names=", ".join(names), file=file,
-        headers=_headers(root, names), c_code=c_code, rust=_called(lib, c_code), how=how,
+        headers=_headers(root, names), c_code=c_code, rust=used_from(lib, c_code), how=how,
         imported=", ".join(["CStr", *layout.C_TYPES]), feedback=feedback_block(state, layout.LIB_RS),
     )
 
