@@ -705,6 +705,8 @@ def test_static_data_only_the_translated_functions_read_goes_with_them() -> None
     assert remove_functions(through_macro, {"ok"}) == \
         "#define IS_OK(c) \\\n  (table[(c) & 1])\nint other(void) { return 0; }\n"
     assert "table" in remove_functions(through_macro, {"other"}).split("#define")[0]  # IS_OK is still used
+    commented = "static int limit = 80;\n/* limit: the longest line */\nint lim(void) { return limit; }\n"
+    assert remove_functions(commented, {"lim"}) == "/* limit: the longest line */\n"  # a comment uses nothing
 
 
 def test_a_static_function_is_renamed_where_its_file_names_it_and_nowhere_else() -> None:

@@ -132,12 +132,14 @@ def static_data(source: str) -> list[str]:
 
 MACRO = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)((?:[^\n]*\\\n)*[^\n]*)", re.M)
 WORD = re.compile(r"\b[A-Za-z_]\w*\b")
+NOT_CODE = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
 
 
 def used_words(source: str) -> set[str]:
     """The identifiers C code names, a macro's body counting only where the code uses the macro:
     http-parser's table `normal_url_char` is read only through `IS_URL_CHAR`, which nothing
     left uses once `parse_url_char` is Rust."""
+    source = NOT_CODE.sub(" ", source)  # a comment's words name nothing (http-parser's on max_header_size)
     bodies = {m.group(1): m.group(2) for m in MACRO.finditer(source)}
     used = set(WORD.findall(MACRO.sub("", source)))
     todo = list(used & set(bodies))
