@@ -109,12 +109,20 @@ def test_with_no_usable_reply_at_all_the_run_still_ends_a_tested_rust_crate(c_re
 def test_two_files_static_functions_of_one_name_both_end_in_the_crate(tmp_path: Path) -> None:
     """Renamed in their own file first, the two `scale`s land beside each other in lib.rs, each
     called by its own file's function; without that the second stage did not build."""
-    repo, files, state = c2rust_alone(tmp_path / "m", SAME_STATIC_NAMES, 10)
+    unbuilt = {"tests/test_other.c": "int main(void) { return 1; }\n"}  # a test the Makefile never builds
+    repo, files, state = c2rust_alone(tmp_path / "m", {**SAME_STATIC_NAMES, **unbuilt}, 10)
     outcomes = state["outcomes"]
     assert state["stages"][1]["kind"] == "rename" and state["stages"][-1]["kind"] == "finalize"
-    lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
+    branch = f"agent/{files.run_id}"
+    lib = git(repo, "show", f"{branch}:rust/src/lib.rs")
     assert 'extern "C" fn scale(' in lib and 'extern "C" fn b_two_scale(' in lib
     assert "1 passed" in outcomes[-1]["tests"]
+    # the last stage ports the test program the build runs, and says it removed the other
+    tree = git(repo, "ls-tree", "-r", "--name-only", branch).split()
+    assert "rust/tests/c_test_m.rs" in tree and not [p for p in tree if p.endswith(".c")]
+    adr = next(p for p in tree if p.endswith("plain-rust-crate.md"))
+    said = git(repo, "show", f"{branch}:{adr}")
+    assert "C test files `Makefile` never built (tests/test_other.c) are removed" in said
 
 
 TWO_CONFIGURATIONS = {
