@@ -35,6 +35,12 @@ class Build:
         stem = re.escape(Path(rel).stem)
         return bool(re.search(rf"(?<![\w.-]){stem}\.[co]\b", (repo / self.path).read_text(errors="replace")))
 
+    def tests(self, repo: Path) -> list[str]:
+        """The C test programs this build runs: those it names, else every one there is. cJSON's
+        Makefile runs `test.c`; the unity tests under `tests/` are its CMake build's."""
+        every = layout.c_tests(repo)
+        return [t for t in every if self.names_source(repo, t)] or every
+
     def wire(self, repo: Path, lib: str) -> str:
         """The build file's new text with the Rust library linked into every program."""
         text = (repo / self.path).read_text(encoding="utf-8")

@@ -138,12 +138,9 @@ def finalize_patch(state: RunState, svc: Services) -> str:
         )
     name = layout.crate_name(Path(state["repo"]))
     build = build_of(root)
-    every_test = layout.c_tests(root)
-    # the test programs the build runs: cJSON's Makefile runs test.c, and its tests/ are CMake's
-    tests = [t for t in every_test if build.names_source(root, t)] or every_test
-    unrun = [t for t in every_test if t not in tests]
+    tests = build.tests(root)  # the others stay as they are, never built
     test_path = f"rust/tests/{Path(tests[0]).stem if tests else 'tests'}.rs"
-    deleted = [*every_test, *layout.c_sources(root), *layout.headers(root), *build.extra_files(root)]
+    deleted = [*tests, *layout.c_sources(root), *layout.headers(root), *build.extra_files(root)]
 
     def stage_files(ported: dict[str, str], floor_why: str = "") -> Files:
         how = (f"are ported to `{test_path}`" if not floor_why else
@@ -154,9 +151,7 @@ def finalize_patch(state: RunState, svc: Services) -> str:
             f"Status: proposed in stage {stage['id']} of agent run {state['run_id']}\n\n"
             f"## What\nEvery function is Rust, so `{name}` becomes an ordinary library crate (`rlib`). "
             f"The C tests ({', '.join(tests) or 'none'}) {how}; the C sources, headers and "
-            f"tests are removed and `{build.path}`'s test target runs `cargo test --offline`."
-            + (f" C test files `{build.path}` never built ({', '.join(unrun)}) are removed unported." if unrun else "")
-            + "\n\n"
+            f"tests are removed and `{build.path}`'s test target runs `cargo test --offline`.\n\n"
             "## Choices\n- The `extern \"C\"` exports stay, so the crate can still serve C callers if "
             "built as a `staticlib` again.\n- The ported tests call the exports as the C tests called them.\n\n"
             "## Left\nNothing of the C code; review the `unsafe` wrappers at the FFI boundary if the C "

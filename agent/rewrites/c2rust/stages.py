@@ -105,7 +105,7 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
         id=0, title="Finish as a plain Rust crate", kind="finalize", symbols=[], tests_editable=True,
         intent="Turn the result into a plain Rust library crate: the C tests' assertions become "
                "cargo integration tests, the C build and sources go, the build's test target runs cargo test.",
-        files=[layout.CARGO_TOML, build.path, *layout.c_tests(repo)],
+        files=[layout.CARGO_TOML, build.path, *build.tests(repo)],
     ))
     stages = stages[:max_stages]
     for i, stage in enumerate(stages, 1):
