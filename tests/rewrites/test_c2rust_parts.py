@@ -791,15 +791,18 @@ def test_what_the_builds_macros_change_is_transpiled_once_per_configuration_and_
         "#if STRICT == 1", "#define parse_url parse_url__cfg_STRICT_1",
         "#else", "#define parse_url parse_url__cfg_STRICT_0", "#endif"]
     # a later stage: C calls url_char through the `#define`, so C2Rust declares each export
-    def later(v: int) -> str:
-        return (f'extern "C" {{\n    fn url_char__cfg_STRICT_{v}(c: size_t) -> c_int;\n}}\npub type size_t = usize;\n'
-                f'#[no_mangle]\npub unsafe extern "C" fn parse_url(mut c: c_int) -> c_int {{\n'
-                f'    return url_char__cfg_STRICT_{v}(c as size_t);\n}}\n')
+    def later(v: int) -> str:  # the strict build alone calls keep_alive, which C still defines
+        alive = "\n    fn keep_alive(c: c_int) -> c_int;" if v else ""
+        return (f'extern "C" {{\n    fn url_char__cfg_STRICT_{v}(c: size_t) -> c_int;{alive}\n}}\n'
+                'pub type size_t = usize;\n#[no_mangle]\n'
+                'pub unsafe extern "C" fn parse_url(mut c: c_int) -> c_int {\n'
+                f'    return url_char__cfg_STRICT_{v}(c as size_t){" + keep_alive(c)" if v else ""};\n}}\n')
     made = Transpiled(later(1), macros="-DSTRICT=1", variants=(("-DSTRICT=0", later(0)),))
     landed = {"url_char__cfg_STRICT_1", "url_char__cfg_STRICT_0"}
     again = per_configuration(made, ["parse_url"], differing(made), landed)
     assert isinstance(again, Split) and "__cfg_STRICT_1__cfg" not in again.rust and "fn url_char" not in again.rust
     assert "return url_char__cfg_STRICT_0(c as size_t);" in again.rust
+    assert "fn keep_alive(c: c_int)" in again.rust and "keep_alive__cfg" not in again.rust  # one symbol in both
     words = Transpiled(STRICT_RUST, macros="-DMODE=fast", variants=(("-DMODE=slow", fast),))
     assert "not a number" in str(per_configuration(words, ["parse_url"], differing(words), set()))
     # the redirect goes before the first declaration: in the header that declares it, else in the file

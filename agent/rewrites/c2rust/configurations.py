@@ -29,15 +29,17 @@ class Split:
 
 def differing(made: Transpiled) -> set[str]:
     """The names C2Rust writes differently under another set of macros than under the first,
-    and the names of everything that uses one of them."""
-    pool = items(made.rust or "")
+    and the names of everything that uses one of them (a function, a type, a constant)."""
+    # a declaration of a function defined elsewhere names one symbol in every set; it is there
+    # only where a set's code calls it (http-parser's strict build alone calls http_should_keep_alive)
+    pool = [i for i in items(made.rust or "") if i.name and i.kind != "extern"]
     changed: set[str] = set()
     for _, rust in made.variants:
         other = {i.name: i.text for i in items(rust) if i.name}
-        changed |= {i.name for i in pool if i.name and other.get(i.name) != i.text}
+        changed |= {i.name for i in pool if other.get(i.name) != i.text}
     grew = bool(changed)
     while grew:
-        users = {i.name for i in pool if i.name and i.name not in changed and changed & set(IDENT.findall(i.text))}
+        users = {i.name for i in pool if i.name not in changed and changed & set(IDENT.findall(i.text))}
         changed |= users
         grew = bool(users)
     return changed
