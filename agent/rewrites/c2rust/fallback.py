@@ -187,7 +187,7 @@ def declarations(svc: Services, build: Build, file: str, types: set[str], c_code
     have = defined_names(lib)
     if not types - have:
         return ""
-    made = transpile(svc.worktree.path, file, build, svc.runner, svc.limits)
+    made = transpile(svc.worktree.path, file, build, svc.runner, svc.limits, variants=False)
     if made.rust is None:
         return ""
     pool = [i for i in items(made.rust) if i.kind in DECLARATIONS]
@@ -200,7 +200,7 @@ def transpiled_tests(svc: Services, build: Build, tests: list[str], crate: str) 
     """The C test programs as cargo tests, by C2Rust (see ``as_cargo_test``)."""
     ported: dict[str, str] = {}
     for rel in tests:
-        made = transpile(svc.worktree.path, rel, build, svc.runner, svc.limits)
+        made = transpile(svc.worktree.path, rel, build, svc.runner, svc.limits, variants=False)
         if made.rust is None:
             raise ModelReplyError(f"no transpiled C tests to fall back on: {made.reason}")
         path, text = as_cargo_test(made.rust, rel, crate)
