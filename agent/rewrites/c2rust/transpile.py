@@ -9,7 +9,7 @@ build does, which is why all of this happens in the sandbox, like the tests.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agent.rewrites.c2rust.builds import Build
@@ -19,6 +19,9 @@ MARK = "@@@c2rust-output@@@"
 VARIANT = "@@@c2rust-variant@@@"
 BITFIELD_DERIVE = re.compile(r"(#\[derive\([^)\]]*?)(?<![\w:])BitfieldStruct\b")
 MISSING = 127
+# C2Rust writes a C string table out as byte arrays: http-parser's 4,700-line test program is
+# 1 MB of Rust, past the sandbox's usual bound on what a command prints
+OUTPUT_BYTES = 16_000_000
 # $1: the C file (relative). Writes only in the check's copy and /tmp, both wiped afterwards.
 RECORD = {
     "make": "bear -- make -B -k >/tmp/build.log 2>&1 || true",
@@ -93,11 +96,11 @@ class Transpiled:
 def transpile(root: Path, rel: str, build: Build, runner: Runner, limits: Limits,
               variants: bool = True) -> Transpiled:
     """C2Rust's output for ``rel`` in the tree at ``root`` (its functions are all still C), and
-    with ``variants`` its output under the build's other sets of macros for the file. Without,
-    only the first: what the output may hold is bounded (`output_bytes`), and http-parser's
-    4,700-line test program twice went past it, its `main` cut off."""
+    with ``variants`` its output under the build's other sets of macros for the file (the C
+    tests and a stage's types need only the first, and each set doubles what is printed)."""
     script = SCRIPT.replace("{record}", RECORD[build.kind])
-    result = runner.run(root, ["sh", "-c", script, PLAIN_ENTRY, rel, "variants" if variants else "first"], limits)
+    result = runner.run(root, ["sh", "-c", script, PLAIN_ENTRY, rel, "variants" if variants else "first"],
+                        replace(limits, output_bytes=max(limits.output_bytes, OUTPUT_BYTES)))
     if result.exit_code == MISSING:
         return Transpiled(None, "the sandbox image has no c2rust: run 'agent sandbox build --image c2rust'")
     if MARK not in result.output:
