@@ -232,6 +232,10 @@ def test_a_transpiled_c_test_program_becomes_one_cargo_test() -> None:
     assert "use ::c_mathlib as _;" in text and "fn c_test_math() {\n    assert_eq!(unsafe { main_0() }, 0" in text
     with pytest.raises(AgentError, match="no argument-less main"):
         as_cargo_test(source.replace("main_0()", "main_0(argc: i32)", 1), "tests/t.c", "c_mathlib")
+    both = source.replace("(raw_ref_op)", "(label_break_value, raw_ref_op)")
+    assert "feature" not in as_cargo_test(both, "tests/test-math.c", "c_mathlib")[1]
+    with pytest.raises(AgentError, match=r"needs nightly Rust \(c_variadic\)"):  # http-parser's test program
+        as_cargo_test(source.replace("(raw_ref_op)", "(c_variadic, raw_ref_op)"), "test.c", "c_mathlib")
 
 
 class _Clippy:

@@ -34,6 +34,7 @@ from agent.vcs.worktree import RunWorktree
 
 CHECK = ["cargo", "check", "--offline", "--quiet", "--message-format=json-diagnostic-short",
          "--manifest-path", layout.CARGO_TOML]
+STABLE_FEATURES = {"raw_ref_op", "label_break_value"}  # stable since Rust 1.82 and 1.65
 FIX_ROUNDS = 3  # each round a `cargo check`: rustc reports some errors only once others are gone
 T = TypeVar("T")
 
@@ -213,7 +214,13 @@ def as_cargo_test(source: str, rel: str, crate: str) -> tuple[str, str]:
     runs in one ``#[test]`` that expects status 0, calling the crate's exports as C did. The
     crate is named by path: C may declare a type of the crate's name (a `packet` library's
     `packet` struct), and a bare `use packet` is then ambiguous."""
-    source = re.sub(r"^#!\[feature\(raw_ref_op\)\]\n", "", source, flags=re.M)  # stable since Rust 1.82
+    features = re.search(r"^#!\[feature\(([^)]*)\)\]\n", source, flags=re.M)
+    if features:  # what stable Rust has since, C2Rust still asks for
+        nightly = [f.strip() for f in features.group(1).split(",") if f.strip() not in STABLE_FEATURES]
+        if nightly:  # http-parser's test program defines a variadic function: `c_variadic`
+            raise ModelReplyError(f"C2Rust's {rel} needs nightly Rust ({', '.join(nightly)}), which the "
+                                  "sandbox's stable toolchain cannot build")
+        source = source.replace(features.group(0), "", 1)
     main = next((i for i in items(source) if i.kind == "fn" and i.name == "main"), None)
     if main is None or not re.search(r"\bfn\s+main_0\s*\(\s*\)", source):
         raise ModelReplyError(f"C2Rust's {rel} has no argument-less main to run as a test")
