@@ -125,8 +125,9 @@ def with_redirects(root: Path, file: str, rest: str | None, redirects: dict[str,
     function in every header that declares it (the C files that include one are compiled with
     their own macros), or where none does, in ``file`` (``rest``, its text after the stage)."""
     changed: dict[str, str] = {}
+    headers = set(layout.headers(root))
     for name, block in redirects.items():
-        for rel in [h for h in declared(root, name) if h in layout.headers(root)] or [file]:
+        for rel in [h for h in declared(root, name) if h in headers] or [file]:
             text = changed.get(rel) or (rest if rel == file else (root / rel).read_text(encoding="utf-8"))
             at = first_declaration(text or "", name)
             if text is not None and at is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from agent.context.languages import parser
+from agent.rewrites.c2rust.rustitems import IDENT
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,11 @@ def remove_functions(source: str, names: set[str]) -> str:
     for function in functions(source):
         if function.name in names:
             kept = " ".join(w for w in function.signature.split(" ") if w not in ("static", "inline", "__inline"))
-            cuts.append((function.start, _past_newlines(data, function.end),
+            cuts.append((function.start, _past(data, function.end),
                          f"{kept};\n".encode() if function.static else b""))
     for node in parser("c").parse(data).root_node.children:  # a forward `static` prototype loses it too
         if node.type == "declaration" and _name(node.child_by_field_name("declarator")) in names:
-            cuts += [(c.start_byte, _past_spaces(data, c.end_byte), b"") for c in node.children
+            cuts += [(c.start_byte, _past(data, c.end_byte, b" \t\n"), b"") for c in node.children
                      if c.type == "storage_class_specifier" and c.text in (b"static", b"inline", b"__inline")]
     out, pos = bytearray(), 0
     for start, end, text in sorted(cuts):
@@ -95,15 +96,10 @@ def remove_functions(source: str, names: set[str]) -> str:
     return without_unused_statics(out.decode())
 
 
-def _past_spaces(data: bytes, pos: int) -> int:
-    while pos < len(data) and data[pos : pos + 1] in (b" ", b"\t", b"\n"):
-        pos += 1
-    return pos
-
-
-def _past_newlines(data: bytes, pos: int) -> int:
-    """Where the blank line(s) after a removed definition end."""
-    while pos < len(data) and data[pos : pos + 1] in (b"\n", b"\r"):
+def _past(data: bytes, pos: int, blanks: bytes = b"\n\r") -> int:
+    """Where the run of ``blanks`` at ``pos`` ends: by default the blank line(s) after a removed
+    definition."""
+    while pos < len(data) and data[pos] in blanks:
         pos += 1
     return pos
 
@@ -131,7 +127,6 @@ def static_data(source: str) -> list[str]:
 
 
 MACRO = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)((?:[^\n]*\\\n)*[^\n]*)", re.M)
-WORD = re.compile(r"\b[A-Za-z_]\w*\b")
 NOT_CODE = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
 
 
@@ -141,10 +136,10 @@ def used_words(source: str) -> set[str]:
     left uses once `parse_url_char` is Rust."""
     source = NOT_CODE.sub(" ", source)  # a comment's words name nothing (http-parser's on max_header_size)
     bodies = {m.group(1): m.group(2) for m in MACRO.finditer(source)}
-    used = set(WORD.findall(MACRO.sub("", source)))
+    used = set(IDENT.findall(MACRO.sub("", source)))
     todo = list(used & set(bodies))
     while todo:
-        new = set(WORD.findall(bodies[todo.pop()])) - used
+        new = set(IDENT.findall(bodies[todo.pop()])) - used
         used |= new
         todo += list(new & set(bodies))
     return used
@@ -162,7 +157,7 @@ def without_unused_statics(source: str) -> str:
                 continue
             rest = (data[: node.start_byte] + data[node.end_byte:]).decode(errors="replace")
             if name not in used_words(rest):
-                source = (data[: node.start_byte] + data[_past_newlines(data, node.end_byte):]).decode()
+                source = (data[: node.start_byte] + data[_past(data, node.end_byte):]).decode()
                 break
         else:
             return source
