@@ -212,3 +212,103 @@ def test_an_export_that_takes_a_reference_for_a_c_pointer_lands_transpiled(tmp_p
     assert stage["metrics"]["functions_transpiled"] == 1
     lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
     assert "c: &mut counter" not in lib and 'pub unsafe extern "C" fn counter_bump(mut c: *mut counter)' in lib
+
+
+ACC = {
+    "Makefile": FILES["Makefile"].replace("point", "acc"),
+    "include/acc.h": """
+        #ifndef ACC_H
+        #define ACC_H
+        #include <stddef.h>
+        typedef struct acc { unsigned long sum; unsigned long count; unsigned char last[4]; } acc;
+        void acc_init(acc *a);
+        void acc_add(acc *a, const void *data, size_t len);
+        void acc_digest(unsigned char out[4], const acc *a);
+        #endif
+    """,
+    "src/acc.c": """
+        #include <string.h>
+        #include "acc.h"
+
+        void acc_init(acc *a) { memset(a, 0, sizeof *a); }
+
+        void acc_add(acc *a, const void *data, size_t len) {
+            const unsigned char *p = data;
+            for (size_t i = 0; i < len; i++) { a->sum += p[i]; a->last[a->count++ % 4] = p[i]; }
+        }
+
+        void acc_digest(unsigned char out[4], const acc *a) {
+            for (int i = 0; i < 4; i++) out[i] = (unsigned char)(a->last[i] ^ (a->sum >> (8 * i)));
+        }
+    """,
+    "tests/test_acc.c": """
+        #include <stdio.h>
+        #include "acc.h"
+
+        int main(void) {
+            acc a;
+            unsigned char out[4];
+            int bad = 0;
+            acc_init(&a);
+            acc_add(&a, "abcde", 5);
+            acc_digest(out, &a);
+            bad += a.sum != 495 || a.count != 5;
+            bad += out[0] != ('e' ^ 0xef) || out[1] != ('b' ^ 0x01) || out[2] != 'c' || out[3] != 'd';
+            printf("%d failed\\n", bad);
+            return bad != 0;
+        }
+    """,
+}
+
+ACC_RUST = """
+pub fn acc_init_rs(a: Option<&mut acc>) {
+    if let Some(a) = a {
+        a.sum = 0;
+        a.count = 0;
+        a.last = [0; 4];
+    }
+}
+
+pub fn acc_add_rs(a: Option<&mut acc>, data: &[u8]) {
+    if let Some(a) = a {
+        for &b in data {
+            a.sum = a.sum.wrapping_add(b as u64);
+            a.last[(a.count % 4) as usize] = b;
+            a.count = a.count.wrapping_add(1);
+        }
+    }
+}
+
+pub fn acc_digest_rs(out: &mut [u8], a: Option<&acc>) {
+    if let Some(a) = a {
+        for i in 0..4 {
+            out[i] = a.last[i] ^ (a.sum >> (8 * i)) as u8;
+        }
+    }
+}
+"""
+
+
+def test_a_struct_without_pointers_the_function_changes_is_borrowed_mutably_with_void_and_array_parameters(
+        tmp_path: Path) -> None:
+    """libscrypt's SHA-256 shape: a context struct of numbers and arrays changed through a
+    pointer, input as `const void *` and a length, output into `unsigned char out[4]`. All three
+    are asked for safe signatures in one stage, and code writes the exports."""
+    repo = repo_from_texts(tmp_path / "acc", ACC)
+    model = ScriptedModel([reply(ACC_RUST, "the context is a mutable borrow"), "no code"])
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2, "edit_retries": 0},
+        model=model, runner=transpiler_runner(repo),
+    )
+    assert [s["title"] for s in state["stages"]][1] == "Translate acc_add, acc_digest, acc_init to Rust"
+    outcomes = state["outcomes"]
+    assert [o["status"] for o in outcomes] == ["applied"] * 2, [o["reason"] for o in outcomes]
+    assert outcomes[1]["metrics"]["functions_model_safe"] == 3 and outcomes[1]["metrics"]["functions_transpiled"] == 0
+    asked = model.calls[0][1]["content"]
+    assert "pub fn acc_add_rs(a: Option<&mut acc>, data: &[u8]) {" in asked
+    assert "pub fn acc_digest_rs(out: &mut [u8], a: Option<&acc>) {" in asked
+    lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
+    assert "    let a: Option<&mut acc> = unsafe { a.as_mut() };\n    acc_init_rs(a)\n" in lib
+    assert "std::slice::from_raw_parts(data.cast::<u8>(), len)" in lib
+    assert "std::slice::from_raw_parts_mut(out, 4)" in lib

@@ -54,6 +54,39 @@ def functions(source: str) -> list[CFunction]:
     return found
 
 
+RECORDS = ("struct_specifier", "union_specifier")
+POINTERS = ("pointer_declarator", "abstract_pointer_declarator", "function_declarator")
+
+
+def _descendants(node: ts.Node) -> list[ts.Node]:
+    found, todo = [], [node]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(found[-1].named_children)
+    return found
+
+
+def records(source: str) -> dict[str, tuple[bool, set[str]]]:
+    """Each struct or union tag and typedef name ``source`` defines -> whether its own fields
+    hold a pointer, and the type names they (or the typedef) name: ``exports.pointer_free``'s input."""
+    found: dict[str, tuple[bool, set[str]]] = {}
+    for node in _descendants(parser("c").parse(source.encode()).root_node):
+        if node.type in RECORDS and (body := node.child_by_field_name("body")) is not None:
+            inside = _descendants(body)
+            pointer = any(n.type in POINTERS for n in inside)
+            named = {n.text.decode() for n in inside if n.type == "type_identifier" and n.text}
+            tag, typedef = node.child_by_field_name("name"), node.parent
+            names = [tag] if tag else typedef.children_by_field_name("declarator") \
+                if typedef and typedef.type == "type_definition" else []
+            found.update({n.text.decode(): (pointer, named) for n in names if n.text})
+        elif node.type == "type_definition" and (kind := node.child_by_field_name("type")) is not None:
+            target = kind.child_by_field_name("name") if kind.type in RECORDS else kind
+            for alias in node.children_by_field_name("declarator"):
+                if alias.type == "type_identifier" and alias.text and target and target.text != alias.text:
+                    found.setdefault(alias.text.decode(), (False, {(target.text or b"").decode()}))
+    return found
+
+
 def first_declaration(source: str, name: str) -> int | None:
     """Where the line of the first prototype or definition of the function ``name`` begins (in
     ``source``'s characters), at the top level or inside a preprocessor branch or an

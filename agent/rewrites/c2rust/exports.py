@@ -2,13 +2,15 @@
 the reply left it out: a small model writes the safe body far more often than the boundary
 (the bundled 1.5B wrote only the `_rs` functions for c-mathlib's first stage in two prompts' runs).
 Only what a signature pins down is wired: numbers (cast when the Rust type differs), a pointer
-and the length after it as a slice, a C string as bytes, a struct the function only reads as an
-``Option`` of a borrow; anything else is left to the model."""
+and the length after it as a slice (a `void *` as bytes), a C array parameter of fixed size as a
+slice of that size, a C string as bytes, a struct the function only reads as an ``Option`` of a
+borrow, and one holding no pointers that it changes as an ``Option`` of a mutable borrow;
+anything else is left to the model."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import tree_sitter as ts
@@ -33,6 +35,7 @@ SAME = {"c_char": "i8", "c_schar": "i8", "c_uchar": "u8", "c_short": "i16", "c_u
 BYTES = {"i8", "u8"}
 CHARS = {"c_char", "c_uchar", "c_schar"}  # what C strings are made of; a `uint8_t *` is binary data
 NUMBERS = {*SAME.values(), "usize", "isize", "u16", "i16", "bool"}
+LENGTHS = NUMBERS - BYTES - {"f32", "f64", "bool"}  # what a number after a pointer must be to be its length
 KEYWORDS = {"as", "box", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
             "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
             "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while"}
@@ -43,6 +46,7 @@ class Param:
     name: str
     ffi: str  # the Rust type at the ABI; for a pointer, its pointee's
     pointer: str = ""  # "", "const" or "mut"
+    size: int = 0  # a C array parameter's length (`unsigned char digest[32]`), which C passes as a pointer
 
 
 def _primitive(ffi: str) -> str:
@@ -55,6 +59,7 @@ Signature = tuple[list[Param], str]  # the parameters and the result type ("" fo
 # (cJSON_bool -> c_int), a struct or union to its own name. See ``crate_types``.
 CrateTypes = Mapping[str, str]
 OPAQUE = {"c_void", "FILE"}  # pointees no borrow can stand for
+VOID = "std::ffi::c_void"  # a C `void *`'s pointee, spelled so that lib.rs needs no import for it
 # A library's export macro around the result type, `CJSON_PUBLIC(int) f(...)`: the type is inside.
 VISIBILITY = re.compile(r"^\s*[A-Z][A-Z0-9_]*\(([^()]*)\)\s*")
 
@@ -103,16 +108,19 @@ def c_signature(signature: str, types: CrateTypes | None = None) -> Signature | 
             ident = ident.child_by_field_name("declarator")
         name = ident.text.decode() if ident is not None and ident.text else f"arg{n}"
         name = f"r#{name}" if name in KEYWORDS else name
+        size = inner.child_by_field_name("size") if inner is not None and inner.type == "array_declarator" else None
         if ffi.startswith("*"):
             kind, pointee = ffi[1:].split(" ", 1)
-            params.append(Param(name, pointee, kind))
+            length = int(size.text) if size is not None and size.text and size.text.isdigit() else 0
+            params.append(Param(name, pointee, kind, length))
         else:
             params.append(Param(name, ffi))
     return params, "" if result == "void" else result
 
 
 def _ffi(decl: ts.Node, declarator: ts.Node | None, types: CrateTypes) -> str | None:
-    """The ABI type of a declaration's type and declarator: "c_long", "*const c_char", "void"."""
+    """The ABI type of a declaration's type and declarator: "c_long", "*const c_char", "void". A
+    parameter declared as an array (`uint32_t B[16]`) is the pointer C passes for it."""
     kind = decl.child_by_field_name("type")
     if kind is None or kind.text is None:
         return None
@@ -121,13 +129,15 @@ def _ffi(decl: ts.Node, declarator: ts.Node | None, types: CrateTypes) -> str | 
     base = "void" if spelled == "void" else FFI_TYPES.get(spelled) or types.get(named)
     depth = 0
     node = declarator
-    while node is not None and node.type in ("pointer_declarator", "abstract_pointer_declarator"):
+    while node is not None and node.type in ("pointer_declarator", "abstract_pointer_declarator",
+                                             "array_declarator", "abstract_array_declarator"):
         depth += 1
         node = node.child_by_field_name("declarator")
-    if base is None or depth > 1 or (base == "void" and depth):
+    if base is None or depth > 1:
         return None
     if not depth:
         return base
+    base = VOID if base == "void" else base
     const = any(c.type == "type_qualifier" and c.text == b"const" for c in decl.children)
     return f"*{'const' if const else 'mut'} {base}"
 
@@ -186,9 +196,11 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
     """The expression passing C parameter ``i`` (and the length after it, when ``pairs`` allow)
     to a Rust parameter of type ``rust``, and how many C parameters it took."""
     p = params[i]
-    borrowed = re.fullmatch(r"Option<&(\w+)>", rust)
-    if borrowed:  # a struct the function reads: null is None
-        return (f"unsafe {{ {p.name}.as_ref() }}", 1) if _record(p) and borrowed.group(1) == _record(p) else None
+    borrowed = re.fullmatch(r"Option<&(mut)?(\w+)>", rust)
+    if borrowed:  # a struct the function reads or changes: null is None
+        if not _record(p) or borrowed.group(2) != _record(p) or (borrowed.group(1) and p.pointer != "mut"):
+            return None
+        return f"unsafe {{ {p.name}.{'as_mut' if borrowed.group(1) else 'as_ref'}() }}", 1
     if not p.pointer:
         if rust == "bool":
             return f"{p.name} != 0", 1
@@ -196,12 +208,14 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
             return f"{p.name} as u8 as char", 1
         return (p.name if _primitive(rust) == _primitive(p.ffi) else f"{p.name} as {rust}"), 1
     slice = _slice_elem(rust)
-    ptr = p.name if slice is None or slice[0] == _primitive(p.ffi) or _primitive(p.ffi) not in BYTES else \
-        f"{p.name}.cast::<{slice[0]}>()"
+    ptr = p.name if slice is None or slice[0] == _primitive(p.ffi) or _primitive(p.ffi) not in BYTES | {"c_void"} \
+        else f"{p.name}.cast::<{slice[0]}>()"
+    empty, parts = ("&mut []", "from_raw_parts_mut") if slice and slice[1] else ("&[]", "from_raw_parts")
+    if slice is not None and p.size:  # C's array parameter: its declared length, no length parameter
+        return f"if {p.name}.is_null() {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {p.size}) }} }}", 1
     length = params[i + 1] if i + 1 < len(params) else None
     if slice is not None and length is not None and not length.pointer and _primitive(length.ffi) not in BYTES:
         n = length.name if _primitive(length.ffi) == "usize" else f"{length.name} as usize"
-        empty, parts = ("&mut []", "from_raw_parts_mut") if slice[1] else ("&[]", "from_raw_parts")
         short = f" || {length.name} <= 0" if _primitive(length.ffi).startswith("i") else ""  # a signed length
         made = f"if {p.name}.is_null(){short} {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {n}) }} }}"
         return made, 2 if pairs > 0 else 1  # without a pair to spare, the length is passed on too
@@ -224,14 +238,17 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
     return None
 
 
-def safe_signature(name: str, signature: Signature | None) -> str | None:
+def safe_signature(name: str, signature: Signature | None, plain_structs: Collection[str] = ()) -> str | None:
     """The signature of the safe ``name_rs`` that ``export_for`` can wire to an export of
-    ``signature``: a pointer and the length after it as a slice, a C string alone as its bytes,
-    a ``const`` pointer to a struct as ``Option<&T>``, numbers as Rust's; None when a type is
-    none of these. Asked for this exact signature, a small model writes the body; asked for the
-    pair of functions, the 1.5B copied C2Rust's unsafe function under the safe name. A struct
-    behind a pointer that is not ``const`` is left out: the function may free it or what it
-    links to, which safe Rust cannot, and a body that does nothing would pass tests blind to leaks."""
+    ``signature``: a pointer and the length after it as a slice (bytes for a `void *`), a C
+    array parameter of fixed size as a slice, a C string alone as its bytes, a ``const`` pointer
+    to a struct as ``Option<&T>``, a pointer to one of the ``plain_structs`` as ``Option<&mut T>``,
+    numbers as Rust's; None when a type is none of these. Asked for this exact signature, a
+    small model writes the body; asked for the pair of functions, the 1.5B copied C2Rust's unsafe
+    function under the safe name. Any other struct behind a pointer that is not ``const`` is
+    left out: the function may free it or what it links to, which safe Rust cannot, and a body
+    that does nothing would pass tests blind to leaks. The caller fills ``plain_structs`` with
+    ``pointer_free``'s, and leaves it empty for a function that frees anything."""
     if signature is None:
         return None
     params, result = signature
@@ -239,22 +256,66 @@ def safe_signature(name: str, signature: Signature | None) -> str | None:
     while i < len(params):
         p, after = params[i], params[i + 1] if i + 1 < len(params) else None
         prim, borrow = _primitive(p.ffi), "&mut " if p.pointer == "mut" else "&"
+        length = after is not None and not after.pointer and _primitive(after.ffi) in LENGTHS
         if not p.pointer and prim in NUMBERS:
             safe.append(f"{p.name}: {'u8' if prim in BYTES else prim}")  # a C char is a byte of a C string
-        elif p.pointer and prim in NUMBERS and after is not None and not after.pointer \
-                and _primitive(after.ffi) in NUMBERS - BYTES - {"f32", "f64", "bool"}:
-            safe.append(f"{p.name}: {borrow}[{prim}]")
+        elif p.pointer and p.size and prim in NUMBERS:
+            safe.append(f"{p.name}: {borrow}[{prim}]")  # C's `digest[32]`: the export passes 32 of them
+        elif p.pointer and (prim in NUMBERS or prim == "c_void") and length:
+            safe.append(f"{p.name}: {borrow}[{'u8' if prim == 'c_void' else prim}]")
             i += 1  # the length is the slice's
         elif _c_string(p):
             safe.append(f"{p.name}: {borrow}[u8]")
         elif p.pointer == "const" and _record(p):
             safe.append(f"{p.name}: Option<&{_record(p)}>")
+        elif p.pointer == "mut" and _record(p) in plain_structs and _alone(params, p):
+            safe.append(f"{p.name}: Option<&mut {_record(p)}>")
         else:
             return None
         i += 1
     if result and _primitive(result) not in NUMBERS:
         return None
     return f"pub fn {name}_rs({', '.join(safe)})" + (f" -> {_primitive(result)}" if result else "")
+
+
+def _alone(params: list[Param], p: Param) -> bool:
+    """Whether no other parameter points to ``p``'s type: two such pointers may be one struct,
+    and a mutable borrow beside another borrow of it is undefined behaviour in Rust."""
+    return not any(q is not p and q.pointer and _primitive(q.ffi) == _primitive(p.ffi) for q in params)
+
+
+Records = Mapping[str, tuple[bool, set[str]]]  # a struct, union or alias -> a pointer of its own?, names it uses
+
+
+def pointer_free(records: Records) -> set[str]:
+    """The names of ``records`` that hold no pointer, directly or through a field of another of
+    them or an alias of one: a function changing one through a pointer can do it in safe Rust,
+    and can free nothing it links to (libscrypt's `SHA256_CTX`; not a `cJSON`)."""
+    found = {name for name, (pointer, _) in records.items() if not pointer}
+    while bad := {name for name in found if any(w in records and w not in found for w in records[name][1])}:
+        found -= bad
+    return found
+
+
+FREES = re.compile(r"\b(?:free|realloc)\s*\(")
+
+
+def changeable(records: Records, code: str) -> set[str]:
+    """The structs the function in ``code`` (C, or C2Rust's Rust) may take as ``&mut``: those
+    holding no pointer, unless it frees or reallocates anything (it may be freeing the struct)."""
+    return set() if FREES.search(code) else pointer_free(records)
+
+
+def rust_records(lib: str) -> dict[str, tuple[bool, set[str]]]:
+    """``pointer_free``'s input from the crate's structs, unions and type aliases (C2Rust's among them)."""
+    found: dict[str, tuple[bool, set[str]]] = {}
+    for item in items(lib):
+        if item.kind in ("struct", "union"):
+            pointer = bool(re.search(r"\*\s*(?:const|mut)\b|\bfn\s*\(", item.text))
+            found[item.name] = (pointer, set(re.findall(r"\w+", item.text.split("{", 1)[-1])))
+        elif item.kind == "type" and (target := re.search(r"=\s*([\w:]+)\s*;", item.text)):
+            found[item.name] = (False, {target.group(1).rsplit("::", 1)[-1]})
+    return found
 
 
 class _AnyType(dict[str, str]):
@@ -275,7 +336,7 @@ def named_types(signature: str) -> set[str]:
     return {n for n in named if n not in NUMBERS and n not in OPAQUE}
 
 
-def wirable(signature: str) -> bool:
+def wirable(signature: str, plain_structs: Collection[str] = ()) -> bool:
     """Whether ``safe_signature`` will likely wire the C ``signature`` once the crate holds its
     types: a named type passed or returned by value is taken for a number's alias (cJSON_bool),
     one behind a pointer for a struct. The plan keeps such functions in stages of their own."""
@@ -284,7 +345,8 @@ def wirable(signature: str) -> bool:
         return False
     params, result = found
     by_value = [p if p.pointer else Param(p.name, "c_int") for p in params]
-    return safe_signature("f", (by_value, result if not result or result.startswith("*") else "c_int")) is not None
+    result = result if not result or result.startswith("*") else "c_int"
+    return safe_signature("f", (by_value, result), plain_structs) is not None
 
 
 def export_for(name: str, signature: Signature | None, code: str) -> str | None:

@@ -17,7 +17,14 @@ from agent.graph.services import Services
 from agent.graph.state import RunState, Stage
 from agent.prompts import render
 from agent.rewrites.c2rust import layout
-from agent.rewrites.c2rust.exports import rust_signature, safe_signature, with_exports, without_exports
+from agent.rewrites.c2rust.exports import (
+    changeable,
+    rust_records,
+    rust_signature,
+    safe_signature,
+    with_exports,
+    without_exports,
+)
 from agent.rewrites.c2rust.fallback import Files, TestsFailed, compiled, failing_tests
 from agent.rewrites.c2rust.report import exported_and_unsafe, model_safe, raw_pointers, unsafe_lines
 from agent.rewrites.c2rust.rustitems import IDENT, Item, items
@@ -85,7 +92,7 @@ def safety_patch(state: RunState, svc: Services) -> str:
     pointers = len(POINTER.findall(params.group(1))) if params else 0
     rest = lib.replace(item.text, "")
     signature = rust_signature(item.text)
-    safe_fn = safe_signature(name, signature)
+    safe_fn = safe_signature(name, signature, changeable(rust_records(lib), item.text))
     export = (
         f"The C ABI export `{name}` that calls it is written for you from its signature: do not write it."
         if safe_fn else

@@ -10,8 +10,8 @@ from agent.errors import AgentError
 from agent.graph.state import Stage
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
-from agent.rewrites.c2rust.csource import functions
-from agent.rewrites.c2rust.exports import wirable
+from agent.rewrites.c2rust.csource import functions, records
+from agent.rewrites.c2rust.exports import changeable, wirable
 from agent.rewrites.c2rust.renames import clashing, renamed_symbols
 
 PER_STAGE = 3
@@ -91,7 +91,9 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
                    "crate: each is renamed throughout its own file, which changes nothing outside it.",
             files=sorted(renames),
         ))
-    wired = frozenset(name for name, f in defined.items() if wirable(f.signature))
+    structs = {name: record for rel in [*sources, *layout.headers(repo)]
+               for name, record in records((repo / rel).read_text(encoding="utf-8", errors="replace")).items()}
+    wired = frozenset(name for name, f in defined.items() if wirable(f.signature, changeable(structs, f.text)))
     for group in translation_order(graph, wired=wired):
         file = group[0].split("::")[0]
         names = [g.split("::")[1] for g in group]

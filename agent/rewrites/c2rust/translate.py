@@ -20,8 +20,10 @@ from agent.rewrites.c2rust.configurations import with_redirects
 from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
 from agent.rewrites.c2rust.exports import (
     c_signature,
+    changeable,
     crate_types,
     named_types,
+    rust_records,
     safe_signature,
     with_exports,
     without_exports,
@@ -273,7 +275,8 @@ def translate_patch(state: RunState, svc: Services) -> str:
     if decls:  # the types the stage's functions take, in C's layout, before any function using them
         lib += f"\n// C types by C2Rust, for {', '.join(names)} (stage {stage['id']})\n{decls}"
     signatures = {f.name: c_signature(f.signature, crate_types(lib)) for f in funcs}
-    asked = {n: safe_signature(n, s) for n, s in signatures.items()}
+    structs = rust_records(lib)
+    asked = {f.name: safe_signature(f.name, signatures[f.name], changeable(structs, f.text)) for f in funcs}
     safe_only = all(asked.values())  # code writes every export; the model writes only the `_rs` functions
     how = (render("c2rust_translate_safe", names=", ".join(names),
                   signatures="\n\n".join(f"{asked[n]} {{\n    ...\n}}" for n in names))
@@ -384,10 +387,13 @@ def _pointers_changed(code: str, fn: CFunction) -> str:
     """Why the export of ``fn`` in ``code`` does not take C's pointers as raw pointers, or ''.
     C2Rust's Rust calls an export as C does, with raw pointers: libscrypt's model-written
     `libscrypt_SHA256_Init(ctx: &mut SHA256_CTX)` built and passed, and the transpiled
-    `libscrypt_PBKDF2_SHA256` that calls it then did not build."""
+    `libscrypt_PBKDF2_SHA256` that calls it then did not build. Counted on C's parameters only:
+    `CJSON_PUBLIC(char *) cJSON_Print(const cJSON *item)` takes one."""
     params = re.search(rf"fn\s+{fn.name}\s*\(([^)]*)\)", code)
     rust_ptrs = len(re.findall(r"\*\s*(?:const|mut)\b", params.group(1))) if params else 0
-    c_ptrs = fn.signature.split("(", 1)[1].count("*")
+    c_params = re.search(rf"\b{re.escape(fn.name)}\s*\((.*)\)", fn.signature)
+    # an array parameter (`unsigned char out[4]`) is a pointer; the result's `*` is none
+    c_ptrs = sum(p.count("*") + ("[" in p) for p in c_params.group(1).split(",")) if c_params else 0
     if rust_ptrs == c_ptrs:
         return ""
     return (f"the export {fn.name} takes {rust_ptrs} pointer parameter(s) but `{fn.signature}` takes "
