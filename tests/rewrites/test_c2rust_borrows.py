@@ -17,7 +17,8 @@ from agent.rewrites.c2rust.exports import (
     wirable,
 )
 from agent.rewrites.c2rust.report import raw_pointers
-from agent.rewrites.c2rust.translate import _pointers_changed
+from agent.rewrites.c2rust.safety import without_unsafe_blocks
+from agent.rewrites.c2rust.translate import _pointers_changed, used_from
 
 HEADER = """
 typedef struct sha_ctx { uint32_t state[8]; uint32_t count[2]; unsigned char buf[64]; } SHA_CTX;
@@ -139,3 +140,21 @@ def test_an_export_keeps_c_s_pointers_counted_on_c_s_parameters_only() -> None:
     (printed,) = functions("CJSON_PUBLIC(char *) cJSON_Print(const cJSON *item) { return 0; }")
     export = 'pub unsafe extern "C" fn cJSON_Print(item: *const cJSON) -> *mut c_char {}'
     assert _pointers_changed(export, printed) == ""
+
+
+def test_a_prompt_shows_the_struct_behind_an_alias_the_function_names() -> None:
+    """Shown only `pub type SHA_CTX = sha_ctx;`, the 1.5B could not know the fields it sets."""
+    shown = used_from(CRATE, "pub unsafe extern \"C\" fn init(mut ctx: *mut SHA_CTX) { (*ctx).count[0] = 0; }")
+    assert "pub type SHA_CTX = sha_ctx;" in shown and "pub struct sha_ctx {" in shown
+    assert "pub type uint32_t = u32;" in shown  # the struct's field type, in turn
+    assert "pub struct node {" not in shown and "pub struct hmac_ctx {" not in shown
+
+
+def test_unsafe_blocks_in_the_safe_function_become_plain_blocks_for_cargo_check_to_judge() -> None:
+    reply = ("pub fn init_rs(ctx: Option<&mut SHA_CTX>) {\n    if let Some(ctx) = ctx {\n"
+             "        unsafe {\n            (*ctx).count[0] = 0;\n        }\n    }\n}\n"
+             "fn other() { unsafe { f() } }\n")
+    assert without_unsafe_blocks(reply, "init_rs") == reply.replace("        unsafe {\n", "        {\n")
+    nested = "fn g_rs(p: &[u8]) -> u8 { let y = unsafe { h(unsafe { *p.as_ptr() }) }; y }\n"
+    assert without_unsafe_blocks(nested, "g_rs") == "fn g_rs(p: &[u8]) -> u8 { let y = { h({ *p.as_ptr() }) }; y }\n"
+    assert without_unsafe_blocks(nested, "absent_rs") == nested

@@ -10,6 +10,7 @@ import re
 import time
 from pathlib import Path
 
+from agent.context.languages import parser
 from agent.errors import AgentError, ModelReplyError
 from agent.graph.asking import ask_model, overflow
 from agent.graph.nodes import last_attempt
@@ -76,6 +77,26 @@ def plan_safety(repo: Path, max_stages: int) -> list[Stage]:
     return stages[:max_stages]
 
 
+def without_unsafe_blocks(code: str, name: str) -> str:
+    """``code`` with every ``unsafe { }`` inside ``fn name`` a plain block: `cargo check` then
+    says which operation needs it, and an error goes back to the model, where a block around
+    safe code (the 1.5B wrapped `(*ctx).state[0] = ...` on a `&mut SHA256_CTX` in one) would
+    have been refused outright for its `unsafe`."""
+    data = code.encode()
+    fn = next((n for n in parser("rust").parse(data).root_node.children if n.type == "function_item"
+               and (found := n.child_by_field_name("name")) is not None and found.text == name.encode()), None)
+    cuts, todo = [], [fn] if fn is not None else []
+    while todo:
+        node = todo.pop()
+        if node.type == "unsafe_block" and node.children and node.children[0].type == "unsafe":
+            cuts.append((node.children[0].start_byte, node.children[1].start_byte if len(node.children) > 1
+                         else node.children[0].end_byte))
+        todo.extend(node.children)
+    for start, end in sorted(cuts, reverse=True):
+        data = data[:start] + data[end:]
+    return data.decode()
+
+
 def _figures(text: str) -> str:
     return f"{unsafe_lines(text)} `unsafe` lines, {raw_pointers(text)} raw-pointer types"
 
@@ -116,6 +137,7 @@ def safety_patch(state: RunState, svc: Services) -> str:
         if len(POINTER.findall(export.group(1))) != pointers:
             raise ModelReplyError(f"the export {name} must keep its {pointers} pointer parameter(s): "
                                   "the C callers pass exactly those")
+        code = without_unsafe_blocks(code, f"{name}_rs")
         safe = next((i for i in items(code) if i.name == f"{name}_rs"), None)
         if safe is not None and (re.search(r"\bunsafe\b", safe.text) or POINTER.search(safe.text)):
             raise ModelReplyError(f"`{name}_rs` must be safe Rust: no `unsafe`, no raw pointers; "

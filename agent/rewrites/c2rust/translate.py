@@ -44,6 +44,7 @@ from agent.rewrites.c2rust.rustitems import (
     items,
     only_asked,
     outline,
+    with_dependencies,
     without_declared,
     without_items,
 )
@@ -244,12 +245,15 @@ def _headers(root: Path, names: list[str]) -> str:
 
 def used_from(lib: str, code: str) -> str:
     """What of ``lib`` the ``code`` being rewritten (C, or C2Rust's Rust) uses: the functions it
-    calls, bodies left out, and the types and constants it names, whole (a struct's Rust field
-    names differ from C's where C's are Rust keywords: C2Rust's `type_0`)."""
-    used = set(IDENT.findall(code))
-    shown = [(i.text if i.kind in DECLARATIONS else outline(i.text)).strip() for i in items(lib)
+    calls, bodies left out, and the types and constants it names, whole, with what they name in
+    turn (a struct's Rust field names differ from C's where C's are Rust keywords: C2Rust's
+    `type_0`; shown only the alias `SHA256_CTX`, the 1.5B did not know the struct's fields)."""
+    used, pool = set(IDENT.findall(code)), items(lib)
+    # a declaration brings what it names: `SHA256_CTX` is an alias, its fields are in the struct
+    declared = {i.name for i in with_dependencies([i for i in pool if i.kind in DECLARATIONS], sorted(used), set())}
+    shown = [(i.text if i.kind in DECLARATIONS else outline(i.text)).strip() for i in pool
              if (i.kind == "fn" and (i.name in used or i.name.removesuffix("_rs") in used))
-             or (i.kind in DECLARATIONS and i.name in used)]
+             or (i.kind in DECLARATIONS and i.name in declared)]
     return "\n\n".join(shown) + "\n" if shown else "(nothing: this code uses nothing in lib.rs yet)\n"
 
 
