@@ -1,6 +1,7 @@
 """C-to-Rust stages written by the real 0.5B model, in the sandbox: c-mathlib's first translate
 stage (with the transpiler: skips, saying how to build it, when its image is absent), a stage of
-functions that read a struct, and c-mathlib's last stage, the port of the C tests to cargo tests."""
+functions that read a struct, one of functions that change a struct of numbers, and
+c-mathlib's last stage, the port of the C tests to cargo tests."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from agent.llm.scripted import ScriptedModel
 from agent.rewrites.c2rust.translate import parse_reply
 from agent.runs.session import start
 from agent.sandbox import images
-from tests.conftest import git, reviewing_terminal
+from tests.conftest import git, repo_from_texts, reviewing_terminal
 from tests.rewrites.c2rust_replies import REPLIES
 from tests.rewrites.c2rust_sandbox import c2rust_runner
 from tests.rewrites.test_c2rust_fallback import transpiler_runner
-from tests.rewrites.test_c2rust_structs import point_project
+from tests.rewrites.test_c2rust_structs import ACC, point_project
 
 pytestmark = [pytest.mark.model, pytest.mark.docker]
 
@@ -81,3 +82,21 @@ def test_real_model_ports_the_c_tests_calling_the_exports_by_their_c_names(c_rep
     ported = parse_reply(json.loads(replies.read_text())[0])[0]
     assert "_rs(" not in ported
     assert all(f"{name}(" in ported for name in ("gcd", "lcm", "clamp", "ipow", "is_prime")), ported
+
+
+def test_real_model_stage_of_a_struct_it_changes_lands_with_the_c_tests_green(tmp_path: Path) -> None:
+    """Asked for `Option<&mut acc>`, bytes for a `const void *` and a slice of 4 for `out[4]`,
+    whatever the 0.5B writes, the stage lands: its Rust behind the exports code writes, or the
+    floor, function by function."""
+    repo = repo_from_texts(tmp_path / "acc", ACC)
+    replies = tmp_path / "replies.json"
+    _, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "qwen2.5-coder-0.5b", "ctx": 4096, "max_stages": 2, "strategy": "c2rust",
+         "candidates": 1},
+        runner=transpiler_runner(repo), record=replies,
+    )
+    stage = state["outcomes"][1]
+    assert stage["status"] == "applied", stage["reason"]
+    assert stage["metrics"]["functions_translated"] == "3/3" and stage["tests"].endswith("(passed)")
+    assert json.loads(replies.read_text())  # the model was asked

@@ -312,3 +312,24 @@ def test_a_struct_without_pointers_the_function_changes_is_borrowed_mutably_with
     assert "    let a: Option<&mut acc> = unsafe { a.as_mut() };\n    acc_init_rs(a)\n" in lib
     assert "std::slice::from_raw_parts(data.cast::<u8>(), len)" in lib
     assert "std::slice::from_raw_parts_mut(out, 4)" in lib
+
+
+def test_on_the_last_attempt_a_function_kept_beside_transpiled_ones_must_pass_the_tests(tmp_path: Path) -> None:
+    """One function does not build (it lands transpiled), one builds but is wrong: on the stage's
+    last attempt that one is tested before it is kept, so it lands transpiled too and the stage
+    applies, where it had been kept untested, broke the C test and failed the stage."""
+    repo = repo_from_texts(tmp_path / "acc", ACC)
+    wrong = ACC_RUST.replace("a.last[i] ^ (a.sum >> (8 * i)) as u8", "a.last[i]").replace(
+        "a.sum = a.sum.wrapping_add(b as u64);", "a.sum = a.sum.wrapping_add(b as u64) + \"\";")
+    model = ScriptedModel([reply(wrong, "")])
+    files, state = start(
+        repo, "translate to Rust", reviewing_terminal(),
+        {"sandbox": "docker", "model": "scripted", "strategy": "c2rust", "max_stages": 2, "edit_retries": 0,
+         "candidates": 1},
+        model=model, runner=transpiler_runner(repo),
+    )
+    stage = state["outcomes"][1]
+    assert stage["status"] == "applied", stage["reason"]
+    assert stage["metrics"]["functions_model_safe"] == 1 and stage["metrics"]["functions_transpiled"] == 2
+    lib = git(repo, "show", f"agent/{files.run_id}:rust/src/lib.rs")
+    assert "pub fn acc_init_rs(" in lib and "pub fn acc_digest_rs(" not in lib and "pub fn acc_add_rs(" not in lib

@@ -350,7 +350,9 @@ def translate_patch(state: RunState, svc: Services) -> str:
             if failing:
                 raise TestsFailed(failing)
     except ModelReplyError as err:
-        tested = isinstance(err, TestsFailed)
+        # on the last attempt a function kept beside the transpiled ones must pass the tests too:
+        # the 0.5B's `acc_digest` built, broke the C test, and the stage failed with no floor
+        tested = isinstance(err, TestsFailed) or last_attempt(state, svc, time.monotonic() - began)
         with svc.busy(f"Stage {stage['id']}: the model's Rust failed; falling back on C2Rust"):
             changed = {f.name for f in funcs if _pointers_changed(last.get("code", ""), f)}
             kept = without_items(last.get("code", ""), lambda i: i.name.removesuffix("_rs") in changed)
