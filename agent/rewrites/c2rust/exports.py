@@ -300,10 +300,11 @@ def pointer_free(records: Records) -> set[str]:
 FREES = re.compile(r"\b(?:free|realloc)\s*\(")
 
 
-def changeable(records: Records, code: str) -> set[str]:
-    """The structs the function in ``code`` (C, or C2Rust's Rust) may take as ``&mut``: those
-    holding no pointer, unless it frees or reallocates anything (it may be freeing the struct)."""
-    return set() if FREES.search(code) else pointer_free(records)
+def changeable(plain: set[str], code: str) -> set[str]:
+    """The structs the function in ``code`` (C, or C2Rust's Rust) may take as ``&mut``: the
+    ``plain`` ones (``pointer_free``'s), unless it frees or reallocates anything (it may be
+    freeing the struct)."""
+    return set() if FREES.search(code) else plain
 
 
 def rust_records(lib: str) -> dict[str, tuple[bool, set[str]]]:

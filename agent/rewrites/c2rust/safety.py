@@ -20,6 +20,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.exports import (
     changeable,
+    pointer_free,
     rust_records,
     rust_signature,
     safe_signature,
@@ -113,7 +114,7 @@ def safety_patch(state: RunState, svc: Services) -> str:
     pointers = len(POINTER.findall(params.group(1))) if params else 0
     rest = lib.replace(item.text, "")
     signature = rust_signature(item.text)
-    safe_fn = safe_signature(name, signature, changeable(rust_records(lib), item.text))
+    safe_fn = safe_signature(name, signature, changeable(pointer_free(rust_records(lib)), item.text))
     export = (
         f"The C ABI export `{name}` that calls it is written for you from its signature: do not write it."
         if safe_fn else

@@ -11,7 +11,7 @@ from agent.graph.state import Stage
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import functions, records
-from agent.rewrites.c2rust.exports import changeable, wirable
+from agent.rewrites.c2rust.exports import changeable, pointer_free, wirable
 from agent.rewrites.c2rust.renames import clashing, renamed_symbols
 
 PER_STAGE = 3
@@ -58,8 +58,9 @@ def _last_cycle(graph: dict[str, set[str]], remaining: set[str]) -> list[str]:
 
 def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
     sources = layout.c_sources(repo)
-    defined = {f"{rel}::{f.name}": f for rel in sources  # what a stage can cut out of its file
-               for f in functions((repo / rel).read_text(encoding="utf-8", errors="replace"))}
+    texts = {rel: (repo / rel).read_text(encoding="utf-8", errors="replace")
+             for rel in [*sources, *layout.headers(repo)]}
+    defined = {f"{rel}::{f.name}": f for rel in sources for f in functions(texts[rel])}  # what a stage can cut out
     graph = {  # not one inside `#if` (cJSON's MSVC-only allocators): no stage could translate it
         name: callees
         for name, callees in call_graph(repo, files=sources).items()
@@ -91,9 +92,8 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
                    "crate: each is renamed throughout its own file, which changes nothing outside it.",
             files=sorted(renames),
         ))
-    structs = {name: record for rel in [*sources, *layout.headers(repo)]
-               for name, record in records((repo / rel).read_text(encoding="utf-8", errors="replace")).items()}
-    wired = frozenset(name for name, f in defined.items() if wirable(f.signature, changeable(structs, f.text)))
+    plain = pointer_free({name: record for text in texts.values() for name, record in records(text).items()})
+    wired = frozenset(name for name, f in defined.items() if wirable(f.signature, changeable(plain, f.text)))
     for group in translation_order(graph, wired=wired):
         file = group[0].split("::")[0]
         names = [g.split("::")[1] for g in group]

@@ -23,6 +23,7 @@ from agent.rewrites.c2rust.exports import (
     changeable,
     crate_types,
     named_types,
+    pointer_free,
     rust_records,
     safe_signature,
     with_exports,
@@ -279,8 +280,8 @@ def translate_patch(state: RunState, svc: Services) -> str:
     if decls:  # the types the stage's functions take, in C's layout, before any function using them
         lib += f"\n// C types by C2Rust, for {', '.join(names)} (stage {stage['id']})\n{decls}"
     signatures = {f.name: c_signature(f.signature, crate_types(lib)) for f in funcs}
-    structs = rust_records(lib)
-    asked = {f.name: safe_signature(f.name, signatures[f.name], changeable(structs, f.text)) for f in funcs}
+    plain = pointer_free(rust_records(lib))
+    asked = {f.name: safe_signature(f.name, signatures[f.name], changeable(plain, f.text)) for f in funcs}
     safe_only = all(asked.values())  # code writes every export; the model writes only the `_rs` functions
     how = (render("c2rust_translate_safe", names=", ".join(names),
                   signatures="\n\n".join(f"{asked[n]} {{\n    ...\n}}" for n in names))
