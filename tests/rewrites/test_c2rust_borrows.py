@@ -126,8 +126,9 @@ def test_a_c_array_parameter_of_fixed_size_is_a_slice_of_that_size() -> None:
     assert safe_signature("h", c_signature("void h(uint32_t B[])")) is None
     # the plan sees the same: a stage of such functions is asked for safe signatures
     plain_c = pointer_free(records(HEADER))
-    assert wirable("void sha_final(unsigned char digest[32], SHA_CTX *ctx)", plain_c)
-    assert not wirable("void sha_final(unsigned char digest[32], SHA_CTX *ctx)")
+    final = "void sha_final(unsigned char digest[32], SHA_CTX *ctx)"
+    assert wirable(final, final + " { }", plain_c)
+    assert not wirable(final, final + " { }", set())
 
 
 def test_an_export_keeps_c_s_pointers_counted_on_c_s_parameters_only() -> None:

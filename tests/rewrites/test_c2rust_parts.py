@@ -24,6 +24,7 @@ from agent.rewrites.c2rust.exports import (
     rust_signature,
     safe_signature,
     wirable,
+    with_body,
     with_exports,
 )
 from agent.rewrites.c2rust.fallback import CHECK, FIX_ROUNDS, as_cargo_test
@@ -304,7 +305,9 @@ def test_a_safety_stage_asks_for_a_safe_signature_code_can_wire_to_the_export() 
         == "pub fn adler32_rs(data: &[u8]) -> u32"
     assert asked(f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t') \
         == "pub fn count_rs(s: &[u8], c: u8) -> usize"
-    assert asked(f'pub unsafe extern "C" fn rev(s: *mut {c}c_char)') == "pub fn rev_rs(s: &mut [u8])"
+    assert asked(f'pub unsafe extern "C" fn rev(s: *mut {c}c_char)') is None  # a buffer to fill, or a string?
+    reverse = f'pub unsafe extern "C" fn rev(mut s: *mut {c}c_char) {{\n    let mut n: size_t = strlen(s);\n}}'
+    assert safe_signature("rev", with_body(rust_signature(reverse), reverse)) == "pub fn rev_rs(s: &mut [u8])"
     assert asked(f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double') \
         == "pub fn mean_rs(v: &[i64]) -> f64"
     assert asked(f'pub unsafe extern "C" fn ipow(b: {c}c_long, e: {c}c_uint) -> {c}c_long') \
@@ -313,12 +316,12 @@ def test_a_safety_stage_asks_for_a_safe_signature_code_can_wire_to_the_export() 
     assert asked(f'pub unsafe extern "C" fn g(p: *const {c}c_long) -> {c}c_long') is None  # no length
     # each asked signature is one the export is wired to, with no raw-pointer type beyond the
     # export's own parameters (a `*mut c_char` needs no cast to the `*const` that CStr takes)
-    for export in (f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t',
-                   f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double',
-                   f'pub unsafe extern "C" fn rev(s: *mut {c}c_char)',
-                   f'pub unsafe extern "C" fn up(s: *mut {c}c_uchar)'):
+    for export in (f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t {{}}',
+                   f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double {{}}',
+                   reverse,
+                   f'pub unsafe extern "C" fn up(s: *mut {c}c_char) {{ while *s != 0 {{ *s = 1; }} }}'):
         name = export.split(" fn ", 1)[1].split("(", 1)[0]
-        signature = rust_signature(export + " {}")
+        signature = with_body(rust_signature(export), export)
         wired = export_for(name, signature, f"{safe_signature(name, signature)} {{ todo!() }}")
         assert wired is not None and raw_pointers(wired) == 1, wired
 
@@ -370,10 +373,11 @@ def test_the_types_a_signature_names_are_those_the_crate_must_declare_first() ->
 
 
 def test_stages_hold_only_functions_code_can_wire_or_only_others() -> None:
-    assert wirable("CJSON_PUBLIC(cJSON_bool) cJSON_IsNull(const cJSON * const item)")
-    assert wirable("long sum(const long *v, size_t n)")
-    assert not wirable("CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)")
-    assert not wirable("static cJSON *cJSON_New_Item(const internal_hooks * const hooks)")
+    for signature, wired in [("CJSON_PUBLIC(cJSON_bool) cJSON_IsNull(const cJSON * const item)", True),
+                             ("long sum(const long *v, size_t n)", True),
+                             ("CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)", False),
+                             ("static cJSON *cJSON_New_Item(const internal_hooks * const hooks)", False)]:
+        assert wirable(signature, signature + " { }", set()) is wired, signature
     graph: dict[str, set[str]] = {f"a.c::{n}": set() for n in ("del", "is_a", "is_b", "is_c", "new")}
     graph["a.c::use"] = {"a.c::is_a"}
     wired = frozenset({"a.c::is_a", "a.c::is_b", "a.c::is_c", "a.c::use"})
@@ -533,11 +537,18 @@ def test_a_translate_prompt_shows_only_what_the_stage_needs(tmp_path: Path) -> N
     with pytest.raises(AgentError, match="cut off inside its ```rust block"):
         parse_reply("```rust\npub fn f() {\n")
     # of the headers, the stage's prototypes, types and includes, not the other functions'
-    (tmp_path / "m.h").write_text("#include <stddef.h>\ntypedef long num;\nnum gcd(num a, num b);\n"
-                                  "int is_prime(long n);\nvoid str_reverse(char *s);\n")
+    (tmp_path / "m.h").write_text("/* m: a licence\n   of many lines */\n#include <stddef.h>\n\n"
+                                  "typedef long num; // a number\nnum gcd(num a, num b);\n"
+                                  "#define PAIR(XX)      \\\n  XX(1,   one)   \\\n  XX(2,   two)\n"
+                                  "#define SEP \"a  b\" /* two spaces */\n"
+                                  "/* whether n is prime, as is_prime(7) says */\nint is_prime(long n);\n"
+                                  "void str_reverse(char *s);\n")
     shown = _headers(tmp_path, ["is_prime"])
     assert "typedef long num;" in shown and "#include <stddef.h>" in shown and "is_prime(long n);" in shown
     assert "gcd" not in shown and "str_reverse" not in shown
+    # without comments, blank lines or the spaces aligning columns; a string's spaces stay
+    assert shown == ("=== m.h ===\n#include <stddef.h>\ntypedef long num;\n#define PAIR(XX) \\\n  XX(1, one) \\\n"
+                     "  XX(2, two)\n#define SEP \"a  b\"\nint is_prime(long n);\n")
     # of the type rules, those of the stage's C types
     assert prompt_types(["long array_sum(const long *values, size_t n)"]) == (
         "size_t -> usize, long -> c_long, const T * -> *const T, T * -> *mut T")
@@ -822,11 +833,12 @@ def test_what_the_builds_macros_change_is_transpiled_once_per_configuration_and_
                      "src/p.c": "#include \"p.h\"\n/*B*/\nstatic int helper(int c);\nint helper(int c);\n"}
 
 
-def test_only_a_pointer_to_a_c_char_type_is_read_as_a_c_string() -> None:
-    """`strlen` does not give the length of binary data: libscrypt's `uint8_t *dest` is none."""
+def test_only_a_pointer_to_char_is_read_as_a_c_string() -> None:
+    """`strlen` does not give the length of binary data: libscrypt's `uint8_t *dest` is none, and
+    neither is an `unsigned char *` (the same type on this target: `be32enc_vect`'s `dst`)."""
     assert safe_signature("blkcpy", c_signature("void blkcpy(uint8_t *dest, uint8_t *src, size_t len)")) is None
-    assert safe_signature("count", c_signature("int count(const unsigned char *s)")) == \
-        "pub fn count_rs(s: &[u8]) -> i32"
+    assert safe_signature("count", c_signature("int count(const unsigned char *s)")) is None
+    assert safe_signature("count", c_signature("int count(const char *s)")) == "pub fn count_rs(s: &[u8]) -> i32"
     assert safe_signature("sum", c_signature("int sum(const uint8_t *data, size_t len)")) == \
         "pub fn sum_rs(data: &[u8]) -> i32"
 

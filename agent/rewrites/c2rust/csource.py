@@ -163,6 +163,17 @@ MACRO = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)((?:[^\n]*\\\n)*[^\n]*)", re
 NOT_CODE = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
 
 
+def compact(source: str) -> str:
+    """``source`` as a prompt shows it: without comments, blank lines, or the runs of spaces that
+    align columns (outside lines holding a string or character). http-parser's header is 4,373
+    tokens of the 1.5B's as written and 2,812 so, which is what kept six of its functions'
+    prompts, with the reply's room, over an 8k context."""
+    bare = NOT_CODE.sub(lambda m: m.group(0) if m.group(0)[0] in "\"'" else "", source)
+    lines = [line.rstrip() if '"' in line or "'" in line else re.sub(r"(?<=\S)[ \t]{2,}", " ", line.rstrip())
+             for line in bare.splitlines() if line.strip()]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def used_words(source: str) -> set[str]:
     """The identifiers C code names, a macro's body counting only where the code uses the macro:
     http-parser's table `normal_url_char` is read only through `IS_URL_CHAR`, which nothing

@@ -3,15 +3,17 @@ the reply left it out: a small model writes the safe body far more often than th
 (the bundled 1.5B wrote only the `_rs` functions for c-mathlib's first stage in two prompts' runs).
 Only what a signature pins down is wired: numbers (cast when the Rust type differs), a pointer
 and the length after it as a slice (a `void *` as bytes), a C array parameter of fixed size as a
-slice of that size, a C string as bytes, a struct the function only reads as an ``Option`` of a
-borrow, and one holding no pointers that it changes as an ``Option`` of a mutable borrow;
-anything else is left to the model."""
+slice of that size, a `const char *` as a C string's bytes, a struct the function only reads as
+an ``Option`` of a borrow, and one holding no pointers that it changes as an ``Option`` of a
+mutable borrow; anything else is left to the model. Where the types leave the length of what a
+pointer points to open, the function's code settles it (``with_body``), or it is not wired: a
+slice longer than the caller's buffer is undefined behaviour however the body uses it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tree_sitter as ts
 
@@ -33,7 +35,7 @@ SAME = {"c_char": "i8", "c_schar": "i8", "c_uchar": "u8", "c_short": "i16", "c_u
         "int8_t": "i8", "uint32_t": "u32", "int32_t": "i32", "uint64_t": "u64", "int64_t": "i64",
         "uint16_t": "u16", "int16_t": "i16"}  # the aliases on this target (Linux x86-64), C2Rust's too
 BYTES = {"i8", "u8"}
-CHARS = {"c_char", "c_uchar", "c_schar"}  # what C strings are made of; a `uint8_t *` is binary data
+WIDTHS = {"i16": 2, "u16": 2, "i32": 4, "u32": 4, "f32": 4, "i64": 8, "u64": 8, "f64": 8, "usize": 8, "isize": 8}
 NUMBERS = {*SAME.values(), "usize", "isize", "u16", "i16", "bool"}
 LENGTHS = NUMBERS - BYTES - {"f32", "f64", "bool"}  # what a number after a pointer must be to be its length
 KEYWORDS = {"as", "box", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
@@ -47,6 +49,8 @@ class Param:
     ffi: str  # the Rust type at the ABI; for a pointer, its pointee's
     pointer: str = ""  # "", "const" or "mut"
     size: int = 0  # a C array parameter's length (`unsigned char digest[32]`), which C passes as a pointer
+    counts_bytes: bool = False  # a length the code shows counts bytes (``with_body``)
+    in_place: bool = False  # a `char *` the code reads as a C string before writing it (``with_body``)
 
 
 def _primitive(ffi: str) -> str:
@@ -187,9 +191,18 @@ def _record(p: Param) -> str:
 
 
 def _c_string(p: Param) -> bool:
-    """Whether a pointer without a length is a C string: one to C's `char` types. A `uint8_t *`
-    is binary data (libscrypt's `blkcpy(uint8_t *dest, ...)`), whose length `strlen` does not give."""
-    return bool(p.pointer) and p.ffi.rsplit("::", 1)[-1] in CHARS
+    """Whether a pointer without a length is a C string: a `const char *`, or a `char *` the
+    code reads as one first (``in_place``). A `char *` may be an output buffer (libscrypt's
+    `libscrypt_mcf(..., char *mcf)`), whose bytes are not yet a string; an `unsigned char *` or
+    `uint8_t *` (one type on this target) is binary data (`be32enc_vect(unsigned char *dst, ...)`).
+    `strlen` gives the length of neither: reading on to a NUL may run past the buffer."""
+    return p.ffi.rsplit("::", 1)[-1] == "c_char" and (p.pointer == "const" or p.in_place)
+
+
+def _length(p: Param, after: Param | None) -> bool:
+    """Whether ``after`` is the length of the buffer ``p`` points to, counted in ``p``'s elements."""
+    return (after is not None and not after.pointer and _primitive(after.ffi) in LENGTHS
+            and not (after.counts_bytes and _primitive(p.ffi) in WIDTHS))
 
 
 def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, int] | None:
@@ -214,7 +227,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
     if slice is not None and p.size:  # C's array parameter: its declared length, no length parameter
         return f"if {p.name}.is_null() {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {p.size}) }} }}", 1
     length = params[i + 1] if i + 1 < len(params) else None
-    if slice is not None and length is not None and not length.pointer and _primitive(length.ffi) not in BYTES:
+    if slice is not None and length is not None and _length(p, length):
         n = length.name if _primitive(length.ffi) == "usize" else f"{length.name} as usize"
         short = f" || {length.name} <= 0" if _primitive(length.ffi).startswith("i") else ""  # a signed length
         made = f"if {p.name}.is_null(){short} {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {n}) }} }}"
@@ -232,7 +245,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
         return f'if {p.name}.is_null() {{ "" }} else {{ std::str::from_utf8({text}).unwrap_or("") }}', 1
     if rust == "&CStr":
         return c_str, 1
-    if rust == "&mut[u8]" and p.pointer == "mut":
+    if rust == "&mut[u8]" and p.in_place:
         return (f"if {p.name}.is_null() {{ &mut [] }} else {{ unsafe {{ std::slice::from_raw_parts_mut("
                 f"{p.name}.cast::<u8>(), CStr::from_ptr({ptr}).to_bytes().len()) }} }}"), 1
     return None
@@ -241,7 +254,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
 def safe_signature(name: str, signature: Signature | None, plain_structs: Collection[str] = ()) -> str | None:
     """The signature of the safe ``name_rs`` that ``export_for`` can wire to an export of
     ``signature``: a pointer and the length after it as a slice (bytes for a `void *`), a C
-    array parameter of fixed size as a slice, a C string alone as its bytes, a ``const`` pointer
+    array parameter of fixed size as a slice, a C string alone as its bytes (``_c_string``), a ``const`` pointer
     to a struct as ``Option<&T>``, a pointer to one of the ``plain_structs`` as ``Option<&mut T>``,
     numbers as Rust's; None when a type is none of these. Asked for this exact signature, a
     small model writes the body; asked for the pair of functions, the 1.5B copied C2Rust's unsafe
@@ -256,7 +269,7 @@ def safe_signature(name: str, signature: Signature | None, plain_structs: Collec
     while i < len(params):
         p, after = params[i], params[i + 1] if i + 1 < len(params) else None
         prim, borrow = _primitive(p.ffi), "&mut " if p.pointer == "mut" else "&"
-        length = after is not None and not after.pointer and _primitive(after.ffi) in LENGTHS
+        length = _length(p, after)
         if not p.pointer and prim in NUMBERS:
             safe.append(f"{p.name}: {'u8' if prim in BYTES else prim}")  # a C char is a byte of a C string
         elif p.pointer and p.size and prim in NUMBERS:
@@ -307,6 +320,53 @@ def changeable(plain: set[str], code: str) -> set[str]:
     return set() if FREES.search(code) else plain
 
 
+def _divides(code: str, name: str, width: int) -> bool:
+    """Whether ``code`` (C, or C2Rust's Rust) divides ``name`` by ``width`` or a `sizeof`, takes
+    its remainder by one, or shifts it right by ``width``'s bits: it counts bytes of
+    ``width``-byte elements (libscrypt's `be32enc_vect` walks `len / 4` words of `src`)."""
+    size = rf"\(?\s*(?:{width}\b|sizeof\b|[\w:]*size_of\b)"
+    shift = rf"\(?\s*{width.bit_length() - 1}\b"
+    n = re.escape(name.removeprefix("r#"))
+    return bool(re.search(rf"\b{n}\s*(?:[/%]=?\s*|\.\s*wrapping_(?:div|rem)\(\s*){size}"
+                          rf"|\b{n}\s*(?:>>=?\s*|\.\s*wrapping_shr\(\s*){shift}", code))
+
+
+LOOPS = re.compile(r"\b(?:while|for)\s*(?:\((?:[^()]|\([^()]*\))*\)|[^{]*)")  # a loop's head: C's, or Rust's to `{`
+
+
+def _reads_first(code: str, name: str) -> bool:
+    """Whether ``code`` measures ``name`` or loops on its characters (`strlen(s)`, `for (; *s; s++)`,
+    `while json[0] != 0`) before it writes into it: the caller passed a C string to change in place
+    (c-mathlib's `str_reverse(char *s)`), not a buffer to fill (`snprintf(mcf, ...)`)."""
+    n = re.escape(name.removeprefix("r#"))
+    measured = re.search(rf"\bstrn?len\s*\(\s*{n}\b", code)
+    looped = next((m for m in LOOPS.finditer(code) if re.search(rf"\*\s*{n}\b|\b{n}\s*\[", m.group(0))), None)
+    write = re.search(rf"(?:\*\s*{n}\b(?:\s*\+\+|\s*\.\s*offset\s*\((?:[^()]|\([^()]*\))*\))?"
+                      rf"|\b{n}\s*\[[^\]]*\])\s*=(?!=)"
+                      rf"|\b\w*(?:printf|PRINTF|cpy|cat|memset|memmove)\s*\(\s*(?:\([^()]*\)\s*)?{n}\b", code)
+    reads = [m.start() for m in (measured, looped) if m is not None]
+    return bool(reads) and (write is None or min(reads) < write.start())
+
+
+def with_body(signature: Signature | None, code: str) -> Signature | None:
+    """``signature`` with what the function's ``code`` (C, or C2Rust's Rust) shows and its types do
+    not: a length after a pointer to elements wider than a byte that counts bytes (a slice of that
+    many elements would run past the buffer), and a `char *` read as a C string before it is written."""
+    if signature is None:
+        return None
+    params, result = signature
+    marked = []
+    for i, p in enumerate(params):
+        before = params[i - 1] if i else None
+        width = WIDTHS.get(_primitive(before.ffi), 0) if before is not None and before.pointer else 0
+        if not p.pointer and width and _divides(code, p.name, width):
+            p = replace(p, counts_bytes=True)
+        if p.pointer == "mut" and p.ffi.rsplit("::", 1)[-1] == "c_char" and _reads_first(code, p.name):
+            p = replace(p, in_place=True)
+        marked.append(p)
+    return marked, result
+
+
 def rust_records(lib: str) -> dict[str, tuple[bool, set[str]]]:
     """``pointer_free``'s input from the crate's structs, unions and type aliases (C2Rust's among them)."""
     found: dict[str, tuple[bool, set[str]]] = {}
@@ -337,17 +397,18 @@ def named_types(signature: str) -> set[str]:
     return {n for n in named if n not in NUMBERS and n not in OPAQUE}
 
 
-def wirable(signature: str, plain_structs: Collection[str] = ()) -> bool:
-    """Whether ``safe_signature`` will likely wire the C ``signature`` once the crate holds its
-    types: a named type passed or returned by value is taken for a number's alias (cJSON_bool),
-    one behind a pointer for a struct. The plan keeps such functions in stages of their own."""
-    found = c_signature(signature, _AnyType())
+def wirable(signature: str, code: str, plain: set[str]) -> bool:
+    """Whether ``safe_signature`` will likely wire the C function ``code`` of ``signature`` once
+    the crate holds its types: a named type passed or returned by value is taken for a number's
+    alias (cJSON_bool), one behind a pointer for a struct (changed only if in ``plain``, which is
+    ``pointer_free``'s). The plan keeps such functions in stages of their own."""
+    found = with_body(c_signature(signature, _AnyType()), code)
     if found is None:
         return False
     params, result = found
-    by_value = [p if p.pointer else Param(p.name, "c_int") for p in params]
+    by_value = [p if p.pointer else replace(p, ffi="c_int") for p in params]
     result = result if not result or result.startswith("*") else "c_int"
-    return safe_signature("f", (by_value, result), plain_structs) is not None
+    return safe_signature("f", (by_value, result), changeable(plain, code)) is not None
 
 
 def export_for(name: str, signature: Signature | None, code: str) -> str | None:

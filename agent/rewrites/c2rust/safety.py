@@ -24,6 +24,7 @@ from agent.rewrites.c2rust.exports import (
     rust_records,
     rust_signature,
     safe_signature,
+    with_body,
     with_exports,
     without_exports,
 )
@@ -113,7 +114,7 @@ def safety_patch(state: RunState, svc: Services) -> str:
     params = re.search(rf"fn\s+{re.escape(name)}\s*\(([^{{]*)\)", item.text)
     pointers = len(POINTER.findall(params.group(1))) if params else 0
     rest = lib.replace(item.text, "")
-    signature = rust_signature(item.text)
+    signature = with_body(rust_signature(item.text), item.text)
     safe_fn = safe_signature(name, signature, changeable(pointer_free(rust_records(lib)), item.text))
     export = (
         f"The C ABI export `{name}` that calls it is written for you from its signature: do not write it."

@@ -11,7 +11,7 @@ from agent.graph.state import Stage
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.csource import functions, records
-from agent.rewrites.c2rust.exports import changeable, pointer_free, wirable
+from agent.rewrites.c2rust.exports import pointer_free, wirable
 from agent.rewrites.c2rust.renames import clashing, renamed_symbols
 
 PER_STAGE = 3
@@ -93,7 +93,7 @@ def plan_stages(repo: Path, max_stages: int) -> list[Stage]:
             files=sorted(renames),
         ))
     plain = pointer_free({name: record for text in texts.values() for name, record in records(text).items()})
-    wired = frozenset(name for name, f in defined.items() if wirable(f.signature, changeable(plain, f.text)))
+    wired = frozenset(name for name, f in defined.items() if wirable(f.signature, f.text, plain))
     for group in translation_order(graph, wired=wired):
         file = group[0].split("::")[0]
         names = [g.split("::")[1] for g in group]

@@ -17,7 +17,7 @@ from agent.prompts import render
 from agent.rewrites.c2rust import layout
 from agent.rewrites.c2rust.builds import build_of
 from agent.rewrites.c2rust.configurations import with_redirects
-from agent.rewrites.c2rust.csource import CFunction, functions, remove_functions
+from agent.rewrites.c2rust.csource import CFunction, compact, functions, remove_functions
 from agent.rewrites.c2rust.exports import (
     c_signature,
     changeable,
@@ -26,6 +26,7 @@ from agent.rewrites.c2rust.exports import (
     pointer_free,
     rust_records,
     safe_signature,
+    with_body,
     with_exports,
     without_exports,
 )
@@ -233,10 +234,10 @@ PROTOTYPE = re.compile(r"^[\w\s\*]*?\b(\w+)\s*\([^;{]*\)\s*;\s*$")
 
 def _headers(root: Path, names: list[str]) -> str:
     """The headers declaring ``names``, without the other functions' prototypes (types, macros
-    and includes stay): a small model writes whatever functions it is shown."""
+    and includes stay; a small model writes whatever functions it is shown) and ``compact``."""
     blocks = []
     for rel in layout.headers(root):
-        text = (root / rel).read_text(encoding="utf-8", errors="replace")
+        text = compact((root / rel).read_text(encoding="utf-8", errors="replace"))
         if any(re.search(rf"\b{n}\s*\(", text) for n in names):
             lines = [line for line in text.splitlines()
                      if (m := PROTOTYPE.match(line)) is None or m.group(1) in names]
@@ -279,7 +280,7 @@ def translate_patch(state: RunState, svc: Services) -> str:
     decls = declarations(svc, build, file, set().union(*(named_types(f.signature) for f in funcs)), c_code, lib)
     if decls:  # the types the stage's functions take, in C's layout, before any function using them
         lib += f"\n// C types by C2Rust, for {', '.join(names)} (stage {stage['id']})\n{decls}"
-    signatures = {f.name: c_signature(f.signature, crate_types(lib)) for f in funcs}
+    signatures = {f.name: with_body(c_signature(f.signature, crate_types(lib)), f.text) for f in funcs}
     plain = pointer_free(rust_records(lib))
     asked = {f.name: safe_signature(f.name, signatures[f.name], changeable(plain, f.text)) for f in funcs}
     safe_only = all(asked.values())  # code writes every export; the model writes only the `_rs` functions
