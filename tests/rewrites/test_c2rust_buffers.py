@@ -64,6 +64,11 @@ def test_a_char_pointer_is_a_c_string_only_when_the_code_reads_it_as_one_first()
     assert _asked("void up(char *s) { for (; *s; s++) { *s = (char)toupper((unsigned char)*s); } }") \
         == "pub fn up_rs(s: &mut [u8])"
     assert _asked("void rev(char *s) { size_t n = strlen(s); s[0] = s[n - 1]; }") == "pub fn rev_rs(s: &mut [u8])"
+    assert _asked("int check(char *mcf, const char *pw) { if (memcmp(mcf, \"$s1\", 3) != 0) return 0; "
+                  "char *tok = strtok(mcf, \"$\"); return tok != 0; }") \
+        == "pub fn check_rs(mcf: &mut [u8], pw: &[u8]) -> i32"
+    assert _asked("int same(char *a, const char *b) { return strcmp(b, a) == 0; }") \
+        == "pub fn same_rs(a: &mut [u8], b: &[u8]) -> i32"
     assert _asked("void minify(char *json) { while (json[0] != '\\0') { json++; } }") \
         == "pub fn minify_rs(json: &mut [u8])"
     # measured only after it was written: the function filled it
@@ -75,9 +80,17 @@ def test_a_char_pointer_is_a_c_string_only_when_the_code_reads_it_as_one_first()
             '        *s = toupper(*s as ::core::ffi::c_int) as ::core::ffi::c_char;\n'
             '        s = s.offset(1);\n    }\n}')
     assert safe_signature("up", with_body(rust_signature(rust), rust)) == "pub fn up_rs(s: &mut [u8])"
-    # a `const char *` is a C string by C's convention; an `unsigned char *` is binary data
+    # a `const char *` is a C string by C's convention; an `unsigned char *` is binary data unless
+    # the code reads it as a string (cJSON's `case_insensitive_strcmp`; not `parse_hex4`'s 4 digits)
     assert _asked("int count(const char *s) { return 0; }") == "pub fn count_rs(s: &[u8]) -> i32"
     assert _asked("int count(const unsigned char *s) { return 0; }") is None
+    assert _asked("int same(const unsigned char *a, const unsigned char *b) { for (; *a == *b; a++, b++) "
+                  "{ if (*a == '\\0') return 0; } return 1; }") == "pub fn same_rs(a: &[u8], b: &[u8]) -> i32"
+    assert _asked("size_t len(const unsigned char *s) { return strlen((const char*)s); }") \
+        == "pub fn len_rs(s: &[u8]) -> usize"
+    assert _asked("unsigned hex4(const unsigned char * const input) { unsigned h = 0; size_t i = 0; "
+                  "for (i = 0; i < 4; i++) { h += input[i]; } return h; }") is None
+    assert _asked("int sum(const uint8_t *s) { int t = 0; while (*s) t += *s++; return t; }") is None
 
 
 def test_code_refuses_to_read_a_buffer_to_fill_as_a_c_string() -> None:

@@ -50,7 +50,7 @@ class Param:
     pointer: str = ""  # "", "const" or "mut"
     size: int = 0  # a C array parameter's length (`unsigned char digest[32]`), which C passes as a pointer
     counts_bytes: bool = False  # a length the code shows counts bytes (``with_body``)
-    in_place: bool = False  # a `char *` the code reads as a C string before writing it (``with_body``)
+    c_string: bool = False  # a `char *` or `unsigned char *` the code reads as a C string first (``with_body``)
 
 
 def _primitive(ffi: str) -> str:
@@ -191,12 +191,13 @@ def _record(p: Param) -> str:
 
 
 def _c_string(p: Param) -> bool:
-    """Whether a pointer without a length is a C string: a `const char *`, or a `char *` the
-    code reads as one first (``in_place``). A `char *` may be an output buffer (libscrypt's
-    `libscrypt_mcf(..., char *mcf)`), whose bytes are not yet a string; an `unsigned char *` or
-    `uint8_t *` (one type on this target) is binary data (`be32enc_vect(unsigned char *dst, ...)`).
-    `strlen` gives the length of neither: reading on to a NUL may run past the buffer."""
-    return p.ffi.rsplit("::", 1)[-1] == "c_char" and (p.pointer == "const" or p.in_place)
+    """Whether a pointer without a length is a C string: a `const char *`, or a `char *` or
+    `unsigned char *` the code reads as one before writing into it (``with_body``). A `char *`
+    may be an output buffer (libscrypt's `libscrypt_mcf(..., char *mcf)`), whose bytes are not
+    yet a string, an `unsigned char *` binary data (`be32enc_vect(unsigned char *dst, ...)`,
+    cJSON's `parse_hex4` reading 4 characters); a `uint8_t *` is binary data. `strlen` gives the
+    length of none of these: reading on to a NUL may run past the buffer."""
+    return p.c_string or (p.pointer == "const" and p.ffi.rsplit("::", 1)[-1] == "c_char")
 
 
 def _length(p: Param, after: Param | None) -> bool:
@@ -245,7 +246,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
         return f'if {p.name}.is_null() {{ "" }} else {{ std::str::from_utf8({text}).unwrap_or("") }}', 1
     if rust == "&CStr":
         return c_str, 1
-    if rust == "&mut[u8]" and p.in_place:
+    if rust == "&mut[u8]" and p.pointer == "mut":
         return (f"if {p.name}.is_null() {{ &mut [] }} else {{ unsafe {{ std::slice::from_raw_parts_mut("
                 f"{p.name}.cast::<u8>(), CStr::from_ptr({ptr}).to_bytes().len()) }} }}"), 1
     return None
@@ -335,11 +336,13 @@ LOOPS = re.compile(r"\b(?:while|for)\s*(?:\((?:[^()]|\([^()]*\))*\)|[^{]*)")  # 
 
 
 def _reads_first(code: str, name: str) -> bool:
-    """Whether ``code`` measures ``name`` or loops on its characters (`strlen(s)`, `for (; *s; s++)`,
-    `while json[0] != 0`) before it writes into it: the caller passed a C string to change in place
-    (c-mathlib's `str_reverse(char *s)`), not a buffer to fill (`snprintf(mcf, ...)`)."""
+    """Whether ``code`` reads ``name`` to its NUL (`strlen(s)`, `strtok(s, "$")`, `strcmp(a, s)`) or
+    loops on its characters (`for (; *s; s++)`, `while json[0] != 0`) before it writes into it: the
+    caller passed a C string (to change in place: c-mathlib's `str_reverse(char *s)`, libscrypt's
+    `libscrypt_check(char *mcf, ...)`), not a buffer to fill (`snprintf(mcf, ...)`)."""
     n = re.escape(name.removeprefix("r#"))
-    measured = re.search(rf"\bstrn?len\s*\(\s*{n}\b", code)
+    measured = re.search(rf"\bstr(?:n?len|tok(?:_r)?|r?chr|cmp|casecmp|coll|str|dup|c?spn|pbrk)\s*\("
+                         rf"(?:[^();]|\([^()]*\))*?\b{n}\b", code)
     looped = next((m for m in LOOPS.finditer(code) if re.search(rf"\*\s*{n}\b|\b{n}\s*\[", m.group(0))), None)
     write = re.search(rf"(?:\*\s*{n}\b(?:\s*\+\+|\s*\.\s*offset\s*\((?:[^()]|\([^()]*\))*\))?"
                       rf"|\b{n}\s*\[[^\]]*\])\s*=(?!=)"
@@ -351,7 +354,8 @@ def _reads_first(code: str, name: str) -> bool:
 def with_body(signature: Signature | None, code: str) -> Signature | None:
     """``signature`` with what the function's ``code`` (C, or C2Rust's Rust) shows and its types do
     not: a length after a pointer to elements wider than a byte that counts bytes (a slice of that
-    many elements would run past the buffer), and a `char *` read as a C string before it is written."""
+    many elements would run past the buffer), and a `char *` or `unsigned char *` read as a C
+    string before it is written."""
     if signature is None:
         return None
     params, result = signature
@@ -361,8 +365,8 @@ def with_body(signature: Signature | None, code: str) -> Signature | None:
         width = WIDTHS.get(_primitive(before.ffi), 0) if before is not None and before.pointer else 0
         if not p.pointer and width and _divides(code, p.name, width):
             p = replace(p, counts_bytes=True)
-        if p.pointer == "mut" and p.ffi.rsplit("::", 1)[-1] == "c_char" and _reads_first(code, p.name):
-            p = replace(p, in_place=True)
+        if p.pointer and p.ffi.rsplit("::", 1)[-1] in ("c_char", "c_uchar") and _reads_first(code, p.name):
+            p = replace(p, c_string=True)
         marked.append(p)
     return marked, result
 
