@@ -386,6 +386,16 @@ def test_stages_hold_only_functions_code_can_wire_or_only_others() -> None:
     assert translation_order(graph) == [["a.c::del", "a.c::is_a", "a.c::is_b"], ["a.c::is_c", "a.c::new", "a.c::use"]]
 
 
+def test_an_enum_is_the_number_c2rust_declares_it_as() -> None:
+    """`enum http_host_state` was looked up with its keyword: no signature at the stage, where the
+    plan had counted the function as one code wires, so its whole stage went to the pairs prompt."""
+    types = crate_types("pub type http_host_state = ::core::ffi::c_uint;\n")
+    signature = c_signature("static enum http_host_state host_char(enum http_host_state s, const char ch)", types)
+    assert signature == ([Param("s", "c_uint"), Param("ch", "c_char")], "c_uint")
+    assert safe_signature("host_char", signature) == "pub fn host_char_rs(s: u32, ch: u8) -> u32"
+    assert named_types("const char *method_str(enum http_method m)") == {"http_method"}
+
+
 def test_a_signature_code_cannot_wire_is_left_to_the_model() -> None:
     cases = {
         "struct": ("pub fn f_rs(p: &Point) -> i64 { p.x }", "long f(struct point *p)"),

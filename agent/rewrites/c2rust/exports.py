@@ -129,7 +129,7 @@ def _ffi(decl: ts.Node, declarator: ts.Node | None, types: CrateTypes) -> str | 
     if kind is None or kind.text is None:
         return None
     spelled = " ".join(kind.text.decode().split())
-    named = re.sub(r"^(?:struct|union) ", "", spelled)
+    named = re.sub(r"^(?:struct|union|enum) ", "", spelled)
     base = "void" if spelled == "void" else FFI_TYPES.get(spelled) or types.get(named)
     depth = 0
     node = declarator
