@@ -15,6 +15,7 @@ from agent.rewrites.c2rust.exports import (
     rust_signature,
     safe_signature,
     wirable,
+    with_body,
 )
 from agent.rewrites.c2rust.report import raw_pointers
 from agent.rewrites.c2rust.safety import without_unsafe_blocks
@@ -90,9 +91,10 @@ def test_a_plain_struct_the_function_changes_is_a_mutable_borrow_and_code_writes
 
 def test_a_void_pointer_and_its_length_are_bytes() -> None:
     plain = pointer_free(rust_records(CRATE))
-    signature = c_signature("void sha_update(SHA_CTX *ctx, const void *in, size_t len)", TYPES)
+    update = "void sha_update(SHA_CTX *ctx, const void *in, size_t len)"
+    signature = with_body(c_signature(update, TYPES), update + " { if (len < 64) { } }")
     assert signature == ([Param("ctx", "sha_ctx", "mut"), Param("r#in", "std::ffi::c_void", "const"),
-                          Param("len", "usize")], "")
+                          Param("len", "usize", length=True)], "")
     asked = safe_signature("sha_update", signature, plain)
     assert asked == "pub fn sha_update_rs(ctx: Option<&mut sha_ctx>, r#in: &[u8])"
     export = export_for("sha_update", signature, f"{asked} {{}}")
@@ -101,9 +103,8 @@ def test_a_void_pointer_and_its_length_are_bytes() -> None:
             "std::slice::from_raw_parts(r#in.cast::<u8>(), len) } };") in export
     assert "r#in: *const std::ffi::c_void, len: usize" in export
     # C2Rust's export, in a safety stage, names its own `c_void`
-    assert safe_signature("blk", rust_signature(
-        'pub unsafe extern "C" fn blk(mut dest: *mut ::core::ffi::c_void, mut len: size_t) {}')) \
-        == "pub fn blk_rs(dest: &mut [u8])"
+    blk = 'pub unsafe extern "C" fn blk(mut dest: *mut ::core::ffi::c_void, mut len: size_t) { memset(dest, 0, len); }'
+    assert safe_signature("blk", with_body(rust_signature(blk), blk)) == "pub fn blk_rs(dest: &mut [u8])"
     # a `void *` without a length is nothing code can wire
     assert safe_signature("clear", c_signature("void clear(void *p)")) is None
 

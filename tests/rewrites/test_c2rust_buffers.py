@@ -38,12 +38,28 @@ def test_a_length_the_code_counts_in_bytes_is_no_slice_of_wider_elements() -> No
     # counted in elements: every element is reached, or only half of them
     assert _asked("long sum(const long *v, size_t n) { long s = 0; for (size_t i = 0; i < n; i++) s += v[i]; "
                   "return s; }") == "pub fn sum_rs(v: &[i64]) -> i64"
-    assert _asked("uint32_t mid(const uint32_t *v, size_t n) { return v[n / 2]; }") == "pub fn mid_rs(v: &[u32]) -> u32"
+    assert _asked("uint32_t mid(const uint32_t *v, size_t n) { return n > 0 ? v[n / 2] : 0; }") \
+        == "pub fn mid_rs(v: &[u32]) -> u32"
     # bytes are elements: a `void *` or a byte buffer takes its length as is
-    assert _asked("int fill(void *p, size_t len) { return len / 4; }") == "pub fn fill_rs(p: &mut [u8]) -> i32"
-    assert _asked("int fill(uint8_t *p, size_t len) { return len / 4; }") == "pub fn fill_rs(p: &mut [u8]) -> i32"
+    assert _asked("int fill(void *p, size_t len) { memset(p, 0, len); return len / 4; }") \
+        == "pub fn fill_rs(p: &mut [u8]) -> i32"
+    assert _asked("int fill(uint8_t *p, size_t len) { return len >= 4 ? len / 4 : 0; }") \
+        == "pub fn fill_rs(p: &mut [u8]) -> i32"
     # the plan sees the same, so such a function is not staged as one code wires
     assert not wirable(BE32ENC.split("\n", 1)[0], BE32ENC, set())
+
+
+def test_a_number_after_a_pointer_is_its_length_only_when_the_code_bounds_something_by_it() -> None:
+    """`integerify(void *B, size_t r)` reads 64 bytes at `(2 * r - 1) * 64`: `r` is no length."""
+    assert _asked("uint64_t integerify(void *B, size_t r) { uint32_t *X = (void *)((uintptr_t)(B) + (2 * r - 1) * 64); "
+                  "return X[0]; }") is None
+    assert _asked("long at(const long *v, int i) { return v[i]; }") is None
+    assert _asked("long at(const long *v, int off, int n) { long s = 0; for (int i = off; i < n; i++) s += v[i]; "
+                  "return s; }") is None  # `n` bounds, but is not the number after the pointer
+    for body in ("for (size_t i = 0; i < n; i++) s += v[i];", "while (n-- > 0) s += *v++;", "s = sum(v, n);",
+                 "memcpy(&s, v, n);", "if (n >= 1) s = v[0];"):
+        assert _asked(f"long f(const long *v, size_t n) {{ long s = 0; {body} return s; }}") \
+            == "pub fn f_rs(v: &[i64]) -> i64", body
 
 
 def test_code_refuses_to_wire_a_model_slice_over_a_length_counted_in_bytes() -> None:
@@ -65,7 +81,7 @@ def test_a_char_pointer_is_a_c_string_only_when_the_code_reads_it_as_one_first()
         == "pub fn up_rs(s: &mut [u8])"
     assert _asked("void rev(char *s) { size_t n = strlen(s); s[0] = s[n - 1]; }") == "pub fn rev_rs(s: &mut [u8])"
     assert _asked("int check(char *mcf, const char *pw) { if (memcmp(mcf, \"$s1\", 3) != 0) return 0; "
-                  "char *tok = strtok(mcf, \"$\"); return tok != 0; }") \
+                  "char *tok = strtok(mcf, \"$\"); return strcmp(tok, pw); }") \
         == "pub fn check_rs(mcf: &mut [u8], pw: &[u8]) -> i32"
     assert _asked("int same(char *a, const char *b) { return strcmp(b, a) == 0; }") \
         == "pub fn same_rs(a: &mut [u8], b: &[u8]) -> i32"
@@ -80,9 +96,13 @@ def test_a_char_pointer_is_a_c_string_only_when_the_code_reads_it_as_one_first()
             '        *s = toupper(*s as ::core::ffi::c_int) as ::core::ffi::c_char;\n'
             '        s = s.offset(1);\n    }\n}')
     assert safe_signature("up", with_body(rust_signature(rust), rust)) == "pub fn up_rs(s: &mut [u8])"
-    # a `const char *` is a C string by C's convention; an `unsigned char *` is binary data unless
-    # the code reads it as a string (cJSON's `case_insensitive_strcmp`; not `parse_hex4`'s 4 digits)
-    assert _asked("int count(const char *s) { return 0; }") == "pub fn count_rs(s: &[u8]) -> i32"
+    # a `const char *` the code reads by offsets is part of a buffer, not a string (http-parser's
+    # `http_parse_host`, called with a URL buffer that need not end in a NUL); nor is an
+    # `unsigned char *` unless the code reads it as one (cJSON's `case_insensitive_strcmp`; not
+    # `parse_hex4`'s 4 digits)
+    assert _asked("int host(const char *buf, int off, int len) { const char *p; int n = 0; "
+                  "for (p = buf + off; p < buf + off + len; p++) { n++; } return n; }") is None
+    assert _asked("int count(const char *s) { return 0; }") is None
     assert _asked("int count(const unsigned char *s) { return 0; }") is None
     assert _asked("int same(const unsigned char *a, const unsigned char *b) { for (; *a == *b; a++, b++) "
                   "{ if (*a == '\\0') return 0; } return 1; }") == "pub fn same_rs(a: &[u8], b: &[u8]) -> i32"

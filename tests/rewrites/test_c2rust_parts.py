@@ -269,8 +269,10 @@ def test_an_export_is_written_from_the_c_signature_around_a_safe_function() -> N
     safe = """pub fn scale_rs(values: &mut [i64], by: i32) -> bool { values.is_empty() || by > 0 }
 pub fn count(s: &[u8], c: u8) -> usize { s.iter().filter(|&&b| b == c).count() }
 """
-    code, wired = with_exports(safe, {"scale": c_signature("int scale(long *values, size_t n, int by)"),
-                                      "count": c_signature("size_t count(const char *s, char c)")})
+    code, wired = with_exports(safe, {"scale": with_body(c_signature("int scale(long *values, size_t n, int by)"),
+                                                         "{ for (size_t i = 0; i < n; i++) {} }"),
+                                      "count": with_body(c_signature("size_t count(const char *s, char c)"),
+                                                         "{ for (; *s; s++) {} }")})
     assert wired == ["scale", "count"]
     assert ('pub unsafe extern "C" fn scale(values: *mut c_long, n: usize, by: c_int) -> c_int {\n'
             "    let values: &mut [i64] = if values.is_null() { &mut [] } else { unsafe { "
@@ -296,28 +298,31 @@ pub fn count(s: &[u8], c: u8) -> usize { s.iter().filter(|&&b| b == c).count() }
 
 
 def test_a_safety_stage_asks_for_a_safe_signature_code_can_wire_to_the_export() -> None:
-    def asked(export: str) -> str | None:
+    def asked(export: str, body: str = "{}") -> str | None:
         name = export.split(" fn ", 1)[1].split("(", 1)[0]
-        return safe_signature(name, rust_signature(export + " {}"))
+        return safe_signature(name, with_body(rust_signature(f"{export} {body}"), body))
 
     c = "::core::ffi::"
-    assert asked(f'pub unsafe extern "C" fn adler32(mut data: *const {c}c_uchar, mut len: size_t) -> uint32_t') \
+    assert asked(f'pub unsafe extern "C" fn adler32(mut data: *const {c}c_uchar, mut len: size_t) -> uint32_t',
+                 "{ while i < len {} }") \
         == "pub fn adler32_rs(data: &[u8]) -> u32"
-    assert asked(f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t') \
+    assert asked(f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t') is None
+    counting = f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t {{ while *s != 0 {{}} }}'
+    assert safe_signature("count", with_body(rust_signature(counting), counting)) \
         == "pub fn count_rs(s: &[u8], c: u8) -> usize"
     assert asked(f'pub unsafe extern "C" fn rev(s: *mut {c}c_char)') is None  # a buffer to fill, or a string?
     reverse = f'pub unsafe extern "C" fn rev(mut s: *mut {c}c_char) {{\n    let mut n: size_t = strlen(s);\n}}'
     assert safe_signature("rev", with_body(rust_signature(reverse), reverse)) == "pub fn rev_rs(s: &mut [u8])"
-    assert asked(f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double') \
-        == "pub fn mean_rs(v: &[i64]) -> f64"
+    assert asked(f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double',
+                 "{ sum(v, n) }") == "pub fn mean_rs(v: &[i64]) -> f64"
     assert asked(f'pub unsafe extern "C" fn ipow(b: {c}c_long, e: {c}c_uint) -> {c}c_long') \
         == "pub fn ipow_rs(b: i64, e: u32) -> i64"
     assert asked('pub unsafe extern "C" fn f(p: *mut Foo) -> c_int') is None
     assert asked(f'pub unsafe extern "C" fn g(p: *const {c}c_long) -> {c}c_long') is None  # no length
     # each asked signature is one the export is wired to, with no raw-pointer type beyond the
     # export's own parameters (a `*mut c_char` needs no cast to the `*const` that CStr takes)
-    for export in (f'pub unsafe extern "C" fn count(s: *const {c}c_char, c: {c}c_char) -> size_t {{}}',
-                   f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double {{}}',
+    for export in (counting,
+                   f'pub unsafe extern "C" fn mean(v: *const {c}c_long, n: {c}c_int) -> {c}c_double {{ sum(v, n) }}',
                    reverse,
                    f'pub unsafe extern "C" fn up(s: *mut {c}c_char) {{ while *s != 0 {{ *s = 1; }} }}'):
         name = export.split(" fn ", 1)[1].split("(", 1)[0]
@@ -374,10 +379,10 @@ def test_the_types_a_signature_names_are_those_the_crate_must_declare_first() ->
 
 def test_stages_hold_only_functions_code_can_wire_or_only_others() -> None:
     for signature, wired in [("CJSON_PUBLIC(cJSON_bool) cJSON_IsNull(const cJSON * const item)", True),
-                             ("long sum(const long *v, size_t n)", True),
+                             ("long sum(const long *v, size_t n)", True),  # `i < n` in its body below
                              ("CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)", False),
                              ("static cJSON *cJSON_New_Item(const internal_hooks * const hooks)", False)]:
-        assert wirable(signature, signature + " { }", set()) is wired, signature
+        assert wirable(signature, signature + " { for (i = 0; i < n; i++) { } }", set()) is wired, signature
     graph: dict[str, set[str]] = {f"a.c::{n}": set() for n in ("del", "is_a", "is_b", "is_c", "new")}
     graph["a.c::use"] = {"a.c::is_a"}
     wired = frozenset({"a.c::is_a", "a.c::is_b", "a.c::is_c", "a.c::use"})
@@ -843,13 +848,15 @@ def test_what_the_builds_macros_change_is_transpiled_once_per_configuration_and_
                      "src/p.c": "#include \"p.h\"\n/*B*/\nstatic int helper(int c);\nint helper(int c);\n"}
 
 
-def test_only_a_pointer_to_char_is_read_as_a_c_string() -> None:
-    """`strlen` does not give the length of binary data: libscrypt's `uint8_t *dest` is none, and
-    neither is an `unsigned char *` (the same type on this target: `be32enc_vect`'s `dst`)."""
+def test_a_uint8_t_pointer_is_binary_data_never_a_c_string() -> None:
+    """`strlen` does not give the length of binary data: libscrypt's `uint8_t *dest` is none.
+    (When a `char *` or `unsigned char *` is one: test_c2rust_buffers.py.)"""
     assert safe_signature("blkcpy", c_signature("void blkcpy(uint8_t *dest, uint8_t *src, size_t len)")) is None
-    assert safe_signature("count", c_signature("int count(const unsigned char *s)")) is None
-    assert safe_signature("count", c_signature("int count(const char *s)")) == "pub fn count_rs(s: &[u8]) -> i32"
-    assert safe_signature("sum", c_signature("int sum(const uint8_t *data, size_t len)")) == \
+    assert safe_signature("count", with_body(c_signature("int count(const uint8_t *s)"), "{ return strlen(s); }")) \
+        is None
+    assert safe_signature("count", with_body(c_signature("int count(const char *s)"), "{ return strlen(s); }")) \
+        == "pub fn count_rs(s: &[u8]) -> i32"
+    assert safe_signature("sum", with_body(c_signature("int sum(const uint8_t *data, size_t len)"), "len > 0")) == \
         "pub fn sum_rs(data: &[u8]) -> i32"
 
 

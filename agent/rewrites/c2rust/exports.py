@@ -3,7 +3,7 @@ the reply left it out: a small model writes the safe body far more often than th
 (the bundled 1.5B wrote only the `_rs` functions for c-mathlib's first stage in two prompts' runs).
 Only what a signature pins down is wired: numbers (cast when the Rust type differs), a pointer
 and the length after it as a slice (a `void *` as bytes), a C array parameter of fixed size as a
-slice of that size, a `const char *` as a C string's bytes, a struct the function only reads as
+slice of that size, a C string as its bytes, a struct the function only reads as
 an ``Option`` of a borrow, and one holding no pointers that it changes as an ``Option`` of a
 mutable borrow; anything else is left to the model. Where the types leave the length of what a
 pointer points to open, the function's code settles it (``with_body``), or it is not wired: a
@@ -49,7 +49,7 @@ class Param:
     ffi: str  # the Rust type at the ABI; for a pointer, its pointee's
     pointer: str = ""  # "", "const" or "mut"
     size: int = 0  # a C array parameter's length (`unsigned char digest[32]`), which C passes as a pointer
-    counts_bytes: bool = False  # a length the code shows counts bytes (``with_body``)
+    length: bool = False  # the code bounds the pointer before it by this number, in its elements (``with_body``)
     c_string: bool = False  # a `char *` or `unsigned char *` the code reads as a C string first (``with_body``)
 
 
@@ -191,19 +191,20 @@ def _record(p: Param) -> str:
 
 
 def _c_string(p: Param) -> bool:
-    """Whether a pointer without a length is a C string: a `const char *`, or a `char *` or
-    `unsigned char *` the code reads as one before writing into it (``with_body``). A `char *`
-    may be an output buffer (libscrypt's `libscrypt_mcf(..., char *mcf)`), whose bytes are not
-    yet a string, an `unsigned char *` binary data (`be32enc_vect(unsigned char *dst, ...)`,
-    cJSON's `parse_hex4` reading 4 characters); a `uint8_t *` is binary data. `strlen` gives the
-    length of none of these: reading on to a NUL may run past the buffer."""
-    return p.c_string or (p.pointer == "const" and p.ffi.rsplit("::", 1)[-1] == "c_char")
+    """Whether a pointer without a length is a C string: a `char *` or `unsigned char *` the
+    code reads to its NUL before writing into it (``with_body``). Not every one is: an output
+    buffer (libscrypt's `libscrypt_mcf(..., char *mcf)`) holds no string yet, binary data
+    (`be32enc_vect(unsigned char *dst, ...)`) none at all, and a `const char *` may be part of a
+    longer buffer read by offsets (http-parser's `http_parse_host(const char *buf, ...)`, which
+    `http_parser_parse_url` calls with a buffer that need not end in a NUL; cJSON's `parse_hex4`
+    reads 4 digits). `strlen` gives the length of none of these: reading on to a NUL may run
+    past the buffer."""
+    return p.c_string
 
 
-def _length(p: Param, after: Param | None) -> bool:
-    """Whether ``after`` is the length of the buffer ``p`` points to, counted in ``p``'s elements."""
-    return (after is not None and not after.pointer and _primitive(after.ffi) in LENGTHS
-            and not (after.counts_bytes and _primitive(p.ffi) in WIDTHS))
+def _length(after: Param | None) -> bool:
+    """Whether ``after`` is the length of the buffer the parameter before it points to."""
+    return after is not None and after.length and not after.pointer and _primitive(after.ffi) in LENGTHS
 
 
 def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, int] | None:
@@ -228,7 +229,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
     if slice is not None and p.size:  # C's array parameter: its declared length, no length parameter
         return f"if {p.name}.is_null() {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {p.size}) }} }}", 1
     length = params[i + 1] if i + 1 < len(params) else None
-    if slice is not None and length is not None and _length(p, length):
+    if slice is not None and length is not None and _length(length):
         n = length.name if _primitive(length.ffi) == "usize" else f"{length.name} as usize"
         short = f" || {length.name} <= 0" if _primitive(length.ffi).startswith("i") else ""  # a signed length
         made = f"if {p.name}.is_null(){short} {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {n}) }} }}"
@@ -270,7 +271,7 @@ def safe_signature(name: str, signature: Signature | None, plain_structs: Collec
     while i < len(params):
         p, after = params[i], params[i + 1] if i + 1 < len(params) else None
         prim, borrow = _primitive(p.ffi), "&mut " if p.pointer == "mut" else "&"
-        length = _length(p, after)
+        length = _length(after)
         if not p.pointer and prim in NUMBERS:
             safe.append(f"{p.name}: {'u8' if prim in BYTES else prim}")  # a C char is a byte of a C string
         elif p.pointer and p.size and prim in NUMBERS:
@@ -351,20 +352,31 @@ def _reads_first(code: str, name: str) -> bool:
     return bool(reads) and (write is None or min(reads) < write.start())
 
 
+def _bounds(code: str, pointer: str, name: str) -> bool:
+    """Whether ``code`` uses ``name`` as a bound: compares with it (`i < n`, `while len >= 64`),
+    gives it a `mem*` function as the size, or passes it on right after ``pointer``
+    (`array_sum(values, n)`). A number after a pointer need not be its length: http-parser's
+    `(const char *buf, ..., int found_at)` style offsets and flags are not."""
+    n, ptr = (re.escape(w.removeprefix("r#")) for w in (name, pointer))
+    return bool(re.search(rf"(?<![-<>])[<>]=?\s*{n}\b|\b{n}\s*(?:--|\+\+)?\s*[<>]=?(?![<>])"
+                          rf"|\bmem\w*\s*\((?:[^;()]|\([^()]*\))*\b{n}\s*\)"
+                          rf"|\b{ptr}\s*,\s*(?:\([^()]*\)\s*)?{n}\b", code))
+
+
 def with_body(signature: Signature | None, code: str) -> Signature | None:
     """``signature`` with what the function's ``code`` (C, or C2Rust's Rust) shows and its types do
-    not: a length after a pointer to elements wider than a byte that counts bytes (a slice of that
-    many elements would run past the buffer), and a `char *` or `unsigned char *` read as a C
-    string before it is written."""
+    not: which number after a pointer is its length in elements (``_bounds``; not one that counts
+    bytes of elements wider than a byte, as a slice of that many elements would run past the
+    buffer), and which `char *` or `unsigned char *` is a C string (``_c_string``)."""
     if signature is None:
         return None
     params, result = signature
     marked = []
     for i, p in enumerate(params):
         before = params[i - 1] if i else None
-        width = WIDTHS.get(_primitive(before.ffi), 0) if before is not None and before.pointer else 0
-        if not p.pointer and width and _divides(code, p.name, width):
-            p = replace(p, counts_bytes=True)
+        if before is not None and before.pointer and not p.pointer and _bounds(code, before.name, p.name):
+            width = WIDTHS.get(_primitive(before.ffi), 0)
+            p = replace(p, length=not (width and _divides(code, p.name, width)))
         if p.pointer and p.ffi.rsplit("::", 1)[-1] in ("c_char", "c_uchar") and _reads_first(code, p.name):
             p = replace(p, c_string=True)
         marked.append(p)
