@@ -652,6 +652,28 @@ def test_a_comparison_returned_as_a_c_truth_value_is_cast_to_it(tmp_path: Path) 
     assert "        return (x == 3) as i32;\n" in text  # rustc names c_int by what it is
 
 
+def test_a_c_bit_field_read_or_written_as_a_field_goes_through_its_methods(tmp_path: Path) -> None:
+    """The bundled 1.5B's `http_body_is_final_rs` (2026-12-07) read http-parser's bit-fields as
+    C does, `parser.state`; C2Rust packs them into a byte array behind methods its derive writes
+    (here written out by hand, the attribute kept as C2Rust writes it), checked by the real compiler."""
+    lib = ("pub struct parser {\n    /// #[bitfield(name = \"state\", ty = \"u32\", bits = \"0..=6\")]\n"
+           "    /// #[bitfield(name = \"flags\", ty = \"u32\", bits = \"7..=14\")]\n    pub packed: [u8; 4],\n"
+           "    pub nread: u32,\n}\nimpl parser {\n    pub fn state(&self) -> u32 { self.packed[0] as u32 }\n"
+           "    pub fn set_state(&mut self, v: u32) { self.packed[0] = v as u8; }\n"
+           "    pub fn flags(&self) -> u32 { self.packed[1] as u32 }\n}\npub struct other { pub n: u32 }\n"
+           "impl other {\n    pub fn len(&self) -> u32 { self.n }\n}\n")
+    model = ("pub fn done_rs(p: Option<&parser>) -> i32 {\n    let p = p.unwrap();\n"
+             "    if p.state == 3 && p.nread > 0 {\n"
+             "        return 1;\n    }\n    if p.flags & 4 {\n        return 2;\n    }\n    0\n}\n\n"
+             "pub fn reset_rs(p: &mut parser) {\n    p.state = 1 + 2;\n}\n\n"
+             "pub fn size_rs(o: &other) -> u32 {\n    o.len\n}\n")
+    text, check = _fixed_until_it_builds(tmp_path, lib, model)
+    for line in ("    if p.state() == 3 && p.nread > 0 {", "    if (p.flags() & 4) != 0 {", "    p.set_state(1 + 2);"):
+        assert line in text
+    # a method of a struct with no such bit-field is the model's to mend
+    assert check.returncode != 0 and "o.len\n" in text and "method `len`" in error_text(check.stdout)
+
+
 def test_a_call_to_the_twin_of_a_transpiled_function_calls_its_export(tmp_path: Path) -> None:
     """The bundled 1.5B's `lcm` on c-mathlib called `gcd_rs` where the stage before had landed
     C2Rust's `gcd`: the call goes to the export, in `unsafe { }`, checked by the real compiler."""

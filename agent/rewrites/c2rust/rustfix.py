@@ -72,6 +72,8 @@ CHAR_FOR_BYTE = re.compile(r"expected `([iu]8|c_char)`, found `char`")
 BOOL_FOR_NUMBER = re.compile(r"expected `((?:[iu](?:8|16|32|64|size)|c_\w+))`, found `bool`")
 ASSERT_NUMBER = re.compile(r"assert!\(\s*(!?)\s*(.+?)\s*\)", re.S)
 TEXT_LITERAL = re.compile(r'b?"((?:[^"\\]|\\.)*)"')
+METHOD_AS_FIELD = re.compile(r"attempted to take value of method `(\w+)` on type `.+`")
+ASSIGNED = re.compile(rb"\s*=(?!=)\s*([^;{}]+?)\s*;")  # `= value;` after a field, on to the statement's end
 
 
 def _line(data: bytes, start: int, end: int) -> tuple[int, int]:
@@ -189,6 +191,12 @@ def _own_fix(message: dict[str, Any], data: bytes, lib: str, others: bytes) -> t
     if code == "E0133" and (call := UNSAFE_CALL.fullmatch(said)) and (
             _c_export(data, call[1]) or _c_export(others, call[1])):
         return start, end, f"unsafe {{ {data[start:end].decode()} }}"
+    if code == "E0615" and (method := METHOD_AS_FIELD.fullmatch(said)) and data[start:end] == method[1].encode() \
+            and re.search(rb'#\[bitfield\(\s*name\s*=\s*"%s"' % method[1].encode(), data + others):
+        # a C bit-field C2Rust packed (http-parser's `parser->flags`): read and written by methods
+        if assigned := ASSIGNED.match(data, end):
+            return start, assigned.end() - 1, f"set_{method[1]}({assigned[1].decode()})"
+        return start, end, f"{method[1]}()"
     if code == "E0432":  # an unresolved import
         if line.lstrip().startswith(b"use ") and b"{" not in line:
             return line_start, line_end, ""
