@@ -818,6 +818,7 @@ unsafe extern "C" fn url_char(mut c: size_t) -> ::core::ffi::c_int {
 }
 #[no_mangle]
 pub unsafe extern "C" fn parse_url(mut c: ::core::ffi::c_int) -> ::core::ffi::c_int {
+    if c < 0 { fail(b"int parse_url(int)\0", b'"', '"'); }
     return url_char(c as size_t);
 }
 #[no_mangle]
@@ -839,6 +840,8 @@ def test_what_the_builds_macros_change_is_transpiled_once_per_configuration_and_
     assert split.rust.count("pub type size_t") == 1 and "fn twice" not in split.rust
     assert "pub unsafe extern \"C\" fn parse_url__cfg_STRICT_1(" in split.rust
     assert "return url_char__cfg_STRICT_0(c as size_t);" in split.rust and "(c != 0)" in split.rust
+    # a literal keeps the C name: C2Rust sized `assert`'s function-name string by it
+    assert split.rust.count("fail(b\"int parse_url(int)\0\", b'\"', '\"');") == 2
     assert split.redirects["parse_url"].splitlines()[1:] == [
         "#if STRICT == 1", "#define parse_url parse_url__cfg_STRICT_1",
         "#else", "#define parse_url parse_url__cfg_STRICT_0", "#endif"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from agent.rewrites.c2rust import layout
@@ -73,6 +74,11 @@ def _tags_and_conditions(sets: list[str]) -> tuple[list[str], list[str]] | str:
     return tags, conditions
 
 
+def _suffixed(found: re.Match[str], suffix: str) -> str:
+    """A literal as it is, a name with ``suffix``."""
+    return found[1] or found[2] + suffix
+
+
 def per_configuration(made: Transpiled, names: list[str], changed: set[str], skip: set[str]) -> Split | str:
     """The Rust of ``names`` (all in ``changed``) and what they use, once per set of macros, with
     every changed name suffixed by the set's tag; what is the same in every set comes once,
@@ -87,7 +93,10 @@ def per_configuration(made: Transpiled, names: list[str], changed: set[str], ski
     # a name with a tag already is one configuration's (an earlier stage's export, which C
     # names through its `#define`): it differs between the sets by name, and keeps it
     ours = {n for n in changed if VARIANT not in n}
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(ours))) + r")\b")
+    # a literal keeps its text: C2Rust sizes an `assert`'s `__PRETTY_FUNCTION__` string by it
+    # (`transmute::<&[u8; 79], ...>(b"int http_parser_parse_url(...)\0")`), which a rename broke
+    pattern = re.compile(r"""(b?"(?:\\.|[^"\\])*"|b?'(?:\\.|[^'\\])')|\b(""" + "|".join(map(re.escape, sorted(ours)))
+                         + r")\b")
     for (_, rust), tag in zip(sets, tags, strict=True):
         for item in with_dependencies(items(rust), names, skip - ours):
             if item.name not in ours:
@@ -95,7 +104,8 @@ def per_configuration(made: Transpiled, names: list[str], changed: set[str], ski
                 continue
             item = exported(item) if item.name in names else item
             suffix = f"{VARIANT}{tag}"
-            renamed = Item(item.kind, item.name + suffix, pattern.sub(rf"\g<1>{suffix}", item.text), item.export)
+            text = pattern.sub(partial(_suffixed, suffix=suffix), item.text)
+            renamed = Item(item.kind, item.name + suffix, text, item.export)
             if renamed.name not in skip:
                 varied.append(renamed)
     redirects = {}
