@@ -190,18 +190,6 @@ def _record(p: Param) -> str:
     return prim if p.pointer and prim not in NUMBERS and prim not in OPAQUE else ""
 
 
-def _c_string(p: Param) -> bool:
-    """Whether a pointer without a length is a C string: a `char *` or `unsigned char *` the
-    code reads to its NUL before writing into it (``with_body``). Not every one is: an output
-    buffer (libscrypt's `libscrypt_mcf(..., char *mcf)`) holds no string yet, binary data
-    (`be32enc_vect(unsigned char *dst, ...)`) none at all, and a `const char *` may be part of a
-    longer buffer read by offsets (http-parser's `http_parse_host(const char *buf, ...)`, which
-    `http_parser_parse_url` calls with a buffer that need not end in a NUL; cJSON's `parse_hex4`
-    reads 4 digits). `strlen` gives the length of none of these: reading on to a NUL may run
-    past the buffer."""
-    return p.c_string
-
-
 def _length(after: Param | None) -> bool:
     """Whether ``after`` is the length of the buffer the parameter before it points to."""
     return after is not None and after.length and not after.pointer and _primitive(after.ffi) in LENGTHS
@@ -234,7 +222,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
         short = f" || {length.name} <= 0" if _primitive(length.ffi).startswith("i") else ""  # a signed length
         made = f"if {p.name}.is_null(){short} {{ {empty} }} else {{ unsafe {{ std::slice::{parts}({ptr}, {n}) }} }}"
         return made, 2 if pairs > 0 else 1  # without a pair to spare, the length is passed on too
-    if not _c_string(p):
+    if not p.c_string:
         return None
     # a `*mut c_char` coerces to the `*const c_char` CStr takes; a pointer cast would count as
     # one more raw-pointer type in the run's figures
@@ -256,7 +244,7 @@ def _argument(params: list[Param], i: int, rust: str, pairs: int) -> tuple[str, 
 def safe_signature(name: str, signature: Signature | None, plain_structs: Collection[str] = ()) -> str | None:
     """The signature of the safe ``name_rs`` that ``export_for`` can wire to an export of
     ``signature``: a pointer and the length after it as a slice (bytes for a `void *`), a C
-    array parameter of fixed size as a slice, a C string alone as its bytes (``_c_string``), a ``const`` pointer
+    array parameter of fixed size as a slice, a C string alone as its bytes (``with_body``), a ``const`` pointer
     to a struct as ``Option<&T>``, a pointer to one of the ``plain_structs`` as ``Option<&mut T>``,
     numbers as Rust's; None when a type is none of these. Asked for this exact signature, a
     small model writes the body; asked for the pair of functions, the 1.5B copied C2Rust's unsafe
@@ -279,7 +267,7 @@ def safe_signature(name: str, signature: Signature | None, plain_structs: Collec
         elif p.pointer and (prim in NUMBERS or prim == "c_void") and length:
             safe.append(f"{p.name}: {borrow}[{'u8' if prim == 'c_void' else prim}]")
             i += 1  # the length is the slice's
-        elif _c_string(p):
+        elif p.c_string:
             safe.append(f"{p.name}: {borrow}[u8]")
         elif p.pointer == "const" and _record(p):
             safe.append(f"{p.name}: Option<&{_record(p)}>")
@@ -367,7 +355,12 @@ def with_body(signature: Signature | None, code: str) -> Signature | None:
     """``signature`` with what the function's ``code`` (C, or C2Rust's Rust) shows and its types do
     not: which number after a pointer is its length in elements (``_bounds``; not one that counts
     bytes of elements wider than a byte, as a slice of that many elements would run past the
-    buffer), and which `char *` or `unsigned char *` is a C string (``_c_string``)."""
+    buffer), and which `char *` or `unsigned char *` is a C string (``_reads_first``). Not every
+    one is: an output buffer (libscrypt's `libscrypt_mcf(..., char *mcf)`) holds no string yet,
+    binary data (`be32enc_vect(unsigned char *dst, ...)`) none at all, and a `const char *` may be
+    part of a longer buffer read by offsets (http-parser's `http_parse_host(const char *buf,
+    ...)`, called with a buffer that need not end in a NUL; cJSON's `parse_hex4` reads 4 digits);
+    `strlen` gives the length of none of these, and reading on to a NUL may run past the buffer."""
     if signature is None:
         return None
     params, result = signature
