@@ -8,7 +8,7 @@ and re-asks while the reply does not parse, each failure going back to the model
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from agent.errors import ModelReplyError, ReplyCutOff, UnchangedReply
@@ -46,11 +46,10 @@ def fit_context(context: str, room: int, count: Callable[[str], int]) -> str:
     return ""
 
 
-def _room(model: ChatModel, reply: int, task: str, turns: Sequence[Message] = ()) -> int:
-    """Tokens the repository may take beside ``task`` and ``turns``: the context less the reply's
-    room, the prompts and what the chat template adds around each message."""
-    asked = template("system") + task + "".join(t["content"] for t in turns)
-    return model.context_length - reply - model.count_tokens(asked) - PROMPT_OVERHEAD * (1 + len(turns))
+def _room(model: ChatModel, reply: int, task: str) -> int:
+    """Tokens the repository may take beside ``task``: the context less the reply's room, the
+    prompts and what the chat template adds around them."""
+    return model.context_length - reply - model.count_tokens(template("system") + task) - PROMPT_OVERHEAD
 
 
 def overflow(svc: Services, task: str) -> str:
@@ -67,18 +66,17 @@ def overflow(svc: Services, task: str) -> str:
 
 def ask_model(
     svc: Services, state: RunState, context: str, task: str, parse: Callable[[str], Any], *, what: str,
-    schema: dict[str, Any] | None = None, grammar: str | None = None, turns: Sequence[Message] = (),
+    schema: dict[str, Any] | None = None, grammar: str | None = None,
 ) -> Any:
     """Ask the run's model for ``task`` until ``parse`` accepts a reply; ``what`` is the live
-    status shown meanwhile. ``turns`` go on the conversation after the task (a repair: the
-    model's own earlier reply, then what its tests said). A proposal's ``sampling`` (temperature,
+    status shown meanwhile. A proposal's ``sampling`` (temperature,
     seed) comes from the state; the settings give the re-asks (``edit_retries``) and the reply's
     room (``reply_tokens``)."""
     model, reply = svc.model(), svc.settings.reply_tokens
-    room = _room(model, reply, task, turns)
+    room = _room(model, reply, task)
     system = system_message(fit_context(context, room, model.count_tokens))
     with svc.busy(what):
-        result, _ = ask(model, [system, {"role": "user", "content": task}, *turns], schema,
+        result, _ = ask(model, [system, {"role": "user", "content": task}], schema,
                         svc.settings.edit_retries + 1, parse, reply, state.get("sampling"), grammar)
     return result
 

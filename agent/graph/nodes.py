@@ -134,9 +134,11 @@ def _fresh_stage(svc: Services) -> Update:
 # ceiling: a small model sampled at 0.7 often writes the same file again under a new seed.
 REPEAT_TEMPERATURE_STEP, REPEAT_TEMPERATURE_CEILING = 0.2, 1.2
 # Once a candidate verified, this many repeats end the stage with it: a small model repairing in
-# conversation mostly writes its best candidate back, warmer or not (two-fer: 19 copies in 160 s),
-# while the stage that follows a red one starts afresh from the failing tests' output.
+# conversation mostly wrote its best candidate back, warmer or not (two-fer: 19 copies in 160 s),
+# and draws that repeat say the model is sure; the stage that follows a red one starts afresh
+# from the failing tests' output.
 REPEATS_THAT_END_A_REPAIR = 2
+SEEDS_PER_STAGE = 1000  # more than the proposals of any one stage
 
 
 def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
@@ -147,7 +149,8 @@ def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
         return {"temperature": svc.settings.temperature, "seed": svc.settings.seed}
     base = svc.settings.candidate_temperature
     warmer = min(base + REPEAT_TEMPERATURE_STEP * state.get("repeats", 0), max(base, REPEAT_TEMPERATURE_CEILING))
-    return {"temperature": round(warmer, 2), "seed": svc.settings.seed + attempt}
+    # seeds differ from stage to stage too: a later stage draws the planned stage's prompt again
+    return {"temperature": round(warmer, 2), "seed": svc.settings.seed + SEEDS_PER_STAGE * state["current"] + attempt}
 
 
 def _candidates_made(state: RunState) -> int:
@@ -261,9 +264,10 @@ def verify(state: RunState, svc: Services) -> Update:
 
     The gate sees the best candidate once one makes every test pass or, when the budget is
     spent or the proposals keep repeating earlier ones, the best one that verified (broke nothing,
-    fixed a failing test). A new proposal learns from the best candidate so far and its test
-    output: once one verified, repairs start from it; before that each proposal starts afresh,
-    shown why the best attempt failed.
+    fixed a failing test). The state says what a new proposal may learn from: once one verified,
+    repairs start from the best candidate and its test output; before that each proposal starts
+    afresh, told why the best attempt failed. The strategy chooses what it uses: whole-file
+    proposals draw the stage's first prompt again instead (see propose_patch).
     """
     started = time.monotonic()
     n, attempt = state["current"] + 1, state["attempts"]
@@ -457,8 +461,8 @@ CONTINUE_TITLE = "Fix the remaining failing tests"
 def _continuation(state: RunState, svc: Services) -> Stage | None:
     """One more stage when the run started red, the last stage made progress, tests still fail
     and the plan is used up: partial progress sticks and the next stage starts from it. Its
-    first proposal is asked afresh, later ones go on the planned stage's conversation
-    (``follows``, ``start``): see propose_patch."""
+    first proposal is asked with the failing output; later whole-file ones draw the planned
+    stage's first prompt again (``follows``, ``start``): see propose_patch."""
     stages, last = state["stages"], state["stages"][state["current"]]
     applied = any(o["stage"] == last["id"] and o["status"] == "applied" for o in state.get("outcomes", []))
     if (state["baseline"].get("ok") or state["reference"].get("ok") or not applied

@@ -16,7 +16,6 @@ from agent.graph.asking import ask_model
 from agent.graph.judge import goal_asks_for_tests, is_test_path, preserves_behaviour
 from agent.graph.services import Services
 from agent.graph.state import RunState, Stage, digest
-from agent.llm.base import Message
 from agent.prompts import render
 
 
@@ -184,28 +183,20 @@ def _rejected_patch(state: RunState) -> str:
     return patch if patch and digest(patch) in state.get("rejected", []) else ""
 
 
-def _repair_turns(svc: Services, stage: Stage, feedback: str) -> list[Message]:
-    """A whole-file repair as a conversation: the model's best reply so far as its own turn (the
-    stage's files as that candidate left them), then what the tests said of it. Shown the files
-    as a fresh task instead, the 1.5B mostly wrote them back unchanged; and the task before
-    these turns is the very prompt of the stage's first candidate, so its prefix is reused."""
-    return [{"role": "assistant", "content": _files_block(svc.worktree.read, stage["files"], True).rstrip("\n")},
-            {"role": "user", "content": render("repair_whole", feedback=feedback)}]
-
-
 def propose_patch(state: RunState, svc: Services, context: str, edit_format: str | None = None) -> str:
     """Ask for the current stage's edits and turn them into a patch against the checkpoint.
 
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
     schema-constrained JSON (``edit_format``, the setting unless a strategy names one, fixes one
-    or the other). A whole-file repair asks the stage's task again with the best candidate as the
-    model's reply and its test output after.
-    A stage that follows a red one to fix what still fails asks its first candidate afresh, shown
-    the files and the failing output; later ones go on the planned stage's conversation the same
-    way as a repair: its task as first asked, the files as they are now as the reply, the failing
-    output after. The two forms fail on different tasks: the fresh draw fixed a last test where
-    the repairs before it had only repeated (two-fer), the conversation where the fresh draws had
-    written the files back unchanged (series).
+    or the other). Edits repair the best candidate so far, shown its test output.
+    Whole files are drawn afresh instead: each candidate after a stage's first is another draw
+    (another seed, warmer) of that first prompt, byte for byte, so it costs the reply alone, its
+    prompt already read, and the tests pick the best draw. Shown its best attempt and the tests'
+    output, the 1.5B mostly wrote the attempt back; another draw of the first prompt more often
+    passed more tests (satellite: 8 of 9 at the fourth draw, where repairs stayed at 3).
+    A stage that follows a red one to fix what still fails asks its first candidate with the
+    files as they are and the failing output; its later candidates are draws of the planned
+    stage's first prompt (its files as they were then), judged against what passes now.
     """
     stage = state["stages"][state["current"]]
     feedback, repairing = state.get("feedback", ""), bool(state.get("repairing"))
@@ -213,15 +204,15 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
     read = svc.worktree.read_committed if repairing else svc.worktree.read
     whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
     rejected = _rejected_patch(state)
-    going_on = whole and state.get("attempts", 0) > 0 and not rejected  # a reviewer's reason needs the patch
-    follows = stage.get("follows") if going_on else None
-    conversation = follows is not None or (whole and repairing and bool(feedback))
+    redraw = whole and state.get("attempts", 0) > 0 and not rejected  # a reviewer's reason needs the patch
+    follows = stage.get("follows") if redraw else None
+    shown: Callable[[str], str | None] = read if redraw else svc.worktree.read  # a draw sees the checkpoint
     if follows is not None:  # the planned stage's task, its files as they were when it was first asked
         asked, number, count = state["stages"][follows], follows + 1, follows + 1
-        shown: Callable[[str], str | None] = partial(svc.worktree.read_committed, rev=stage.get("start", "HEAD"))
+        shown = partial(svc.worktree.read_committed, rev=stage.get("start", "HEAD"))
     else:
         asked, number, count = stage, state["current"] + 1, len(state["stages"])
-        shown = read if conversation else svc.worktree.read
+    failing = "" if follows is not None else stage.get("failing", "")
     user = render(
         "edit_whole" if whole else "edit",
         goal=state["goal"],
@@ -230,7 +221,7 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
         title=asked["title"],
         intent=asked["intent"],
         files=_files_block(shown, stage["files"], whole),
-        feedback="" if conversation else _feedback_block(feedback, rejected, repairing, stage.get("failing", "")),
+        feedback=_feedback_block("" if redraw else feedback, rejected, repairing and not redraw, failing),
     )
     root = svc.worktree.path
 
@@ -247,6 +238,4 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
     return str(ask_model(svc, state, context, user, to_patch,
                          what=f"Stage {stage['id']}: writing edits with {svc.settings.model}",
                          schema=None if whole else EDIT_SCHEMA,
-                         grammar=whole_file_grammar(stage["files"]) if whole else None,
-                         turns=_repair_turns(svc, stage, feedback if repairing else stage.get("failing", ""))
-                         if conversation else ()))
+                         grammar=whole_file_grammar(stage["files"]) if whole else None))

@@ -21,7 +21,7 @@ class Stage(TypedDict):
     tests_editable: NotRequired[bool]  # a strategy's own stage that must rewrite tests (C tests to Rust)
     failing: NotRequired[str]  # the test output the stage starts from, when it is there to fix what still fails
     follows: NotRequired[int]  # for such a stage, the planned stage it goes on from (an index) ...
-    start: NotRequired[str]  # ... and the commit that one started from: its task is asked again
+    start: NotRequired[str]  # ... and the commit that one started from: its prompt is drawn again
 
 
 Status = Literal["applied", "rejected", "failed", "rolled_back"]
