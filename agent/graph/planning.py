@@ -188,12 +188,12 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
 
     Small files are written whole, in fenced blocks; larger ones as search/replace edits in
     schema-constrained JSON (``edit_format``, the setting unless a strategy names one, fixes one
-    or the other). Edits repair the best candidate so far, shown its test output.
-    Whole files are drawn afresh instead: each candidate after a stage's first is another draw
-    (another seed, warmer) of that first prompt, byte for byte, so it costs the reply alone, its
-    prompt already read, and the tests pick the best draw. Shown its best attempt and the tests'
-    output, the 1.5B mostly wrote the attempt back; another draw of the first prompt more often
-    passed more tests (satellite: 8 of 9 at the fourth draw, where repairs stayed at 3).
+    or the other). Before a candidate verified, each starts afresh, told why the best one failed.
+    Once one verified, edits repair it, shown its test output; whole files are drawn again
+    instead: another draw (another seed, warmer) of the stage's first prompt, byte for byte, so
+    it costs the reply alone, its prompt already read, and the tests pick the best draw. Shown
+    its best attempt and the tests' output, the 1.5B mostly wrote the attempt back; another draw
+    more often passed more tests (satellite: 9 of 9 at the third draw, where repairs stayed at 3).
     A stage that follows a red one to fix what still fails asks its first candidate with the
     files as they are and the failing output; its later candidates are draws of the planned
     stage's first prompt (its files as they were then), judged against what passes now.
@@ -204,8 +204,9 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
     read = svc.worktree.read_committed if repairing else svc.worktree.read
     whole = fmt == "whole" or (fmt == "auto" and fits_whole([read(f) for f in stage["files"]]))
     rejected = _rejected_patch(state)
-    redraw = whole and state.get("attempts", 0) > 0 and not rejected  # a reviewer's reason needs the patch
-    follows = stage.get("follows") if redraw else None
+    # a reviewer's reason needs the patch it is about: no draw then
+    follows = stage.get("follows") if whole and state.get("attempts", 0) > 0 and not rejected else None
+    redraw = whole and not rejected and (repairing or follows is not None)
     shown: Callable[[str], str | None] = read if redraw else svc.worktree.read  # a draw sees the checkpoint
     if follows is not None:  # the planned stage's task, its files as they were when it was first asked
         asked, number, count = state["stages"][follows], follows + 1, follows + 1

@@ -267,7 +267,8 @@ def test_a_reply_that_writes_the_files_back_unchanged_is_not_asked_again_at_the_
                        candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
     first, second = model.calls
     assert [m["role"] for m in first] == ["system", "user"]  # not re-asked in conversation
-    assert second == first  # the next candidate is a new draw of the same prompt
+    assert [m["role"] for m in second] == ["system", "user"]  # the next candidate is a new draw
+    assert "the edits change nothing" in second[1]["content"]  # told why the last one was not kept
     assert "unusable (attempt 1): the edits change nothing" in "\n".join(state["events"])
     assert [t for t, _ in model.samplings] == [0.0, 0.7]
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
