@@ -69,9 +69,8 @@ def ask_model(
     schema: dict[str, Any] | None = None, grammar: str | None = None,
 ) -> Any:
     """Ask the run's model for ``task`` until ``parse`` accepts a reply; ``what`` is the live
-    status shown meanwhile. A proposal's ``sampling`` (temperature,
-    seed) comes from the state; the settings give the re-asks (``edit_retries``) and the reply's
-    room (``reply_tokens``)."""
+    status shown meanwhile. A proposal's ``sampling`` (temperature, seed) comes from the state;
+    the settings give the re-asks (``edit_retries``) and the reply's room (``reply_tokens``)."""
     model, reply = svc.model(), svc.settings.reply_tokens
     room = _room(model, reply, task)
     system = system_message(fit_context(context, room, model.count_tokens))
