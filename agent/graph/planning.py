@@ -207,7 +207,7 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
     # a reviewer's reason needs the patch it is about: no draw then
     follows = stage.get("follows") if whole and state.get("attempts", 0) > 0 and not rejected else None
     redraw = whole and not rejected and (repairing or follows is not None)
-    shown: Callable[[str], str | None] = read if redraw else svc.worktree.read  # a draw sees the checkpoint
+    shown: Callable[[str], str | None] = svc.worktree.read_committed if redraw else svc.worktree.read  # the checkpoint
     if follows is not None:  # the planned stage's task, its files as they were when it was first asked
         asked, number, count = state["stages"][follows], follows + 1, follows + 1
         shown = partial(svc.worktree.read_committed, rev=stage.get("start", "HEAD"))
@@ -222,7 +222,7 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
         title=asked["title"],
         intent=asked["intent"],
         files=_files_block(shown, stage["files"], whole),
-        feedback=_feedback_block("" if redraw else feedback, rejected, repairing and not redraw, failing),
+        feedback=_feedback_block("" if redraw else feedback, rejected, repairing, failing),
     )
     root = svc.worktree.path
 
