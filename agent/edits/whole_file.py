@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable
+from pathlib import PurePosixPath
 
 from agent.edits.syntax import check_python_syntax, mend_indentation
 from agent.errors import ModelReplyError
@@ -111,15 +112,16 @@ def check_names_kept(before: dict[str, str], after: dict[str, str], goal: str) -
             )
 
 
-def apply_whole_files(root: Path, reply: str, stage_files: list[str], goal: str) -> dict[str, str]:
-    """The new text of each file the reply rewrites, checked before anything is written."""
+def apply_whole_files(read: Callable[[str], str | None], reply: str, stage_files: list[str],
+                      goal: str) -> dict[str, str]:
+    """The new text of each file the reply rewrites, checked before anything is written.
+
+    ``read`` gives each file as the prompt showed it: a draw of a stage's first prompt is
+    checked against the checkpoint's files, not against the candidate the worktree holds now.
+    """
     new = {rel: mend_indentation(text) if rel.endswith(".py") else text
            for rel, text in parse_whole_files(reply, stage_files).items()}
-    before = {}
-    for rel in new:
-        path = root / rel
-        if path.is_file():
-            before[rel] = path.read_text(encoding="utf-8", errors="surrogateescape")
+    before = {rel: text for rel in new if (text := read(rel)) is not None}
     check_python_syntax(before, new)
     check_names_kept(before, new, goal)
     return new

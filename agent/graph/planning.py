@@ -224,11 +224,10 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
         files=_files_block(shown, stage["files"], whole),
         feedback=_feedback_block("" if redraw else feedback, rejected, repairing, failing),
     )
-    root = svc.worktree.path
 
     def to_patch(reply: str) -> str:
-        contents = (apply_whole_files(root, reply, stage["files"], state["goal"]) if whole
-                    else apply_edits(root, parse_edits(reply)))
+        contents = (apply_whole_files(shown, reply, stage["files"], state["goal"]) if whole
+                    else apply_edits(svc.worktree.path, parse_edits(reply)))
         patch = svc.worktree.diff_for(contents)
         if repairing:  # diff_for leaves HEAD; a re-ask must see the same files as this ask
             svc.worktree.apply(state["patch"])

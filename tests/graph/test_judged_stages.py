@@ -244,6 +244,15 @@ def test_a_whole_file_candidate_after_the_first_is_another_draw_of_its_very_prom
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
 
 
+def test_a_draw_is_checked_against_the_files_its_prompt_showed_not_the_best_candidate(red_repo: Path) -> None:
+    helper = whole_calc(add="return _sum(a, b)").replace("```\n", "\n\ndef _sum(a, b):\n    return a + b\n```\n", 1)
+    model, state = run(red_repo, [helper, whole_calc("return a + b", "return a * b")],
+                       candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
+    # the best candidate defined _sum; the draw, shown the stub, had no reason to keep it
+    assert len(model.calls) == 2 and "leaves out" not in "\n".join(state["events"])
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
+
+
 def test_the_stage_that_fixes_what_still_fails_draws_the_first_stages_prompt_again(red_repo: Path) -> None:
     half = whole_calc(add="return a + b")
     # the first stage: a candidate that fixes add, then two draws that repeat it, so it goes on
