@@ -18,6 +18,7 @@ from agent.approval import hunks
 from agent.approval.verify import verify_stage
 from agent.context.pack import pack_repository
 from agent.errors import AgentError, ModelReplyError
+from agent.graph import mixing
 from agent.graph.judge import Verdict, judge, preserves_behaviour, test_edits
 from agent.graph.report import write_report
 from agent.graph.services import Services
@@ -127,7 +128,7 @@ def plan(state: RunState, svc: Services) -> Update:
 def _fresh_stage(svc: Services) -> Update:
     """The per-stage fields as a stage starts: no candidates yet, the whole budget left."""
     return {"attempts": 0, "repeats": 0, "feedback": "", "patch": "", "candidate": "", "best": {}, "tried": [],
-            "spent": 0.0, "repairing": False, "revisions_left": svc.settings.revisions}
+            "spent": 0.0, "repairing": False, "revisions_left": svc.settings.revisions, "mixes": [], "crossed": 0}
 
 
 # Each proposal that repeated an earlier candidate warms the next draw by this much, up to the
@@ -154,8 +155,9 @@ def _sampling(state: RunState, svc: Services, attempt: int) -> dict[str, Any]:
 
 
 def _candidates_made(state: RunState) -> int:
-    """Proposals that count toward ``candidates``: a repeat of an earlier one tests nothing new."""
-    return state.get("attempts", 0) - state.get("repeats", 0)
+    """Proposals that count toward ``candidates``: a repeat of an earlier one tests nothing new,
+    and a mix of tested ones asked the model nothing."""
+    return state.get("attempts", 0) - state.get("repeats", 0) - state.get("crossed", 0)
 
 
 def last_attempt(state: RunState, svc: Services, asking_s: float) -> bool:
@@ -169,8 +171,15 @@ def last_attempt(state: RunState, svc: Services, asking_s: float) -> bool:
 
 
 def propose(state: RunState, svc: Services) -> Update:
-    """Ask the strategy for one candidate patch; ``verify`` tests it and keeps the best so far."""
+    """Ask the strategy for one candidate patch; ``verify`` tests it and keeps the best so far.
+    A mix of tested candidates waiting in the queue goes first: it asks the model nothing."""
     started = time.monotonic()
+    if state.get("mixes"):
+        mix, attempts = state["mixes"][0], state.get("attempts", 0) + 1
+        said = f"Stage {state['current'] + 1}: mixed {mix['what']} into the best file so far (attempt {attempts})"
+        return {"candidate": mix["patch"], "attempts": attempts, "mixes": state["mixes"][1:],
+                "crossed": state.get("crossed", 0) + 1, "spent": state.get("spent", 0.0) + time.monotonic() - started,
+                "events": [said]}
     svc.worktree.reset(state["checkpoint"])
     if state.get("repairing"):  # the model sees the files as its best candidate left them, and fixes them
         svc.worktree.apply(state["patch"])
@@ -272,6 +281,7 @@ def verify(state: RunState, svc: Services) -> Update:
     started = time.monotonic()
     n, attempt = state["current"] + 1, state["attempts"]
     patch, best, tried = state.get("candidate", ""), dict(state.get("best") or {}), list(state.get("tried", []))
+    donors, mixes = list(state.get("donors", [])), list(state.get("mixes", []))
     repeated = _repeats(state, patch) if patch else ""
     refusal = repeated or (_refusal(state, patch) if patch else state.get("candidate_error", ""))
     repeats = state.get("repeats", 0) + bool(repeated)
@@ -293,11 +303,15 @@ def verify(state: RunState, svc: Services) -> Update:
             best = mine
         elif not result.get("applied", True):
             refusal = verdict["reason"]
+        if result.get("applied", True):
+            donors = mixing.with_donor(state, svc, patch, result, attempt)
+            mixes = mixing.queue(state, svc, best, donors, tried)
     spent = state.get("spent", 0.0) + time.monotonic() - started
     update: Update = {"retry": False, "repairing": False, "candidate_error": "", "best": best, "tried": tried,
-                      "repeats": repeats, "spent": spent, "events": [event]}
+                      "repeats": repeats, "spent": spent, "donors": donors, "mixes": mixes, "events": [event]}
     best_ok = bool(best) and best["verdict"]["ok"]
-    in_budget = spent < svc.settings.stage_seconds and attempt - repeats < svc.settings.candidates
+    made = _candidates_made({**state, "repeats": repeats})
+    in_budget = spent < svc.settings.stage_seconds and (made < svc.settings.candidates or bool(mixes))
     stuck = best_ok and repeats >= REPEATS_THAT_END_A_REPAIR and in_budget and not best["verify"]["ok"]
     if stuck:  # the only reason to stop here, so it is said
         update["events"] = [event, f"Stage {n}: the repairs repeat earlier candidates: the best one goes on"]
@@ -490,6 +504,8 @@ def advance(state: RunState, svc: Services) -> Update:
     if extra is not None:
         update["stages"] = [*state["stages"], extra]
         update["events"] = [f"Tests still fail after stage {extra['id'] - 1}: stage {extra['id']}: {extra['title']}"]
+        ahead: RunState = {**state, **update}  # type: ignore[typeddict-item]
+        update["mixes"] = mixing.queue(ahead, svc, {}, state.get("donors", []), [])  # before the model is asked
     return update
 
 

@@ -63,6 +63,9 @@ class RunState(TypedDict, total=False):
     feedback: str  # parse/match errors, test failures or a reviewer's reason, for the next proposal
     attempts: int  # proposals made for the current stage
     repeats: int  # of those, ones identical to an earlier candidate: untested, not counted as candidates
+    crossed: int  # of those, mixes of tested candidates (no model call): not counted as candidates either
+    mixes: list[dict[str, str]]  # mixes still to test, each {"patch", "what"}: proposed before the model is asked
+    donors: list[dict[str, Any]]  # the run's tested candidates that passed a test: their files and those tests
     revisions_left: int
     retry: bool  # set by verify (search on) or the gate (a revision): propose the stage again
     verify: dict[str, Any]  # TestReport of the best candidate, as a dict, with its "verdict"

@@ -281,3 +281,27 @@ def test_a_reply_that_writes_the_files_back_unchanged_is_not_asked_again_at_the_
     assert "unusable (attempt 1): the edits change nothing" in "\n".join(state["events"])
     assert [t for t, _ in model.samplings] == [0.0, 0.7]
     assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
+
+
+def test_two_candidates_that_each_fix_another_test_are_mixed_without_asking_the_model(red_repo: Path) -> None:
+    model, state = run(red_repo, [whole_calc(add="return a + b"), whole_calc(mul="return a * b")],
+                       candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
+    assert len(model.calls) == 2  # the mix cost a test run, not a reply
+    events = "\n".join(state["events"])
+    assert "mixed mul from stage 1 candidate 2 into the best file so far (attempt 3)" in events
+    assert "Stage 1: candidate 3: fixed 2 of 2 failing tests, broke none" in events
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
+    assert "return a * b" in git(red_repo, "show", f"agent/{state['run_id']}:calc.py")
+    assert "return a + b" in git(red_repo, "show", f"agent/{state['run_id']}:calc.py")
+
+
+def test_what_a_candidate_that_broke_a_test_got_right_is_mixed_into_the_applied_stage(red_repo: Path) -> None:
+    # the stage after a red one: its candidate fixes mul but breaks add, which the applied stage passes
+    model, state = run(red_repo, [whole_calc(add="return a + b"), whole_calc(mul="return a * b")],
+                       candidates=1, edit_format="whole")
+    assert len(model.calls) == 2
+    events = "\n".join(state["events"])
+    assert "Stage 2: candidate 1: fixed 1 of 1 failing tests, broke 1" in events  # not kept as it is
+    assert "Stage 2: mixed mul from stage 2 candidate 1 into the best file so far (attempt 2)" in events
+    assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"] and state["reference"]["ok"]
+    assert "fixed 1 of 1 failing tests, broke none" in state["report"]
