@@ -398,16 +398,17 @@ def gate(state: RunState, svc: Services) -> Update:
         decision = {**decision, "decision": "reject", "reason": "approval does not hold: " + "; ".join(problems)}
         update["decision"] = decision
     if kind == "edited":  # tested like any candidate, after the ones tried so far
-        update.update(candidate=decision["patch"], best={}, tried=[], spent=0.0,
+        update.update(candidate=decision["patch"], best={}, tried=[], spent=0.0, mixes=[],
                       events=[f"Stage {stage['id']}: patch edited by {who}; verifying again"])
         return update
     reason = decision.get("reason", "").strip()
     update["events"] = [f"Stage {stage['id']}: rejected by {who}" + (f": {reason}" if reason else "")]
     update["rejected"] = [*state.get("rejected", []), digest(state["patch"])]
     if reason and state.get("revisions_left", 0) > 0 and not reason.startswith("approval does not hold"):
-        update.update(  # a new search, learning from the reason; the rejected patch is never shown again
+        update.update(  # a new search, learning from the reason; the rejected patch is never shown again,
+            # nor mixed into another: what the tests liked, the reviewer did not
             feedback=f"A reviewer rejected it: {reason}", revisions_left=state["revisions_left"] - 1, retry=True,
-            best={}, spent=0.0, attempts=0, repeats=0, repairing=False,
+            best={}, spent=0.0, attempts=0, repeats=0, repairing=False, mixes=[], crossed=0, donors=[],
         )
     else:
         update["outcomes"] = [_outcome(state, "rejected", reason or "rejected by the reviewer")]

@@ -305,3 +305,20 @@ def test_what_a_candidate_that_broke_a_test_got_right_is_mixed_into_the_applied_
     assert "Stage 2: mixed mul from stage 2 candidate 1 into the best file so far (attempt 2)" in events
     assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"] and state["reference"]["ok"]
     assert "fixed 1 of 1 failing tests, broke none" in state["report"]
+
+
+def test_what_a_reviewer_rejected_is_never_mixed_into_the_candidates_after_it(red_repo: Path) -> None:
+    # the second draw fixes mul (and breaks const): its mul mixed into the first makes all green
+    breaks_const = whole_calc(mul="return a * b").replace("return 7", "return 8")
+    reject = {"decision": "reject", "approver": "tester", "reason": "write b before a"}
+    model, state = run(red_repo, [whole_calc(add="return a + b"), breaks_const, whole_calc(add="return b + a"),
+                                  whole_calc("return b + a", "return b * a")], [reject, APPROVE],
+                       candidates=2, max_stages=1, edit_format="whole", candidate_temperature=0.7)
+    events = state["events"]
+    rejected = next(i for i, e in enumerate(events) if "rejected by tester" in e)
+    assert any(e.startswith("Stage 1: mixed mul") for e in events[:rejected])
+    # the search after it learns from the reason: the mul that was rejected is not mixed in again
+    assert "A reviewer rejected it: write b before a" in model.calls[2][1]["content"]
+    assert not any("mixed" in e for e in events[rejected:]) and len(model.calls) == 4
+    assert [o["status"] for o in state["outcomes"]] == ["applied"] and state["reference"]["ok"]
+    assert "return b * a" in git(red_repo, "show", f"agent/{state['run_id']}:calc.py")
