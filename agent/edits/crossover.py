@@ -100,7 +100,7 @@ def mixes(base: str, donor: str) -> list[tuple[str, str]]:
             text = _text(donor_lines, got)
             if got.owner:
                 at = ours[got.owner].end
-                edits.append((at, at, ["\n", *_reindent(text, ours[f"{got.owner}"].indent + 4 - got.indent)]))
+                edits.append((at, at, ["\n", *_reindent(text, ours[got.owner].indent + 4 - got.indent)]))
             else:
                 edits.append((len(base_lines), len(base_lines), ["\n", "\n", *_reindent(text, -got.indent)]))
         if imports:
