@@ -97,6 +97,11 @@ def _failing(report: dict[str, Any]) -> int:
     return int(report.get("failed", 0)) + int(report.get("errors", 0))
 
 
+def passed(report: dict[str, Any]) -> set[str]:
+    """The tests a test report names as passed, by id."""
+    return {t for t, o in (report.get("outcomes") or {}).items() if o == PASSED}
+
+
 def judge(before: dict[str, Any], after: dict[str, Any], preserve: bool = False) -> Verdict:
     """Judge ``after`` (a test report of the stage) against ``before`` (its starting point).
 
@@ -107,8 +112,7 @@ def judge(before: dict[str, Any], after: dict[str, Any], preserve: bool = False)
         return Verdict(False, 0, _failing(before), ["(the whole test run)"], reason=after.get("summary", ""))
     old, new = before.get("outcomes") or {}, after.get("outcomes") or {}
     if old and (new or not after.get("ok")):
-        passed_before = {t for t, o in old.items() if o == PASSED}
-        passed_now = {t for t, o in new.items() if o == PASSED}
+        passed_before, passed_now = passed(before), passed(after)
         broke = sorted(passed_before - passed_now)
         fixed = len(passed_now - passed_before)
         still = sum(1 for t, o in new.items() if o in FAILING and t not in passed_before)

@@ -16,17 +16,12 @@ from typing import Any
 
 from agent.edits.crossover import mixes
 from agent.errors import AgentError
-from agent.graph.judge import PASSED
+from agent.graph.judge import passed
 from agent.graph.services import Services
 from agent.graph.state import RunState, digest
 
 MOST_DONORS = 6  # the latest ones; each gives at most as many mixes as it has units
 MOST_MIXES = 12  # mixes tested per stage: beyond that, the stage's time goes to the model
-
-
-def passed(tests: dict[str, Any]) -> set[str]:
-    """The tests a run of them passed, by id."""
-    return {t for t, o in (tests.get("outcomes") or {}).items() if o == PASSED}
 
 
 def _files(svc: Services, checkpoint: str, patch: str, files: list[str]) -> dict[str, str]:
