@@ -2,7 +2,8 @@
 
 Every call has the same shape: the run's shared prefix first (instructions, then the packed
 repository, byte-identical in every call, so the model's prefix cache reuses it), then the task,
-and re-asks while the reply does not parse, each failure going back to the model verbatim.
+and re-asks while the reply does not parse, each failure going back to the model with why (as
+much of the failed reply as the context holds).
 """
 
 from __future__ import annotations
@@ -80,13 +81,33 @@ def ask_model(
     return result
 
 
+def shown_back(model: ChatModel, convo: list[Message], reply: str, note: str, max_tokens: int) -> str | None:
+    """The failed ``reply`` as the re-ask shows it: whole when the conversation, it and ``note``
+    still leave the next reply its ``max_tokens``, else its start; None when even without it the
+    re-ask would not fit the context. A reply that filled the room the prompt left, shown back
+    whole beside cargo's errors, made the re-ask longer than the context itself (the 0.5B's port
+    of c-mathlib's tests: 4,187 tokens in a context of 4,096), and the stage failed."""
+    count = model.count_tokens
+    used = PROMPT_OVERHEAD + count(note) + sum(count(m["content"]) for m in convo)
+    if used + count(" ...") >= model.context_length:
+        return None
+    room = model.context_length - max_tokens - used
+    if count(reply) <= room:
+        return reply
+    cut = reply[: max(room, 0) * 4]
+    while cut and count(cut + " ...") > room:
+        cut = cut[: len(cut) * 3 // 4]
+    return cut + " ..."
+
+
 def ask(
     model: ChatModel, messages: list[Message], schema: dict[str, Any] | None, tries: int,
     parse: Callable[[str], Any], max_tokens: int, sampling: dict[str, Any] | None = None,
     grammar: str | None = None,
 ) -> tuple[Any, int]:
-    """Ask until ``parse`` accepts the reply; each failure goes back verbatim, except a reply that
-    changes nothing (``UnchangedReply``), which is raised at once. Returns (result, asks).
+    """Ask until ``parse`` accepts the reply; each failure goes back with why (``shown_back``),
+    except a reply that changes nothing (``UnchangedReply``), which is raised at once. Returns
+    (result, asks).
 
     ``max_tokens`` is the reply room the settings keep free (``reply_tokens``): a whole-function
     rewrite or a Rust translation cut off at a fixed cap would never parse. ``sampling`` holds
@@ -111,9 +132,10 @@ def ask(
         if attempt < tries:
             again = (f"Reply again with complete, shorter {form} only." if isinstance(last, ReplyCutOff)
                      else f"Reply again with corrected {form} only.")
-            convo += [
-                {"role": "assistant", "content": reply},
-                {"role": "user", "content": f"That reply could not be used: {last}. {again}"},
-            ]
+            note = f"That reply could not be used: {last}. {again}"
+            shown = shown_back(model, convo, reply, note, max_tokens)
+            if shown is None:
+                raise ModelReplyError(f"{last} (after {attempt} replies; the context has no room to ask again)")
+            convo += [{"role": "assistant", "content": shown}, {"role": "user", "content": note}]
     assert last is not None
     raise ModelReplyError(f"{last} (after {tries} replies)")

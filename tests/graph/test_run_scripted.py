@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from agent.errors import AgentError
-from agent.graph.asking import fit_context, system_message
+from agent.errors import AgentError, ModelReplyError
+from agent.graph.asking import ask, fit_context, system_message
+from agent.llm.base import Message
 from agent.llm.scripted import ScriptedModel
 from agent.rundir import RunFiles
 from agent.runs.driver import Paused
@@ -271,3 +272,37 @@ def test_fit_context_cuts_whole_blocks_from_the_end() -> None:
     assert cut.endswith("=== 1 more file block(s) left out to fit the prompt ===\n")
     assert count(cut) <= count(context) - 5
     assert fit_context(context, 3, count) == ""
+
+
+def test_a_re_ask_after_a_reply_that_filled_the_room_shows_its_start_and_keeps_the_room_for_the_next() -> None:
+    """A reply of all the tokens kept for it that does not parse, and a long reason (cargo's
+    errors): shown back whole, the reply left the next one less room, and with a prompt at its
+    limit made the re-ask longer than the context (the stage failed in propose). Its start is
+    shown, as much as leaves the next reply the room the settings keep."""
+    def parse(reply: str) -> str:
+        if reply != "good":
+            raise ModelReplyError("error[E0425]: cannot find function `gcd_rs` in this scope\n" * 14)
+        return reply
+
+    filled = ("x = 1  # a long reply the parser refuses\n" * 100)[:4096]  # 1,024 tokens, four characters each
+    model = ScriptedModel([filled, "good"], context_length=2048)
+    messages: list[Message] = [{"role": "system", "content": "s" * 2760}, {"role": "user", "content": "task " * 8}]
+    assert model.count_tokens(filled) == 1024 and sum(model.count_tokens(m["content"]) for m in messages) == 700
+    assert ask(model, messages, None, 2, parse, max_tokens=1024) == ("good", 2)
+    shown, note = model.calls[1][-2:]
+    assert sum(model.count_tokens(m["content"]) for m in model.calls[1]) + 1024 <= 2048
+    assert filled.startswith(shown["content"].removesuffix(" ...")) and len(shown["content"]) > 100
+    assert note["content"].startswith("That reply could not be used: error[E0425]")
+
+
+def test_a_re_ask_the_context_cannot_hold_at_all_fails_the_reply_instead_of_the_stage() -> None:
+    """The parser's reason alone (cargo's errors, up to 2,500 characters) may leave no room: the
+    reply counts as unusable, which a stage handles (its next candidate, or its fallback)."""
+    def parse(reply: str) -> str:
+        raise ModelReplyError("error[E0425]: cannot find function\n" * 120)
+
+    model = ScriptedModel(["fn main() {}", "never asked"], context_length=2048)
+    messages: list[Message] = [{"role": "system", "content": "s" * 3900}, {"role": "user", "content": "task"}]
+    with pytest.raises(ModelReplyError, match="after 1 replies; the context has no room to ask again"):
+        ask(model, messages, None, 3, parse, max_tokens=1024)
+    assert len(model.calls) == 1
