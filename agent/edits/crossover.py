@@ -12,6 +12,8 @@ it calls. Each mix that parses is a candidate like any other: the tests judge it
 from __future__ import annotations
 
 import ast
+import re
+import textwrap
 from dataclasses import dataclass
 
 
@@ -21,6 +23,7 @@ class Unit:
     end: int  # index just past its last line
     indent: int  # columns of its first statement line
     owner: str  # the class a method belongs to; "" at the top level
+    function: bool  # a function or method, not a class or constant
 
 
 def units(source: str) -> dict[str, Unit]:
@@ -54,7 +57,8 @@ def _name(node: ast.stmt) -> str:
 def _unit(node: ast.stmt, owner: str) -> Unit:
     decorators = getattr(node, "decorator_list", [])
     first = min([node.lineno, *(d.lineno for d in decorators)]) - 1
-    return Unit(first, node.end_lineno or node.lineno, node.col_offset, owner)
+    function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    return Unit(first, node.end_lineno or node.lineno, node.col_offset, owner, function)
 
 
 def _imports(source: str) -> list[str]:
@@ -127,3 +131,31 @@ def _import_line(source: str) -> int:
             break
         at = node.end_lineno or at
     return at
+
+
+def blamed(source: str, output: str) -> str:
+    """The function or method of ``source`` the failing tests' ``output`` names most: called
+    in a test's line (``slices("1", 0)``, a class's ``__init__`` by the class's name) or a
+    frame of the traceback (``in slices``); the first such in the file on a tie, '' for none."""
+    counts: dict[str, int] = {}
+    for name, unit in units(source).items():
+        short = name.rpartition(".")[2]
+        if short == "__init__":
+            short = unit.owner
+        elif short.startswith("__") or not unit.function:
+            continue
+        counts[name] = len(re.findall(rf"(?<!\w){re.escape(short)}\s*\(|\bin {re.escape(short)}\b", output))
+    best = max(counts.values(), default=0)
+    return next((name for name, n in counts.items() if n == best), "") if best else ""
+
+
+def spliced(base: str, name: str, code: str) -> str | None:
+    """``base`` with the function or method ``name`` as ``code`` defines it (alone, or inside its
+    class), with the helpers and imports ``code`` adds; None when ``code`` does not define it
+    otherwise than ``base`` does."""
+    code = textwrap.dedent(code)
+    owner, _, method = name.rpartition(".")
+    theirs = units(code)
+    alone = owner and name not in theirs and method in theirs  # a method written without its class
+    donor = f"class {owner}:\n" + textwrap.indent(code, "    ") if alone else code
+    return next((mixed for unit, mixed in mixes(base, donor) if unit == name), None)
