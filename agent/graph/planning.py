@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agent.edits.crossover import blamed, spliced
+from agent.edits.crossover import blamed, hollowed, spliced, unwritten
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
 from agent.edits.whole_file import FENCE, apply_whole_files, code_block_grammar, fits_whole, whole_file_grammar
 from agent.errors import ModelReplyError, UnchangedReply
@@ -262,20 +262,25 @@ def _described(name: str) -> str:
 
 
 def _propose_unit(state: RunState, svc: Services, context: str, rel: str, text: str, name: str) -> str:
-    """Ask for one function again, shown the file and the failing output, and put it into the
-    file (``crossover.spliced``). Asked for the whole file with the same output, the 1.5B wrote
-    it back unchanged in every follow-up stage of a 20-task run (6 of 6)."""
+    """Ask for one function again, shown the file without its body and the failing output, and
+    put it into the file (``crossover.spliced``). Asked for the whole file with the same output,
+    the 1.5B wrote it back unchanged in every follow-up stage of a 20-task run (6 of 6); asked
+    for the function, shown whole, it wrote the function back (4 of 4)."""
     stage = state["stages"][state["current"]]
     user = render(
         "edit_unit", goal=state["goal"], stage_number=str(state["current"] + 1),
         stage_count=str(len(state["stages"])), title=stage["title"], intent=stage["intent"],
-        files=_files_block(lambda _: text, [rel], True), failing=stage.get("failing", ""), unit=_described(name),
+        files=_files_block(lambda _: hollowed(text, name), [rel], True), failing=stage.get("failing", ""),
+        unit=_described(name),
     )
 
     def to_patch(reply: str) -> str:
         block = FENCE.search(reply)
         if block is None:
             raise ModelReplyError(f"the reply has no fenced code block: put the whole new `{name}` in one")
+        why = unwritten(block.group(1), name)
+        if why:
+            raise ModelReplyError(f"{why}: reply with the whole corrected definition in one block")
         new = spliced(text, name, block.group(1))
         if new is None:
             raise UnchangedReply(f"the reply does not define `{name}` otherwise than the file does")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.edits.crossover import blamed, mixes, spliced, units
+from agent.edits.crossover import blamed, hollowed, mixes, spliced, units, unwritten
 
 BASE = '''"""A school roster."""
 
@@ -117,6 +117,8 @@ def test_the_blamed_unit_is_the_function_the_failing_output_calls_and_frames_mos
     assert blamed(BASE, "E   AssertionError: 2 != 4\n    self.assertEqual(grade(2), 4)\n") == "grade"
     assert blamed(BASE, "    self.assertEqual(School(), None)\n") == "School.__init__"  # a class is called to make one
     assert blamed(BASE, "E   AssertionError: LIMIT 3 != 4\n") == ""  # a constant is not asked again
+    one = "N = 1\n\n\ndef only(s):\n    return s\n"
+    assert blamed(one, "E   AssertionError: 'a' != 'b'\n") == "only"  # named or not, the one function there is
     assert blamed("def f(:\n", "f()") == ""
 
 
@@ -127,6 +129,9 @@ def test_a_function_written_alone_goes_into_the_file_with_its_new_helpers() -> N
     assert new.startswith(BASE.split("def grade")[0])  # the rest of the file as it was
     assert spliced(BASE, "grade", "def grade(n):\n    return n\n") is None  # the same function: nothing new
     assert spliced(BASE, "grade", "def other():\n    pass\n") is None
+    assert unwritten("def other():\n    pass\n", "grade") == "the code block does not define `grade`"
+    assert unwritten("def grade(n:\n", "grade").startswith("the code does not parse (")
+    assert unwritten("    def add(self, name):\n        pass\n", "School.add") == ""
 
 
 def test_a_method_written_alone_or_in_its_class_goes_into_its_class() -> None:
@@ -141,3 +146,14 @@ def test_a_method_written_alone_or_in_its_class_goes_into_its_class() -> None:
         school = ns["School"]()
         assert school.add("Ann") is True and school.add("Ann") is False and school.roster() == ["Ann"]
         assert "def roster(self):" in new and "def grade(n):" in new
+
+
+def test_a_hollowed_function_keeps_its_signature_and_docstring_and_nothing_else_changes() -> None:
+    source = BASE.replace("    def add(self, name):\n", '    def add(self, name):\n        """Add one."""\n')
+    cut = hollowed(source, "School.add")
+    assert '    def add(self, name):\n        """Add one."""\n        ...\n\n    def roster(self):' in cut
+    body = '        """Add one."""\n        self.names.append(name)\n'
+    assert cut.replace('        """Add one."""\n        ...\n', body) == source
+    assert hollowed(BASE, "grade").endswith("def grade(n):\n    ...\n")
+    one_line = "def f(): return 1\n"
+    assert hollowed(one_line, "f") == one_line  # a body on the def's own line stays

@@ -303,6 +303,7 @@ def test_the_stage_that_fixes_what_still_fails_asks_first_for_the_function_the_f
     asked = model.calls[1][1]["content"]
     assert "The failing tests go through the function `mul`. Write it again" in asked
     assert "def add(a, b):\n    return a + b\n" in asked and "NotImplementedError" in asked  # the file now, the output
+    assert "def mul(a, b):\n    ...\n" in asked  # but not the body asked for, which a small model copies back
     assert "Stage 2: candidate 1: fixed 1 of 1 failing tests, broke none" in "\n".join(state["events"])
     assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"] and state["reference"]["ok"]
     assert git(red_repo, "show", f"agent/{state['run_id']}:calc.py") + "\n" == whole_calc(
