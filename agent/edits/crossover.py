@@ -77,9 +77,10 @@ def _text(lines: list[str], unit: Unit) -> list[str]:
     return lines[unit.first:unit.end]
 
 
-def mixes(base: str, donor: str) -> list[tuple[str, str]]:
+def mixes(base: str, donor: str, only: str = "") -> list[tuple[str, str]]:
     """(the donor's unit, the mixed file) for each unit whose text the donor has otherwise, or
-    has where the base does not; mixes that do not parse, or equal the base, are left out."""
+    has where the base does not (``only`` that one unit, when given); mixes that do not parse,
+    or equal the base or an earlier mix, are left out."""
     ours, theirs = units(base), units(donor)
     if not ours or not theirs:
         return []
@@ -92,7 +93,7 @@ def mixes(base: str, donor: str) -> list[tuple[str, str]]:
     made: list[tuple[str, str]] = []
     seen = {base}
     for name, unit in theirs.items():
-        if name not in ours or _text(donor_lines, unit) == _text(base_lines, ours[name]):
+        if name not in ours or (only and name != only) or _text(donor_lines, unit) == _text(base_lines, ours[name]):
             continue
         edits: list[tuple[int, int, list[str]]] = []  # (first, end, new lines) in the base
         mine = ours[name]
@@ -194,4 +195,5 @@ def spliced(base: str, name: str, code: str) -> str | None:
     theirs = units(code)
     alone = owner and name not in theirs and method in theirs  # a method written without its class
     donor = f"class {owner}:\n" + textwrap.indent(code, "    ") if alone else code
-    return next((mixed for unit, mixed in mixes(base, donor) if unit == name), None)
+    # only the one unit: a whole class that differs in nothing else would give the same file first
+    return next((mixed for _, mixed in mixes(base, donor, only=name)), None)

@@ -157,3 +157,9 @@ def test_a_hollowed_function_keeps_its_signature_and_docstring_and_nothing_else_
     assert hollowed(BASE, "grade").endswith("def grade(n):\n    ...\n")
     one_line = "def f(): return 1\n"
     assert hollowed(one_line, "f") == one_line  # a body on the def's own line stays
+
+
+def test_a_method_written_in_a_class_that_differs_in_nothing_else_is_still_spliced() -> None:
+    source = "class Tree:\n    def __init__(self, t):\n        self.t = t\n\n    def depth(self):\n        return 0\n"
+    reply = source.replace("return 0", "return len(self.t)")  # the whole class: its mix is the method's
+    assert spliced(source, "Tree.depth", reply) == reply
