@@ -12,8 +12,6 @@ it calls. Each mix that parses is a candidate like any other: the tests judge it
 from __future__ import annotations
 
 import ast
-import re
-import textwrap
 from dataclasses import dataclass
 
 
@@ -23,7 +21,6 @@ class Unit:
     end: int  # index just past its last line
     indent: int  # columns of its first statement line
     owner: str  # the class a method belongs to; "" at the top level
-    function: bool  # a function or method, not a class or constant
 
 
 def units(source: str) -> dict[str, Unit]:
@@ -57,8 +54,7 @@ def _name(node: ast.stmt) -> str:
 def _unit(node: ast.stmt, owner: str) -> Unit:
     decorators = getattr(node, "decorator_list", [])
     first = min([node.lineno, *(d.lineno for d in decorators)]) - 1
-    function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    return Unit(first, node.end_lineno or node.lineno, node.col_offset, owner, function)
+    return Unit(first, node.end_lineno or node.lineno, node.col_offset, owner)
 
 
 def _imports(source: str) -> list[str]:
@@ -77,10 +73,9 @@ def _text(lines: list[str], unit: Unit) -> list[str]:
     return lines[unit.first:unit.end]
 
 
-def mixes(base: str, donor: str, only: str = "") -> list[tuple[str, str]]:
+def mixes(base: str, donor: str) -> list[tuple[str, str]]:
     """(the donor's unit, the mixed file) for each unit whose text the donor has otherwise, or
-    has where the base does not (``only`` that one unit, when given); mixes that do not parse,
-    or equal the base or an earlier mix, are left out."""
+    has where the base does not; mixes that do not parse, or equal the base, are left out."""
     ours, theirs = units(base), units(donor)
     if not ours or not theirs:
         return []
@@ -93,7 +88,7 @@ def mixes(base: str, donor: str, only: str = "") -> list[tuple[str, str]]:
     made: list[tuple[str, str]] = []
     seen = {base}
     for name, unit in theirs.items():
-        if name not in ours or (only and name != only) or _text(donor_lines, unit) == _text(base_lines, ours[name]):
+        if name not in ours or _text(donor_lines, unit) == _text(base_lines, ours[name]):
             continue
         edits: list[tuple[int, int, list[str]]] = []  # (first, end, new lines) in the base
         mine = ours[name]
@@ -132,68 +127,3 @@ def _import_line(source: str) -> int:
             break
         at = node.end_lineno or at
     return at
-
-
-def blamed(source: str, output: str) -> str:
-    """The function or method of ``source`` the failing tests' ``output`` names most: called
-    in a test's line (``slices("1", 0)``, a class's ``__init__`` by the class's name) or a
-    frame of the traceback (``in slices``); the first such in the file on a tie, '' for none."""
-    counts: dict[str, int] = {}
-    for name, unit in units(source).items():
-        short = name.rpartition(".")[2]
-        if short == "__init__":
-            short = unit.owner
-        elif short.startswith("__") or not unit.function:
-            continue
-        counts[name] = len(re.findall(rf"(?<!\w){re.escape(short)}\s*\(|\bin {re.escape(short)}\b", output))
-    best = max(counts.values(), default=0)
-    if not best:  # a failing check of an exception's message names no function; a file of one has one
-        return next(iter(counts)) if len(counts) == 1 else ""
-    return next(name for name, n in counts.items() if n == best)
-
-
-def hollowed(source: str, name: str) -> str:
-    """``source`` with the body of function ``name`` cut to ``...`` (its decorators, signature
-    and docstring kept): a small model shown the body copies it back (the 1.5B did in 4 of 4
-    asks to correct a function), shown the rest it has to write the body afresh."""
-    node = _function_node(ast.parse(source), name)
-    lines = source.splitlines(keepends=True)
-    body = node.body
-    keep = body[1:] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-        and isinstance(body[0].value.value, str) else body
-    first, end = (keep[0].lineno - 1, node.end_lineno or node.lineno) if keep else (0, 0)
-    if not keep or lines[first][:keep[0].col_offset].strip():  # no body, or one on its def's line
-        return source
-    return "".join([*lines[:first], " " * keep[0].col_offset + "...\n", *lines[end:]])
-
-
-def _function_node(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
-    owner, _, short = name.rpartition(".")
-    scope = next((n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner), []) if owner \
-        else tree.body
-    return next(n for n in scope if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == short)
-
-
-def unwritten(code: str, name: str) -> str:
-    """Why ``code`` (a reply's block) gives no new ``name`` to splice, or '' when it does."""
-    try:
-        ast.parse(textwrap.dedent(code))
-    except (SyntaxError, ValueError) as err:
-        return f"the code does not parse ({getattr(err, 'msg', err)}, line {getattr(err, 'lineno', '?')})"
-    method = name.rpartition(".")[2]
-    if not any(n.rpartition(".")[2] == method for n in units(textwrap.dedent(code))):
-        return f"the code block does not define `{method}`"
-    return ""
-
-
-def spliced(base: str, name: str, code: str) -> str | None:
-    """``base`` with the function or method ``name`` as ``code`` defines it (alone, or inside its
-    class), with the helpers and imports ``code`` adds; None when ``code`` does not define it
-    otherwise than ``base`` does."""
-    code = textwrap.dedent(code)
-    owner, _, method = name.rpartition(".")
-    theirs = units(code)
-    alone = owner and name not in theirs and method in theirs  # a method written without its class
-    donor = f"class {owner}:\n" + textwrap.indent(code, "    ") if alone else code
-    # only the one unit: a whole class that differs in nothing else would give the same file first
-    return next((mixed for _, mixed in mixes(base, donor, only=name)), None)

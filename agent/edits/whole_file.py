@@ -49,11 +49,6 @@ def whole_file_grammar(stage_files: list[str]) -> str:
     ])
 
 
-def code_block_grammar() -> str:
-    """GBNF for a reply of one fenced block and nothing else (one function's new definition)."""
-    return "\n".join([r'root ::= "```" lang "\n" line* "```"', "lang ::= [a-zA-Z0-9+#-]*", CODE_LINE])
-
-
 def _path_before(reply: str, start: int) -> str:
     """The path named on the last non-empty line before a fence, with decoration stripped."""
     lines = [ln for ln in reply[:start].splitlines() if ln.strip()]

@@ -9,9 +9,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agent.edits.crossover import blamed, hollowed, spliced, unwritten
 from agent.edits.search_replace import EDIT_SCHEMA, apply_edits, parse_edits
-from agent.edits.whole_file import FENCE, apply_whole_files, code_block_grammar, fits_whole, whole_file_grammar
+from agent.edits.whole_file import apply_whole_files, fits_whole, whole_file_grammar
 from agent.errors import ModelReplyError, UnchangedReply
 from agent.graph.asking import ask_model
 from agent.graph.judge import goal_asks_for_tests, is_test_path, preserves_behaviour
@@ -215,9 +214,6 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
     else:
         asked, number, count = stage, state["current"] + 1, len(state["stages"])
     failing = "" if follows is not None else stage.get("failing", "")
-    unit = _blamed_unit(shown, stage["files"], failing) if whole and failing and not (feedback or rejected) else None
-    if unit is not None:
-        return _propose_unit(state, svc, context, *unit)
     user = render(
         "edit_whole" if whole else "edit",
         goal=state["goal"],
@@ -243,51 +239,3 @@ def propose_patch(state: RunState, svc: Services, context: str, edit_format: str
                          what=f"Stage {stage['id']}: writing edits with {svc.settings.model}",
                          schema=None if whole else EDIT_SCHEMA,
                          grammar=whole_file_grammar(stage["files"]) if whole else None))
-
-
-def _blamed_unit(read: Callable[[str], str | None], files: list[str], failing: str) -> tuple[str, str, str] | None:
-    """(path, its text, the function) for a stage's first ask at what still fails, when the
-    failing output names a function of a Python file of the stage (``crossover.blamed``)."""
-    for rel in files:
-        text = read(rel)
-        name = blamed(text, failing) if text is not None and rel.endswith(".py") else ""
-        if name:
-            return rel, text or "", name
-    return None
-
-
-def _described(name: str) -> str:
-    owner, _, method = name.rpartition(".")
-    return f"the method `{method}` of class `{owner}`" if owner else f"the function `{name}`"
-
-
-def _propose_unit(state: RunState, svc: Services, context: str, rel: str, text: str, name: str) -> str:
-    """Ask for one function again, shown the file without its body and the failing output, and
-    put it into the file (``crossover.spliced``). Asked for the whole file with the same output,
-    the 1.5B wrote it back unchanged in every follow-up stage of a 20-task run (6 of 6); asked
-    for the function, shown whole, it wrote the function back (4 of 4)."""
-    stage = state["stages"][state["current"]]
-    user = render(
-        "edit_unit", goal=state["goal"], stage_number=str(state["current"] + 1),
-        stage_count=str(len(state["stages"])), title=stage["title"], intent=stage["intent"],
-        files=_files_block(lambda _: hollowed(text, name), [rel], True), failing=stage.get("failing", ""),
-        unit=_described(name),
-    )
-
-    def to_patch(reply: str) -> str:
-        block = FENCE.search(reply)
-        if block is None:
-            raise ModelReplyError(f"the reply has no fenced code block: put the whole new `{name}` in one")
-        why = unwritten(block.group(1), name)
-        if why:
-            raise ModelReplyError(f"{why}: reply with the whole corrected definition in one block")
-        new = spliced(text, name, block.group(1))
-        if new is None:
-            raise UnchangedReply(f"the reply does not define `{name}` otherwise than the file does")
-        patch = svc.worktree.diff_for({rel: new})
-        if not patch.strip():
-            raise UnchangedReply("the edits change nothing; change the code the stage is about")
-        return patch
-
-    return str(ask_model(svc, state, context, user, to_patch, grammar=code_block_grammar(),
-                         what=f"Stage {stage['id']}: rewriting {name} with {svc.settings.model}"))

@@ -99,12 +99,10 @@ def test_real_model_draws_its_stage_prompt_again_after_a_half_done_candidate(tmp
 
 def test_real_model_fixes_what_still_fails_in_the_next_stage(tmp_path: Path, small_model_path: Path) -> None:
     # the half-done candidate, then two draws that repeat it: the first stage goes on with it;
-    # the second stage's first candidate, the function the failing output names asked again
-    # with that output, is the model's own reply, and it goes into the file
-    model = RepliesGiven(open_model(str(small_model_path), SETTINGS["ctx"]), HALF, HALF, HALF)
+    # the second stage's first candidate, asked with the failing output, writes the files back
+    model = RepliesGiven(open_model(str(small_model_path), SETTINGS["ctx"]), HALF, HALF, HALF, HALF)
     state = run_half_done(half_done(tmp_path), model)
-    assert "The failing tests go through the function `mul`" in model.calls[3][-1]["content"]
-    assert "Stage 2: candidate 1: fixed 1 of 1 failing tests, broke none" in "\n".join(state["events"])
+    assert model.calls[4] == model.calls[0]  # the model's own first reply: a draw of the first stage's prompt
     assert [o["status"] for o in state["outcomes"]] == ["applied", "applied"]
     assert state["reference"]["ok"] and "fixed 1 of 1 failing tests, broke none" in state["report"]
 
